@@ -1,0 +1,1 @@
+"""smsgw.api (being built; see README status)."""

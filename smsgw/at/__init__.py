@@ -1,0 +1,1 @@
+"""smsgw.at (being built; see README status)."""

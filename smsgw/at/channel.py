@@ -1,0 +1,1 @@
+"""smsgw.at.channel (being built)."""

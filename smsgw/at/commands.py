@@ -1,0 +1,1 @@
+"""smsgw.at.commands (being built)."""

@@ -1,0 +1,1 @@
+"""smsgw.at.parser (being built)."""

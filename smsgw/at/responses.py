@@ -1,0 +1,1 @@
+"""smsgw.at.responses (being built)."""

@@ -1,0 +1,1 @@
+"""smsgw.at.transport (being built)."""

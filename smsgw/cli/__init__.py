@@ -1,0 +1,1 @@
+"""Command-line interface (typer). One module per command group; `main` wires them."""

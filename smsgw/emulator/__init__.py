@@ -1,0 +1,1 @@
+"""smsgw.emulator (being built; see README status)."""

@@ -1,0 +1,98 @@
+"""The exception tree shared by every layer.
+
+Callers catch by meaning, not by origin::
+
+    SmsgwError
+    ├── PduError               a PDU that cannot be decoded or a text that cannot be encoded
+    ├── ConfigError            bad configuration (file, key, reason)
+    ├── AtError                anything the AT layer reports
+    │   ├── AtTimeout          no final result in time (also a TimeoutError)
+    │   ├── AtConnectionLost   the port went away while a command was pending
+    │   ├── AtCommandError     final ERROR / COMMAND NOT SUPPORT
+    │   ├── CmeError(code)     +CME ERROR: equipment / SIM
+    │   └── CmsError(code)     +CMS ERROR: SMS service
+    ├── ModemError             the modem layer could not do what was asked
+    │   └── ModemNotReady      no usable modem right now
+    └── StoreError             the database refused or is unreachable
+
+Layers raise only these (or subclasses), so nothing above the driver has to know about
+pyserial, SQLAlchemy or httpx exceptions.
+"""
+
+from __future__ import annotations
+
+
+class SmsgwError(Exception):
+    """Base class of every error smsgw raises on purpose."""
+
+
+class PduError(SmsgwError, ValueError):
+    """A PDU could not be decoded (or a message could not be encoded); the message says where."""
+
+
+class ConfigError(SmsgwError):
+    """Configuration is invalid; carries the file, the key and what is wrong."""
+
+    def __init__(self, message: str, *, file: str | None = None, key: str | None = None) -> None:
+        self.file = file
+        self.key = key
+        where = ": ".join(part for part in (file, key) if part)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class AtError(SmsgwError):
+    """Base of the errors the AT layer reports."""
+
+
+class AtTimeout(AtError, TimeoutError):
+    """A command got no final result code within its timeout."""
+
+
+class AtConnectionLost(AtError, ConnectionError):
+    """The serial port closed or vanished while a command was pending."""
+
+
+class AtCommandError(AtError):
+    """A command ended with `ERROR` or a vendor equivalent (`COMMAND NOT SUPPORT`)."""
+
+    def __init__(self, command: str, result: str = "ERROR") -> None:
+        self.command = command
+        self.result = result
+        super().__init__(f"{command!r} -> {result}")
+
+
+class _CodedError(AtError):
+    """An error result with a numeric (or, with AT+CMEE=2, verbose) cause."""
+
+    prefix = ""
+
+    def __init__(self, code: int | None, text: str = "", command: str = "") -> None:
+        self.code = code
+        self.text = text
+        self.command = command
+        cause = str(code) if code is not None else text
+        super().__init__(f"{self.prefix}: {cause}" + (f" (after {command!r})" if command else ""))
+
+
+class CmeError(_CodedError):
+    """`+CME ERROR: <n>`: mobile equipment or SIM error (3GPP TS 27.007 §9.2)."""
+
+    prefix = "+CME ERROR"
+
+
+class CmsError(_CodedError):
+    """`+CMS ERROR: <n>`: SMS service error (3GPP TS 27.005 §3.2.5)."""
+
+    prefix = "+CMS ERROR"
+
+
+class ModemError(SmsgwError):
+    """The modem layer could not complete an operation."""
+
+
+class ModemNotReady(ModemError):
+    """No modem is in a state that can do this right now."""
+
+
+class StoreError(SmsgwError):
+    """The database failed or is unreachable."""

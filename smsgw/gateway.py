@@ -1,0 +1,1 @@
+"""Composition layer: the only place modem, store and webhook meet (being built)."""

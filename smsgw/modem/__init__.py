@@ -1,0 +1,1 @@
+"""smsgw.modem (being built; see README status)."""

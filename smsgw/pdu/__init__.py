@@ -1,0 +1,1 @@
+"""smsgw.pdu (being built; see README status)."""

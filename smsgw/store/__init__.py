@@ -1,0 +1,1 @@
+"""smsgw.store (being built; see README status)."""

@@ -1,0 +1,1 @@
+"""smsgw.webhook (being built; see README status)."""
