@@ -5,6 +5,8 @@ Later layers add their own types here only when two or more services need them.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import enum
 
 
@@ -24,3 +26,29 @@ class MessageStatus(enum.StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"
     EXPIRED = "expired"
+
+
+class WebhookEventKind(enum.StrEnum):
+    """The two event types the webhook receives (CONTRACT.md §2)."""
+
+    INCOMING_SMS = "incoming_sms"
+    SMS_STATUS = "sms_status"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One webhook event waiting in the durable outbox.
+
+    Shared by the store (which persists it) and the webhook dispatcher (which posts it), so
+    neither has to import the other. `body` is the exact JSON posted on every attempt, frozen
+    when the event was created: retries are byte-identical and carry the same `event_id` as
+    `Idempotency-Key`.
+    """
+
+    id: int
+    event_id: str
+    kind: WebhookEventKind
+    peer: str
+    body: bytes
+    attempts: int
+    created_at: datetime.datetime
