@@ -1,0 +1,292 @@
+"""Drain the durable outbox to the webhook: concurrent across peers, in order within one.
+
+One background task claims due entries (the outbox hands out at most one per peer) and starts
+one delivery task per entry; a peer is not claimed again until its delivery is recorded, so a
+slow answer for one sender never delays another, and one sender's events stay in order.
+`wake()` makes a new event go out at once; retries are timed by sleeping until the outbox's
+`next_due_at`, with `idle_poll` as a safety net (another process may have written events).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime
+import functools
+import logging
+import random
+import time
+from collections.abc import Callable
+
+import httpx
+
+from smsgw.models import OutboxEntry
+from smsgw.webhook.outbox import Outbox
+from smsgw.webhook.payloads import ReplyDecision, read_reply
+from smsgw.webhook.retry import GiveUp, Outcome, after_failure, classify
+from smsgw.webhook.settings import WebhookSettings
+from smsgw.webhook.transport import Attempt, post_event
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime.datetime]
+
+#: Pause after the outbox itself failed (database down), so the loop does not spin.
+OUTBOX_ERROR_PAUSE = 2.0
+#: Shortest sleep when the outbox says something is already due but did not hand it out.
+_MIN_PAUSE = 0.05
+
+
+def utc_now() -> datetime.datetime:
+    """The default clock: aware UTC."""
+    return datetime.datetime.now(datetime.UTC)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AttemptReport:
+    """What one attempt did, for metrics (Prometheus counters/histograms in the gateway)."""
+
+    entry: OutboxEntry
+    outcome: Outcome
+    http_status: int | None
+    error: str | None
+    latency: float
+
+
+@dataclasses.dataclass(slots=True)
+class DispatcherStats:
+    """Running totals since start; `failures` = attempts that will be retried or gave up."""
+
+    attempts: int = 0
+    delivered: int = 0
+    dropped: int = 0
+    failures: int = 0
+    dead_lettered: int = 0
+    replies: int = 0
+    latency_total: float = 0.0
+
+    def record(self, report: AttemptReport, replied: bool) -> None:
+        self.attempts += 1
+        self.latency_total += report.latency
+        if report.outcome is Outcome.DELIVERED:
+            self.delivered += 1
+            self.replies += int(replied)
+        elif report.outcome is Outcome.DROPPED:
+            self.dropped += 1
+        else:
+            self.failures += 1
+            self.dead_lettered += int(report.outcome is Outcome.DEAD_LETTER)
+
+
+class WebhookDispatcher:
+    """Posts outbox entries to the webhook and records each outcome back in the outbox.
+
+    `client` is shared and owned by the caller (connection pooling, closed by the gateway).
+    `clock` must return aware datetimes; tests inject one to reach `max_age` without waiting.
+    `on_attempt` is called after every attempt (exceptions in it are logged, not raised).
+    """
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        client: httpx.AsyncClient,
+        settings: WebhookSettings,
+        *,
+        clock: Clock = utc_now,
+        rng: random.Random | None = None,
+        on_attempt: Callable[[AttemptReport], None] | None = None,
+    ) -> None:
+        self._outbox = outbox
+        self._client = client
+        self._settings = settings
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._on_attempt = on_attempt
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._wakeup = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._cooldown_until = 0.0
+        self.stats = DispatcherStats()
+
+    @property
+    def running(self) -> bool:
+        return self._loop_task is not None and not self._loop_task.done()
+
+    @property
+    def in_flight(self) -> frozenset[str]:
+        """Peers with a POST under way."""
+        return frozenset(self._in_flight)
+
+    async def start(self) -> None:
+        """Start the background drain; it posts whatever is already due straight away."""
+        if self.running:
+            return
+        self._stopping = False
+        self._loop_task = asyncio.create_task(self._run(), name="webhook-dispatcher")
+
+    def wake(self) -> None:
+        """A new event was committed: look at the outbox now instead of at the next timer."""
+        self._wakeup.set()
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop claiming, let POSTs under way finish for up to `grace` seconds (default: the
+        webhook timeout), then cancel the rest. A cancelled entry stays pending in the outbox
+        and is posted again after restart, with the same body and Idempotency-Key."""
+        self._stopping = True
+        self._wakeup.set()
+        if self._loop_task is not None:
+            await self._loop_task
+            self._loop_task = None
+        pending = set(self._in_flight.values())
+        if pending:
+            _, late = await asyncio.wait(
+                pending, timeout=self._settings.timeout if grace is None else grace
+            )
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+
+    async def dispatch_due(self) -> int:
+        """One pass without the background loop: post everything due now, wait for the
+        outcomes, return how many entries were attempted (tests, `smsgw webhook` tooling)."""
+        tasks = await self._launch_due()
+        await asyncio.gather(*tasks)
+        return len(tasks)
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._wakeup.clear()
+            pause = max(0.0, self._cooldown_until - time.monotonic())
+            if not pause:
+                try:
+                    await self._launch_due()
+                    pause = await self._idle_pause()
+                except Exception:  # the outbox (database) failed: keep the loop alive
+                    logger.exception(
+                        "webhook outbox unavailable; retrying in %gs", OUTBOX_ERROR_PAUSE
+                    )
+                    pause = OUTBOX_ERROR_PAUSE
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(pause):
+                    await self._wakeup.wait()
+
+    async def _launch_due(self) -> list[asyncio.Task[None]]:
+        free = self._settings.max_in_flight - len(self._in_flight)
+        if free <= 0 or self._stopping:
+            return []
+        entries = await self._outbox.claim_due(
+            self._clock(), exclude_peers=frozenset(self._in_flight), limit=free
+        )
+        started: list[asyncio.Task[None]] = []
+        for entry in entries:
+            if entry.peer in self._in_flight:
+                logger.error(
+                    "outbox returned a second entry for %s (event %s); skipped to keep order",
+                    entry.peer,
+                    entry.event_id,
+                )
+                continue
+            task = asyncio.create_task(self._deliver(entry), name=f"webhook-{entry.event_id}")
+            self._in_flight[entry.peer] = task
+            task.add_done_callback(functools.partial(self._finished, entry.peer))
+            started.append(task)
+        return started
+
+    def _finished(self, peer: str, _task: asyncio.Task[None]) -> None:
+        self._in_flight.pop(peer, None)
+        self._wakeup.set()  # the peer's next event may be waiting
+
+    async def _idle_pause(self) -> float:
+        if len(self._in_flight) >= self._settings.max_in_flight:
+            return self._settings.idle_poll  # a finishing delivery wakes us
+        next_due = await self._outbox.next_due_at(exclude_peers=frozenset(self._in_flight))
+        if next_due is None:
+            return self._settings.idle_poll
+        wait = (next_due - self._clock()).total_seconds()
+        return min(max(wait, _MIN_PAUSE), self._settings.idle_poll)
+
+    async def _deliver(self, entry: OutboxEntry) -> None:
+        attempt = await post_event(
+            self._client,
+            self._settings,
+            body=entry.body,
+            event_id=entry.event_id,
+            timestamp=int(self._clock().timestamp()),
+        )
+        try:
+            outcome, decision = await self._record(entry, attempt)
+        except Exception:
+            # The POST happened but its outcome is not stored: the entry stays pending and is
+            # posted again (same Idempotency-Key). Pause claiming so a broken outbox does not
+            # turn into a tight loop of re-posts.
+            self._cooldown_until = time.monotonic() + OUTBOX_ERROR_PAUSE
+            logger.exception(
+                "could not record webhook outcome for event %s (%s); it will be posted again",
+                entry.event_id,
+                attempt.describe(),
+            )
+            return
+        report = AttemptReport(entry, outcome, attempt.http_status, attempt.error, attempt.latency)
+        self.stats.record(report, replied=decision is not None and decision.replies)
+        if self._on_attempt is not None:
+            try:
+                self._on_attempt(report)
+            except Exception:
+                logger.exception("webhook on_attempt hook failed")
+
+    async def _record(
+        self, entry: OutboxEntry, attempt: Attempt
+    ) -> tuple[Outcome, ReplyDecision | None]:
+        outcome = classify(attempt.http_status)
+        if outcome is Outcome.DELIVERED:
+            assert attempt.http_status is not None
+            decision = _reply_of(entry, attempt)
+            logger.info(
+                "webhook event %s (%s, %s) delivered: %s in %.0f ms; %s",
+                entry.event_id,
+                entry.kind.value,
+                entry.peer,
+                attempt.describe(),
+                attempt.latency * 1000,
+                "reply queued" if decision.replies else f"no reply ({decision.reason})",
+            )
+            await self._outbox.complete(entry, attempt.http_status, decision.text)
+            return outcome, decision
+        if outcome is Outcome.DROPPED:
+            reason = f"{attempt.describe()}: the webhook asked never to send this event again"
+            logger.warning("webhook event %s dropped: %s", entry.event_id, reason)
+            await self._outbox.drop(entry, reason)
+            return outcome, None
+        error = attempt.describe()
+        plan = after_failure(
+            created_at=entry.created_at,
+            failures=entry.attempts + 1,
+            now=self._clock(),
+            max_age=self._settings.max_age,
+            policy=self._settings.backoff,
+            rng=self._rng,
+        )
+        if isinstance(plan, GiveUp):
+            reason = f"{error}; gave up after {entry.attempts + 1} attempts over {plan.age}"
+            logger.error("webhook event %s dead-lettered: %s", entry.event_id, reason)
+            await self._outbox.dead_letter(entry, reason)
+            return Outcome.DEAD_LETTER, None
+        logger.warning(
+            "webhook event %s attempt %d failed: %s; next try at %s",
+            entry.event_id,
+            entry.attempts + 1,
+            error,
+            plan.when.isoformat(timespec="seconds"),
+        )
+        await self._outbox.retry_later(entry, plan.when, error)
+        return outcome, None
+
+
+def _reply_of(entry: OutboxEntry, attempt: Attempt) -> ReplyDecision:
+    if attempt.truncated:
+        reason = f"response longer than {len(attempt.body)} bytes was not read"
+        logger.warning("webhook answer to event %s ignored: %s", entry.event_id, reason)
+        return ReplyDecision(None, reason)
+    return read_reply(entry.kind, attempt.body)
