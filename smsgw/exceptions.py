@@ -10,7 +10,8 @@ Callers catch by meaning, not by origin::
     │   ├── AtConnectionLost   the port went away while a command was pending
     │   ├── AtCommandError     final ERROR / COMMAND NOT SUPPORT
     │   ├── CmeError(code)     +CME ERROR: equipment / SIM
-    │   └── CmsError(code)     +CMS ERROR: SMS service
+    │   ├── CmsError(code)     +CMS ERROR: SMS service
+    │   └── AtResponseError    a reply line the response parsers cannot make sense of
     ├── ModemError             the modem layer could not do what was asked
     │   └── ModemNotReady      no usable modem right now
     └── StoreError             the database refused or is unreachable
@@ -84,6 +85,15 @@ class CmsError(_CodedError):
     """`+CMS ERROR: <n>`: SMS service error (3GPP TS 27.005 §3.2.5)."""
 
     prefix = "+CMS ERROR"
+
+
+class AtResponseError(AtError, ValueError):
+    """An information line did not have the shape its command promises (smsgw.at.responses)."""
+
+    def __init__(self, what: str, line: str) -> None:
+        self.what = what
+        self.line = line
+        super().__init__(f"cannot parse {what} from {line[:120]!r}")
 
 
 class ModemError(SmsgwError):
