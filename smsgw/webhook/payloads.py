@@ -126,7 +126,7 @@ def incoming_sms_body(
     ]
     stamp = epoch_millis(received_at)
     history.append({"role": "in", "message": text, "timestamp": stamp})
-    kept = history[len(history) - history_size :] if history_size else []
+    kept = history[-history_size:] if history_size else []
     payload: IncomingSmsPayload = {
         "type": "incoming_sms",
         "sender": sender,
