@@ -38,9 +38,10 @@ def _root(
 
 def _register() -> None:
     """Attach the command groups; each lives in its own module under smsgw.cli."""
-    from smsgw.cli import pdu
+    from smsgw.cli import config, pdu
 
     app.add_typer(pdu.app, name="pdu")
+    app.add_typer(config.app, name="config")
 
 
 _register()
