@@ -23,6 +23,7 @@ _BCD_DIGITS = "0123456789*#abc"
 _DIGIT_VALUE = {char: value for value, char in enumerate(_BCD_DIGITS)}
 MAX_DIGITS = 20
 MAX_ALPHANUMERIC = 11
+MAX_SMSC_OCTETS = 11  # TOA + up to 20 digits (TS 24.011 RP-address)
 
 
 def decode_bcd(octets: bytes, digits: int) -> str:
@@ -50,6 +51,10 @@ def read_address(reader: OctetReader, field: str) -> str:
     """TP-OA/TP-DA/TP-RA: length in semi-octets (digits), then TOA, then the value."""
     start = reader.offset
     length = reader.octet(f"{field} length")
+    if length > MAX_DIGITS:
+        raise PduError(
+            f"{field} length {length} at offset {start} exceeds {MAX_DIGITS} semi-octets"
+        )
     toa = reader.octet(f"{field} type-of-address")
     value = reader.take((length + 1) // 2, f"{field} ({length} semi-octets from offset {start})")
     if toa & _TON_MASK == _TON_ALPHANUMERIC:
@@ -65,6 +70,8 @@ def read_smsc(reader: OctetReader) -> str | None:
     length = reader.octet("SMSC length")
     if length == 0:
         return None
+    if length > MAX_SMSC_OCTETS:
+        raise PduError(f"SMSC length {length} at offset {start} exceeds {MAX_SMSC_OCTETS} octets")
     toa = reader.octet("SMSC type-of-address")
     value = reader.take(length - 1, f"SMSC address ({length} octets from offset {start})")
     return _format(toa, decode_bcd(value, 2 * len(value)))

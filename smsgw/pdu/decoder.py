@@ -8,7 +8,6 @@ the PDU, never from how it arrived. Every failure is a `PduError` naming field a
 from __future__ import annotations
 
 import binascii
-import contextlib
 
 from smsgw.exceptions import PduError
 from smsgw.pdu.address import read_address, read_smsc
@@ -16,7 +15,7 @@ from smsgw.pdu.dcs import parse_dcs
 from smsgw.pdu.model import Deliver, Pdu, StatusReport, Submit
 from smsgw.pdu.reader import OctetReader
 from smsgw.pdu.timestamp import read_timestamp
-from smsgw.pdu.userdata import UserData, read_user_data
+from smsgw.pdu.userdata import read_user_data
 from smsgw.pdu.validity import VPF_MASK, read_validity
 
 MTI_DELIVER = 0x00
@@ -24,16 +23,13 @@ MTI_SUBMIT = 0x01
 MTI_STATUS_REPORT = 0x02
 UDHI = 0x40
 SRR = 0x20
-PI_PID = 0x01
-PI_DCS = 0x02
-PI_UDL = 0x04
 
 
 def to_bytes(pdu: str | bytes) -> bytes:
     """Hex text (any case, surrounding whitespace allowed) or raw bytes."""
     if isinstance(pdu, bytes | bytearray | memoryview):
         return bytes(pdu)
-    text = pdu.strip()
+    text = pdu.strip().strip('"')  # a stray quote after the hex was captured from a modem
     if len(text) % 2:
         raise PduError(f"PDU hex has an odd number of digits ({len(text)})")
     try:
@@ -44,7 +40,11 @@ def to_bytes(pdu: str | bytes) -> bytes:
 
 
 def decode(pdu: str | bytes, *, smsc_included: bool = True) -> Pdu:
-    """Decode one PDU; `smsc_included=False` for a bare TPDU (no SMSC length octet)."""
+    """Decode one PDU; `smsc_included=False` for a bare TPDU (no SMSC length octet).
+
+    `tpdu_length` of the result is every octet after the SMSC field (what `+CMGR` should
+    have said), trailing garbage included; the `<length>` a modem reports is never needed.
+    """
     data = to_bytes(pdu)
     if not data:
         raise PduError("PDU is empty")
@@ -81,7 +81,7 @@ def _deliver(reader: OctetReader, smsc: str | None, first: int, tpdu_start: int)
         message_class=coding.message_class,
         pid=pid,
         dcs=dcs,
-        tpdu_length=ud.end - tpdu_start,
+        tpdu_length=reader.size - tpdu_start,
     )
 
 
@@ -104,7 +104,7 @@ def _submit(reader: OctetReader, smsc: str | None, first: int, tpdu_start: int) 
         message_class=coding.message_class,
         validity=validity,
         srr=bool(first & SRR),
-        tpdu_length=ud.end - tpdu_start,
+        tpdu_length=reader.size - tpdu_start,
     )
 
 
@@ -114,11 +114,8 @@ def _status_report(reader: OctetReader, smsc: str | None, tpdu_start: int) -> St
     scts = read_timestamp(reader, "TP-SCTS")
     discharge = read_timestamp(reader, "TP-DT")
     status = reader.octet("TP-ST")
-    end = reader.offset
-    # Optional tail (TP-PI and what it announces); real reports end anywhere here, and a
-    # damaged tail must not cost us the delivery status we already have.
-    with contextlib.suppress(PduError):
-        end = _skip_status_report_tail(reader)
+    # The optional tail (TP-PI, PID, DCS, UD) carries nothing smsgw uses; real reports stop
+    # anywhere in it, so it is neither parsed nor allowed to cost us the status we have.
     return StatusReport(
         smsc=smsc,
         number=number,
@@ -126,22 +123,5 @@ def _status_report(reader: OctetReader, smsc: str | None, tpdu_start: int) -> St
         scts=scts,
         discharge_time=discharge,
         status=status,
-        tpdu_length=end - tpdu_start,
+        tpdu_length=reader.size - tpdu_start,
     )
-
-
-def _skip_status_report_tail(reader: OctetReader) -> int:
-    if not reader.remaining:
-        return reader.offset
-    pi = reader.octet("TP-PI")
-    if pi & 0x80 or pi == 0xFF:  # extension bit / padding: nothing we can use follows
-        return reader.offset
-    if pi & PI_PID:
-        reader.octet("TP-PID")
-    encoding = (
-        parse_dcs(reader.octet("TP-DCS"), reader.offset - 1).encoding if pi & PI_DCS else "gsm7"
-    )
-    if pi & PI_UDL:
-        ud: UserData = read_user_data(reader, encoding, False)
-        return ud.end
-    return reader.offset

@@ -20,6 +20,10 @@ class OctetReader:
         self.offset = offset
 
     @property
+    def size(self) -> int:
+        return len(self._data)
+
+    @property
     def remaining(self) -> int:
         return len(self._data) - self.offset
 

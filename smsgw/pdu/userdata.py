@@ -21,7 +21,6 @@ class UserData:
     text: str | None
     data: bytes | None
     concat: Concat | None
-    end: int  # PDU offset just past the user data actually present (garbage excluded)
 
 
 def fill_bits_after(header_octets: int) -> int:
@@ -49,7 +48,6 @@ def read_user_data(reader: OctetReader, encoding: Encoding, udhi: bool) -> UserD
         concat = parse_udh(header, start + 1)
         header = body[: 1 + udhl]
     payload = body[len(header) :]
-    end = start + len(body)
     if encoding == "gsm7":
         fill = fill_bits_after(len(header))
         header_septets = (len(header) * 8 + fill) // 7
@@ -61,10 +59,10 @@ def read_user_data(reader: OctetReader, encoding: Encoding, udhi: bool) -> UserD
         available = (len(payload) * 8 - fill) // 7 if payload else 0
         count = min(udl - header_septets, max(available, 0))
         text = gsm7.septets_to_text(gsm7.unpack(payload, count, fill))
-        return UserData(text, None, concat, end)
+        return UserData(text, None, concat)
     if encoding == "ucs2":
-        return UserData(ucs2.decode(payload), None, concat, end)
-    return UserData(None, bytes(payload), concat, end)
+        return UserData(ucs2.decode(payload), None, concat)
+    return UserData(None, bytes(payload), concat)
 
 
 def gsm7_user_data(septets: list[int], udh: bytes) -> tuple[int, bytes]:
