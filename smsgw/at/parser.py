@@ -195,6 +195,7 @@ _TWO_LINE_URCS = frozenset({"+CMT", "+CDS", "+CBM"})
 _TWO_LINE_HEADER = re.compile(r'^(?:(?:"[^"]*"|[^,"]*)\s*,\s*)?\d+$')
 _PREFIX = re.compile(r"^([+^*][A-Za-z0-9_]+|DST)\s*:\s*(.*)$")
 _HEX = re.compile(r"^[0-9A-Fa-f]+$")
+_NUMBER = re.compile(r"^[0-9]{1,9}$")  # ASCII only: str.isdigit() accepts "¹"
 _ECHO_CTRL = "\x1a\x1b"
 
 
@@ -341,7 +342,7 @@ class AtParser:
         if coded is not None:
             cause = coded.group(2).strip()
             family = FinalKind.CME if coded.group(1) == "CME" else FinalKind.CMS
-            return Final(family, cause, int(cause) if cause.isdigit() else None)
+            return Final(family, cause, int(cause) if _NUMBER.match(cause) else None)
         if text.startswith(_VENDOR_ERRORS):
             return Final(FinalKind.ERROR, text)
         if text in _CALL_RESULTS and self._dial:

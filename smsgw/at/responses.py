@@ -46,6 +46,7 @@ MAX_IDENTITY = 100
 """Identity strings longer than this are cut (gammu's at-model/04 is 350 digits of junk)."""
 
 _PREFIX = re.compile(r"^\s*[+^*$%][A-Za-z0-9_]+\s*:\s?")
+_NUMBER = re.compile(r"^[0-9]{1,9}$")  # ASCII only: str.isdigit() accepts "¹" and "٣"
 
 
 def strip_prefix(line: str, prefix: str | None = None) -> str:
@@ -86,14 +87,14 @@ def _unquote(field: str) -> str:
 
 def _int(field: str, what: str, line: str) -> int:
     value = _unquote(field)
-    if not value.isdigit() or len(value) > 9:
+    if not _NUMBER.match(value):
         raise AtResponseError(what, line)
     return int(value)
 
 
 def _optional_int(field: str) -> int | None:
     value = _unquote(field)
-    return int(value) if value.isdigit() and len(value) <= 9 else None
+    return int(value) if _NUMBER.match(value) else None
 
 
 # --- signal -----------------------------------------------------------------------------
@@ -328,7 +329,7 @@ class IntSet:
             bounds = [part.strip() for part in item.split("-")]
             if not bounds[0] and len(bounds) == 1:
                 continue
-            if not all(b.isdigit() and len(b) <= 9 for b in bounds) or len(bounds) > 2:
+            if not all(_NUMBER.match(b) for b in bounds) or len(bounds) > 2:
                 raise AtResponseError("value list", text)
             low, high = int(bounds[0]), int(bounds[-1])
             ranges.append((min(low, high), max(low, high)))

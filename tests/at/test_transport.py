@@ -38,6 +38,7 @@ async def test_pty_round_trip_and_loss() -> None:
         assert received == b"\r\nOK\r\n"
         os.close(master)
         os.close(slave)
+
         async def read_until_lost() -> None:
             while True:
                 await asyncio.wait_for(transport.read(), 5)
