@@ -6,6 +6,7 @@ structure-aware inputs (valid lines, split anywhere) with shrinking when somethi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 from collections.abc import Callable
@@ -104,10 +105,8 @@ def parse_lines(events: list[Event]) -> None:
         if isinstance(event, Line | Urc):
             text = event.text if isinstance(event, Line) else event.line
             for parse in LINE_PARSERS:
-                try:
+                with contextlib.suppress(AtResponseError):
                     parse(text)
-                except AtResponseError:
-                    pass
 
 
 def test_seeded_fuzz_over_100k_inputs(corpus_dir: Path) -> None:
@@ -177,7 +176,5 @@ def test_structured_streams_split_anywhere_match_whole(
 @given(st.text(max_size=80))
 def test_response_parsers_raise_only_typed_errors(text: str) -> None:
     for parse in LINE_PARSERS:
-        try:
+        with contextlib.suppress(AtResponseError):
             parse(text)
-        except AtResponseError:
-            pass
