@@ -59,6 +59,7 @@ class WebhookServer:
         self.max_concurrent = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self.got_request = threading.Event()
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -73,7 +74,9 @@ class WebhookServer:
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -95,6 +98,7 @@ class WebhookServer:
             self.received.append(received)
             self.concurrent += 1
             self.max_concurrent = max(self.max_concurrent, self.concurrent)
+        self.got_request.set()
         try:
             answer = self.responder(received)
             if answer.delay:
