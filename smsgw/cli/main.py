@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 import typer
@@ -42,6 +43,8 @@ def _register() -> None:
 
     app.add_typer(pdu.app, name="pdu")
     app.add_typer(config.app, name="config")
+    app.add_typer(importlib.import_module("smsgw.cli.emulator").app, name="emulator")
+    app.add_typer(importlib.import_module("smsgw.cli.webhook").app, name="webhook")
 
 
 _register()

@@ -1,0 +1,160 @@
+"""`smsgw emulator serve|deliver|sent|unplug|reboot|urc` (CONTRACT.md §4).
+
+`serve` runs a virtual modem on a pty published at `--link`; every other subcommand talks
+to a running `serve` through its control socket (`--control`, default `<link>.ctl`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from smsgw.cli.common import EXIT_USAGE, fail
+from smsgw.emulator import PROFILES, DeviceOptions, EmulatedModem
+from smsgw.emulator.control import ControlError, request
+
+app = typer.Typer(help="A virtual GSM modem on a pty (SIM800 or Huawei persona).")
+
+DEFAULT_LINK = Path("/tmp/smsgw-modem")
+
+LinkOption = Annotated[Path, typer.Option("--link", help="Symlink that points at the pty.")]
+ControlOption = Annotated[
+    Path | None,
+    typer.Option("--control", help="Control socket of the emulator (default: <link>.ctl)."),
+]
+
+
+def _control_path(control: Path | None, link: Path) -> Path:
+    return control if control is not None else link.with_name(link.name + ".ctl")
+
+
+def _call(control: Path | None, link: Path, payload: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return request(_control_path(control, link), payload)
+    except ControlError as error:
+        fail(str(error))
+
+
+@app.command()
+def serve(
+    profile: str = typer.Option("sim800", "--profile", help="sim800 | huawei | generic"),
+    link: LinkOption = DEFAULT_LINK,
+    control: ControlOption = None,
+    baud: int | None = typer.Option(None, "--baud", help="Pace output at this baud rate."),
+    cmgs_delay: float = typer.Option(0.5, "--cmgs-delay", help="Seconds AT+CMGS takes."),
+    report_delay: float = typer.Option(2.0, "--report-delay", help="Seconds until a report."),
+    report_status: str = typer.Option(
+        "delivered", "--report-status", help="delivered | failed | none"
+    ),
+    pin: str | None = typer.Option(None, "--pin", help="SIM PIN the emulated SIM requires."),
+) -> None:
+    """Run the virtual modem until interrupted (Ctrl-C / SIGTERM)."""
+    if profile not in PROFILES:
+        fail(f"unknown profile {profile!r} (choose {', '.join(sorted(PROFILES))})", EXIT_USAGE)
+    if report_status not in ("delivered", "failed", "none"):
+        fail("--report-status must be delivered, failed or none", EXIT_USAGE)
+    if cmgs_delay < 0 or report_delay < 0 or (baud is not None and baud <= 0):
+        fail("delays must be >= 0 and --baud > 0", EXIT_USAGE)
+    options = DeviceOptions(
+        cmgs_delay=cmgs_delay,
+        report_delay=report_delay,
+        report_status="delivered"
+        if report_status == "delivered"
+        else ("failed" if report_status == "failed" else "none"),
+        pin=pin,
+    )
+    modem = EmulatedModem(
+        profile, link, control=_control_path(control, link), baud=baud, options=options
+    )
+    try:
+        asyncio.run(_serve(modem))
+    except OSError as error:
+        fail(f"cannot start the emulator: {error}")
+
+
+async def _serve(modem: EmulatedModem) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with modem:
+        print(
+            f"emulated {modem.profile.name} modem on {modem.link} -> {modem.pty_name}; "
+            f"control socket {modem.control_path}",
+            flush=True,
+        )
+        await stop.wait()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError):
+            loop.remove_signal_handler(signum)
+
+
+@app.command()
+def deliver(
+    text: str | None = typer.Argument(None, help="Message text (multipart/UCS-2 as needed)."),
+    sender: str | None = typer.Option(None, "--sender", help="Originating number or name."),
+    pdu: str | None = typer.Option(None, "--pdu", help="Deliver this PDU hex verbatim."),
+    control: ControlOption = None,
+    link: LinkOption = DEFAULT_LINK,
+) -> None:
+    """An SMS arrives at the emulated modem from the network."""
+    if pdu is not None:
+        if text is not None or sender is not None:
+            fail("use either --pdu HEX or --sender N TEXT", EXIT_USAGE)
+        _call(control, link, {"cmd": "deliver", "pdu": pdu})
+        return
+    if sender is None or text is None:
+        fail("deliver needs --sender N TEXT (or --pdu HEX)", EXIT_USAGE)
+    answer = _call(control, link, {"cmd": "deliver", "sender": sender, "text": text})
+    print(json.dumps({"parts": len(answer.get("pdus", []))}))
+
+
+@app.command()
+def sent(
+    control: ControlOption = None,
+    link: LinkOption = DEFAULT_LINK,
+) -> None:
+    """Every SMS the modem sent, one JSON line each: recipient, text, parts, mr, time."""
+    answer = _call(control, link, {"cmd": "sent"})
+    for message in answer.get("sent", []):
+        print(json.dumps(message, ensure_ascii=False))
+
+
+@app.command()
+def unplug(
+    for_s: float | None = typer.Option(None, "--for", help="Plug back in after S seconds."),
+    control: ControlOption = None,
+    link: LinkOption = DEFAULT_LINK,
+) -> None:
+    """The pty disappears (and reappears at the same link after --for seconds)."""
+    if for_s is not None and for_s < 0:
+        fail("--for must be >= 0", EXIT_USAGE)
+    _call(control, link, {"cmd": "unplug", "for_s": for_s})
+
+
+@app.command()
+def reboot(
+    control: ControlOption = None,
+    link: LinkOption = DEFAULT_LINK,
+) -> None:
+    """Reset the module: boot banner again, volatile settings lost."""
+    _call(control, link, {"cmd": "reboot"})
+
+
+@app.command()
+def urc(
+    line: str = typer.Argument(..., help="The unsolicited line, e.g. 'RING' or '^RSSI:9'."),
+    at: str = typer.Option("now", "--at", help="now | mid_reply | before_echo"),
+    control: ControlOption = None,
+    link: LinkOption = DEFAULT_LINK,
+) -> None:
+    """Inject an unsolicited result line (now, inside the next reply, or before an echo)."""
+    if at not in ("now", "mid_reply", "before_echo"):
+        fail("--at must be now, mid_reply or before_echo", EXIT_USAGE)
+    _call(control, link, {"cmd": "urc", "line": line, "at": at})

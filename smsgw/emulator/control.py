@@ -1,0 +1,175 @@
+"""Control socket: drive a running emulator from another process (the CLI, scripts, tests).
+
+Protocol: a unix stream socket; each request is one JSON object on one line, each answer
+one JSON object on one line, `{"ok": true, ...}` or `{"ok": false, "error": "..."}`.
+
+    {"cmd": "deliver", "sender": "+4072...", "text": "Hi"}     -> {"ok": true, "pdus": [...]}
+    {"cmd": "deliver", "pdu": "0791..."}                        -> {"ok": true}
+    {"cmd": "sent"}                                             -> {"ok": true, "sent": [...]}
+    {"cmd": "unplug", "for_s": 3}                               -> {"ok": true}
+    {"cmd": "reboot"}                                           -> {"ok": true}
+    {"cmd": "urc", "line": "RING", "at": "now|mid_reply|before_echo"} -> {"ok": true}
+    {"cmd": "garbage", "hex": "FF00"}                           -> {"ok": true}
+    {"cmd": "unresponsive", "on": true}                         -> {"ok": true}
+    {"cmd": "fail_send", "cause": 38}                           -> {"ok": true}
+    {"cmd": "status"}                                           -> {"ok": true, "profile": ...}
+
+The server calls back into an `EmulatedModem`-like object through the `Controllable`
+protocol so this module stays independent of the pty runner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import socket
+from pathlib import Path
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST = 1 << 20
+
+
+class ControlError(Exception):
+    """The emulator refused a control request, or could not be reached."""
+
+
+class Controllable(Protocol):
+    """What the control server needs from the running emulator."""
+
+    async def deliver(self, sender: str, text: str) -> list[str]: ...
+    async def deliver_pdu(self, pdu_hex: str) -> None: ...
+    def sent_json(self) -> list[dict[str, object]]: ...
+    async def unplug(self, for_s: float | None = None) -> None: ...
+    async def reboot(self) -> None: ...
+    async def inject_urc(self, line: str, at: str = "now") -> None: ...
+    def inject_garbage(self, data: bytes) -> None: ...
+    def set_unresponsive(self, unresponsive: bool) -> None: ...
+    def fail_next_send(self, cause: int) -> None: ...
+    def status(self) -> dict[str, object]: ...
+
+
+def _text(request: dict[str, Any], key: str) -> str:
+    value = request.get(key)
+    if not isinstance(value, str):
+        raise ControlError(f"{key!r} must be a string")
+    return value
+
+
+async def handle_request(target: Controllable, request: dict[str, Any]) -> dict[str, Any]:
+    """Execute one decoded request; errors become `{"ok": false, "error": ...}`."""
+    command = request.get("cmd")
+    try:
+        if command == "deliver":
+            if "pdu" in request:
+                await target.deliver_pdu(_text(request, "pdu"))
+                return {"ok": True}
+            pdus = await target.deliver(_text(request, "sender"), _text(request, "text"))
+            return {"ok": True, "pdus": pdus}
+        if command == "sent":
+            return {"ok": True, "sent": target.sent_json()}
+        if command == "unplug":
+            for_s = request.get("for_s")
+            if for_s is not None and not isinstance(for_s, int | float):
+                raise ControlError("'for_s' must be a number")
+            await target.unplug(for_s)
+            return {"ok": True}
+        if command == "reboot":
+            await target.reboot()
+            return {"ok": True}
+        if command == "urc":
+            at = request.get("at", "now")
+            if at not in ("now", "mid_reply", "before_echo"):
+                raise ControlError("'at' must be now, mid_reply or before_echo")
+            await target.inject_urc(_text(request, "line"), at)
+            return {"ok": True}
+        if command == "garbage":
+            target.inject_garbage(bytes.fromhex(_text(request, "hex")))
+            return {"ok": True}
+        if command == "unresponsive":
+            target.set_unresponsive(bool(request.get("on", True)))
+            return {"ok": True}
+        if command == "fail_send":
+            cause = request.get("cause", 500)
+            if not isinstance(cause, int):
+                raise ControlError("'cause' must be an integer")
+            target.fail_next_send(cause)
+            return {"ok": True}
+        if command == "status":
+            return {"ok": True, **target.status()}
+        raise ControlError(f"unknown command {command!r}")
+    except (ControlError, ValueError) as error:
+        return {"ok": False, "error": str(error)}
+
+
+class ControlServer:
+    """Serves JSON-line requests on a unix socket for one emulator."""
+
+    def __init__(self, target: Controllable, path: Path) -> None:
+        self.target = target
+        self.path = path
+        self._server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        self._server = await asyncio.start_unix_server(
+            self._serve, path=str(self.path), limit=MAX_REQUEST
+        )
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while line := await reader.readline():
+                try:
+                    request = json.loads(line)
+                    if not isinstance(request, dict):
+                        raise ValueError("request must be a JSON object")
+                except ValueError as error:
+                    answer: dict[str, Any] = {"ok": False, "error": f"bad request: {error}"}
+                else:
+                    answer = await handle_request(self.target, request)
+                writer.write(json.dumps(answer).encode() + b"\n")
+                await writer.drain()
+        except (ConnectionError, asyncio.LimitOverrunError, ValueError) as error:
+            log.debug("control connection dropped: %s", error)
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+
+def request(path: Path, payload: dict[str, Any], *, timeout: float = 10.0) -> dict[str, Any]:
+    """Blocking client for one request (what the CLI uses); ControlError on any failure."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(str(path))
+            sock.sendall(json.dumps(payload).encode() + b"\n")
+            buffer = b""
+            while not buffer.endswith(b"\n"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                buffer += chunk
+    except OSError as error:
+        raise ControlError(f"cannot reach the emulator at {path}: {error}") from error
+    try:
+        answer = json.loads(buffer)
+    except ValueError as error:
+        raise ControlError(f"bad answer from the emulator: {buffer[:200]!r}") from error
+    if not isinstance(answer, dict):
+        raise ControlError(f"bad answer from the emulator: {answer!r}")
+    if not answer.get("ok"):
+        raise ControlError(str(answer.get("error", "request failed")))
+    return answer

@@ -1,0 +1,202 @@
+"""Run a `Device` on a real pseudo-terminal with asyncio.
+
+The pty is the emulated modem's serial port: the slave side is what clients open (via the
+symlink at `link`), the master side is the modem. Both ends are put in raw mode
+(`tty.setraw`) so the line discipline mangles nothing (no CR->LF, no echo, no ^Z signal)
+before the client configures the port. We keep our own handle on the slave open so the
+master never sees EIO between clients.
+
+Unplug closes both ends and removes the link (clients get an I/O error, like a USB
+device vanishing); replug makes a *new* pty and points the same link at it. Output can be
+paced at the configured baud rate (10 bits per byte), so throughput is realistic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import tty
+from pathlib import Path
+
+from smsgw.emulator.device import Device
+
+log = logging.getLogger(__name__)
+
+READ_CHUNK = 4096
+
+
+class PtyPort:
+    """One pty pair published at a symlink; owns the file descriptors."""
+
+    def __init__(self, link: Path) -> None:
+        self.link = link
+        self.master_fd, self.slave_fd = os.openpty()
+        tty.setraw(self.master_fd)
+        tty.setraw(self.slave_fd)
+        os.set_blocking(self.master_fd, False)
+        self.slave_name = os.ttyname(self.slave_fd)
+        _publish_link(link, self.slave_name)
+
+    def close(self) -> None:
+        """Remove the link (only if it still points at us) and close both ends."""
+        with contextlib.suppress(OSError):
+            if os.readlink(self.link) == self.slave_name:
+                self.link.unlink()
+        for fd in (self.master_fd, self.slave_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _publish_link(link: Path, target: str) -> None:
+    """Atomically point `link` at `target` (a stale link from a crashed run is replaced)."""
+    link.parent.mkdir(parents=True, exist_ok=True)
+    temporary = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        temporary.unlink()
+    temporary.symlink_to(target)
+    os.replace(temporary, link)
+
+
+class PtyRunner:
+    """Pumps bytes between a pty and a Device and drives the device's timers."""
+
+    def __init__(self, device: Device, link: Path, *, baud: int | None = None) -> None:
+        self.device = device
+        self.link = link
+        self.baud = baud
+        self.port: PtyPort | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake = asyncio.Event()
+        self._outgoing = bytearray()
+        self._writable = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._replug_task: asyncio.Task[None] | None = None
+        self.plugged = asyncio.Event()
+        self.ready = asyncio.Event()
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        """Create the pty, power the device on and start pumping."""
+        self._loop = asyncio.get_running_loop()
+        self.device.set_output_listener(self._on_device_output)
+        self._tasks = [
+            asyncio.create_task(self._timer_loop(), name="emulator-timers"),
+            asyncio.create_task(self._writer_loop(), name="emulator-writer"),
+        ]
+        self._plug()
+
+    async def stop(self) -> None:
+        """Stop pumping, close the pty and remove the link."""
+        if self._replug_task is not None:
+            self._replug_task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in [*self._tasks, *([self._replug_task] if self._replug_task else [])]:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._unplug_port()
+        self.device.set_output_listener(None)
+
+    def now(self) -> float:
+        assert self._loop is not None
+        return self._loop.time()
+
+    def poke(self) -> None:
+        """Something changed the device from outside (an API call): rerun the timers."""
+        self.device.advance(self.now())
+        self._wake.set()
+
+    # ------------------------------------------------------------------ plug / unplug
+    def _plug(self) -> None:
+        assert self._loop is not None
+        self.port = PtyPort(self.link)
+        self._loop.add_reader(self.port.master_fd, self._on_readable)
+        self.device.power_on(self.now())
+        self.plugged.set()
+        self._wake.set()
+        log.info("emulated modem on %s -> %s", self.link, self.port.slave_name)
+
+    def _unplug_port(self) -> None:
+        if self.port is None:
+            return
+        assert self._loop is not None
+        self._loop.remove_reader(self.port.master_fd)
+        self.port.close()
+        self.port = None
+        self._outgoing.clear()
+        self.plugged.clear()
+        self.ready.clear()
+
+    async def unplug(self, for_s: float | None) -> None:
+        """The USB device vanishes; it comes back at the same link after `for_s` seconds."""
+        self.device.power_off()
+        self._unplug_port()
+        if self._replug_task is not None:
+            self._replug_task.cancel()
+            self._replug_task = None
+        if for_s is not None:
+            self._replug_task = asyncio.create_task(self._replug_after(for_s))
+
+    async def replug(self) -> None:
+        """Plug back in now (no-op when plugged)."""
+        if self.port is None:
+            self._plug()
+
+    async def _replug_after(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self._replug_task = None
+        self._plug()
+
+    # ------------------------------------------------------------------ data pumps
+    def _on_readable(self) -> None:
+        assert self.port is not None
+        try:
+            data = os.read(self.port.master_fd, READ_CHUNK)
+        except BlockingIOError:
+            return
+        except OSError as error:  # EIO: no slave open (cannot happen while we hold one)
+            log.debug("pty read failed: %s", error)
+            return
+        self.device.advance(self.now())
+        self.device.feed(data)
+        self._wake.set()
+
+    def _on_device_output(self) -> None:
+        self._outgoing.extend(self.device.read_output())
+        self._writable.set()
+
+    async def _writer_loop(self) -> None:
+        while True:
+            await self._writable.wait()
+            self._writable.clear()
+            while self._outgoing and self.port is not None:
+                chunk_size = len(self._outgoing)
+                if self.baud:
+                    chunk_size = max(1, min(chunk_size, self.baud // 10 // 50))
+                try:
+                    written = os.write(self.port.master_fd, bytes(self._outgoing[:chunk_size]))
+                except BlockingIOError:
+                    await asyncio.sleep(0.01)
+                    continue
+                except OSError as error:
+                    log.debug("pty write failed: %s", error)
+                    self._outgoing.clear()
+                    break
+                del self._outgoing[:written]
+                if self.baud:
+                    await asyncio.sleep(written * 10 / self.baud)
+
+    async def _timer_loop(self) -> None:
+        while True:
+            self.device.advance(self.now())
+            if self.device.sms_ready and self.port is not None:
+                self.ready.set()
+            else:
+                self.ready.clear()
+            deadline = self.device.next_deadline()
+            timeout = None if deadline is None else max(0.0, deadline - self.now())
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
