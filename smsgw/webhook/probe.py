@@ -9,6 +9,7 @@ import uuid
 
 import httpx
 
+from smsgw.config import format_duration
 from smsgw.models import Direction, WebhookEventKind
 from smsgw.webhook.payloads import ConversationTurn, ReplyDecision, incoming_sms_body, read_reply
 from smsgw.webhook.retry import Outcome, classify
@@ -87,6 +88,6 @@ async def probe(
     else:
         verdict = (
             f"failed ({attempt.describe()}): would retry with backoff for up to "
-            f"{settings.max_age}, then dead-letter"
+            f"{format_duration(settings.max_age)}, then dead-letter"
         )
     return ProbeResult(body, attempt, outcome, decision, verdict)

@@ -45,7 +45,7 @@ class BackoffPolicy:
 
     initial: datetime.timedelta = datetime.timedelta(seconds=5)
     multiplier: float = 2.0
-    cap: datetime.timedelta = datetime.timedelta(minutes=30)
+    cap: datetime.timedelta = datetime.timedelta(minutes=10)
     jitter: float = 0.2
 
     def __post_init__(self) -> None:

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -26,7 +27,7 @@ class Received:
     started: float
     index: int  # arrival order, 0-based
 
-    def json(self) -> dict[str, object]:
+    def json(self) -> dict[str, Any]:
         document = json.loads(self.body)
         assert isinstance(document, dict)
         return document
