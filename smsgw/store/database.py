@@ -1,0 +1,151 @@
+"""Engine set-up for SQLite and PostgreSQL, and the one way to run a transaction.
+
+SQLite durability choice: WAL with `synchronous=FULL`. The gateway deletes an SMS from the SIM
+right after the commit that stored it, so a commit must survive a power cut (Raspberry Pi on a
+USB hub, SD card): with `NORMAL`, WAL commits are only synced at checkpoints and the last few
+messages could vanish from both the SIM and the database. SMS rates are far below what FULL
+costs (one fsync per commit). Writers use `BEGIN IMMEDIATE`, so two writers queue on the busy
+timeout instead of failing with "database is locked" when a read transaction tries to upgrade.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from smsgw.exceptions import StoreError
+
+Clock = Callable[[], datetime.datetime]
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def normalise_url(url: str) -> URL:
+    """Map the URLs users write (`sqlite:///…`, `postgresql://…`) onto the async drivers."""
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError as error:
+        raise StoreError(f"invalid database URL {url!r}: {error}") from error
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+asyncpg")
+    raise StoreError(
+        f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}: "
+        "use sqlite:///PATH or postgresql+asyncpg://USER:PASSWORD@HOST/DB"
+    )
+
+
+def _is_memory(url: URL) -> bool:
+    return url.database in (None, "", ":memory:")
+
+
+class Database:
+    """An async engine plus the clock every repository function reads `now` from."""
+
+    def __init__(self, engine: AsyncEngine, *, clock: Clock = utc_now) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    @property
+    def dialect(self) -> str:
+        """`sqlite` or `postgresql`: the few queries that differ (SKIP LOCKED) ask this."""
+        return self.engine.dialect.name
+
+    @property
+    def url(self) -> str:
+        """The URL without its password, for log lines and error messages."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self, what: str) -> AsyncIterator[AsyncConnection]:
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        Every driver or SQL error becomes `StoreError("<what>: <cause>")`, so callers above the
+        store never see SQLAlchemy, asyncpg or sqlite3 exceptions.
+        """
+        try:
+            async with self.engine.begin() as connection:
+                yield connection
+        except StoreError:
+            raise
+        except exc.SQLAlchemyError as error:
+            raise StoreError(f"{what} failed on {self.url}: {_describe(error)}") from error
+        except (OSError, TimeoutError) as error:  # asyncpg connect errors are not wrapped
+            raise StoreError(f"{what} failed: cannot reach {self.url}: {error}") from error
+
+    async def ping(self) -> None:
+        """Raise StoreError unless the database answers (for `/health/ready`)."""
+        async with self.transaction("database ping") as connection:
+            await connection.execute(sa.text("SELECT 1"))
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _describe(error: exc.SQLAlchemyError) -> str:
+    if isinstance(error, exc.DBAPIError) and error.orig is not None:
+        return f"{type(error.orig).__name__}: {error.orig}".strip()
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def open_database(url: str, *, clock: Clock = utc_now, echo: bool = False) -> Database:
+    """Create the engine for `url` (nothing connects until the first transaction)."""
+    parsed = normalise_url(url)
+    options: dict[str, Any] = {"echo": echo}
+    if parsed.get_backend_name() == "sqlite":
+        if _is_memory(parsed):
+            # Every aiosqlite connection would otherwise get its own empty database.
+            options["poolclass"] = StaticPool
+        else:
+            _check_sqlite_directory(str(parsed.database))
+        engine = create_async_engine(parsed, **options)
+        _configure_sqlite(engine)
+    else:
+        options["pool_pre_ping"] = True
+        engine = create_async_engine(parsed, **options)
+    return Database(engine, clock=clock)
+
+
+def _check_sqlite_directory(path: str) -> None:
+    """Fail early and clearly: SQLite's own message is "unable to open database file"."""
+    directory = Path(path).expanduser().resolve().parent
+    if not directory.is_dir():
+        raise StoreError(
+            f"cannot open SQLite database {path}: directory {directory} does not exist "
+            "(create the state directory first)"
+        )
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN, instead of the sqlite3 module's
+        # implicit deferred BEGIN before the first write.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,71 @@
+"""Repository: async functions, one database transaction per business operation.
+
+Grouped by job (incoming, outgoing, reports, outbox, queries, nodes) and re-exported here, so
+callers write `from smsgw.store import repository` and `await repository.mark_sent(db, …)`.
+"""
+
+from smsgw.store.repository.history import conversation_history
+from smsgw.store.repository.incoming import (
+    MISSING_PART_MARKER,
+    deliver_timed_out_parts,
+    prune_incoming_parts,
+    store_incoming_part,
+)
+from smsgw.store.repository.nodes import heartbeat_modem, heartbeat_node, list_modem_heartbeats
+from smsgw.store.repository.outbox import (
+    claim_due_events,
+    complete_event,
+    complete_incoming_event,
+    dead_letter,
+    drop_event,
+    enqueue_event,
+    list_dead_letters,
+    outbox_counts,
+    retry_dead_letter,
+    schedule_retry,
+)
+from smsgw.store.repository.outgoing import (
+    INTERRUPTED,
+    claim_next_outgoing,
+    daily_count,
+    enqueue_outgoing,
+    interrupt_stale_sends,
+    mark_failed,
+    mark_sent,
+    record_part_sent,
+)
+from smsgw.store.repository.queries import get_message, list_messages
+from smsgw.store.repository.reports import apply_status_report, part_status_for
+
+__all__ = [
+    "INTERRUPTED",
+    "MISSING_PART_MARKER",
+    "apply_status_report",
+    "claim_due_events",
+    "claim_next_outgoing",
+    "complete_event",
+    "complete_incoming_event",
+    "conversation_history",
+    "daily_count",
+    "dead_letter",
+    "deliver_timed_out_parts",
+    "drop_event",
+    "enqueue_event",
+    "enqueue_outgoing",
+    "get_message",
+    "heartbeat_modem",
+    "heartbeat_node",
+    "interrupt_stale_sends",
+    "list_dead_letters",
+    "list_messages",
+    "list_modem_heartbeats",
+    "mark_failed",
+    "mark_sent",
+    "outbox_counts",
+    "part_status_for",
+    "prune_incoming_parts",
+    "record_part_sent",
+    "retry_dead_letter",
+    "schedule_retry",
+    "store_incoming_part",
+]

@@ -1,0 +1,163 @@
+"""Helpers shared by the repository modules: dialect-aware inserts and locks, row mapping."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smsgw.exceptions import StoreError
+from smsgw.models import Direction, MessageStatus, OutboxEntry, WebhookEventKind
+from smsgw.store.database import Database
+from smsgw.store.schema import messages, status_events, webhook_outbox
+from smsgw.store.types import MessageRecord, NewEvent, OutboxState
+
+
+async def insert_or_ignore(
+    connection: AsyncConnection,
+    db: Database,
+    table: sa.Table,
+    values: Mapping[str, Any],
+    conflict_columns: Sequence[str],
+) -> int | None:
+    """INSERT … ON CONFLICT (cols) DO NOTHING; the new row's `pk`, or None if it existed.
+
+    Unlike catching IntegrityError, this never aborts a PostgreSQL transaction, so the caller
+    can go on and read the existing row in the same transaction.
+    """
+    dialect_insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+    statement = (
+        dialect_insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(conflict_columns))
+        .returning(table.c.pk)
+    )
+    pk = (await connection.execute(statement)).scalar_one_or_none()
+    return None if pk is None else int(pk)
+
+
+def for_update(statement: sa.Select[Any], db: Database, *, skip_locked: bool = False) -> Any:
+    """Row locks on PostgreSQL; SQLite needs none (BEGIN IMMEDIATE serialises writers)."""
+    if db.dialect != "postgresql":
+        return statement
+    return statement.with_for_update(skip_locked=skip_locked)
+
+
+def split_parts(value: str | None) -> tuple[int, ...]:
+    return tuple(int(item) for item in value.split(",")) if value else ()
+
+
+def join_parts(seqs: Sequence[int]) -> str | None:
+    return ",".join(str(seq) for seq in seqs) if seqs else None
+
+
+async def message_row(
+    connection: AsyncConnection, db: Database, message_id: str, *, lock: bool = False
+) -> sa.Row[Any]:
+    """The message with public id `message_id` (locked for update), or StoreError."""
+    statement = sa.select(messages).where(messages.c.id == message_id)
+    if lock:
+        statement = for_update(statement, db)
+    row = (await connection.execute(statement)).one_or_none()
+    if row is None:
+        raise StoreError(f"no message with id {message_id!r}")
+    return row
+
+
+async def reply_to_id(connection: AsyncConnection, reply_to_pk: int | None) -> str | None:
+    if reply_to_pk is None:
+        return None
+    found = await connection.scalar(sa.select(messages.c.id).where(messages.c.pk == reply_to_pk))
+    return None if found is None else str(found)
+
+
+def to_record(row: sa.Row[Any], *, reply_to: str | None = None) -> MessageRecord:
+    return MessageRecord(
+        id=row.id,
+        direction=Direction(row.direction),
+        peer=row.peer,
+        modem=row.modem,
+        text=row.text,
+        encoding=row.encoding,
+        parts=int(row.parts),
+        status=None if row.status is None else MessageStatus(row.status),
+        error=row.error,
+        smsc_timestamp=row.smsc_timestamp,
+        received_at=row.received_at,
+        sent_at=row.sent_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        idempotency_key=row.idempotency_key,
+        delivery_report=bool(row.delivery_report),
+        missing_parts=split_parts(row.missing_parts),
+        reply_to=reply_to,
+    )
+
+
+def to_outbox_entry(row: sa.Row[Any]) -> OutboxEntry:
+    return OutboxEntry(
+        id=int(row.pk),
+        event_id=row.event_id,
+        kind=WebhookEventKind(row.kind),
+        peer=row.peer,
+        body=bytes(row.body),
+        attempts=int(row.attempts),
+        created_at=row.created_at,
+    )
+
+
+async def add_status_event(
+    connection: AsyncConnection,
+    *,
+    message_pk: int,
+    status: str,
+    at: datetime.datetime,
+    detail: str | None = None,
+    part_seq: int | None = None,
+) -> None:
+    await connection.execute(
+        sa.insert(status_events).values(
+            message_pk=message_pk, part_seq=part_seq, status=status, at=at, detail=detail
+        )
+    )
+
+
+async def add_outbox_event(
+    connection: AsyncConnection,
+    db: Database,
+    event: NewEvent,
+    *,
+    kind: WebhookEventKind,
+    peer: str,
+    message_pk: int | None,
+    now: datetime.datetime,
+    ignore_duplicate: bool,
+) -> int | None:
+    """Insert a pending webhook event due now; its pk, or None when `event_id` already exists.
+
+    With `ignore_duplicate=False` a duplicate `event_id` is an error (the transaction rolls
+    back): an `incoming_sms` event id must be new, or the webhook would dedupe a real message.
+    """
+    values: dict[str, Any] = {
+        "event_id": event.event_id,
+        "kind": kind.value,
+        "peer": peer,
+        "message_pk": message_pk,
+        "body": event.body,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "state": OutboxState.PENDING.value,
+        "created_at": now,
+    }
+    if ignore_duplicate:
+        return await insert_or_ignore(connection, db, webhook_outbox, values, ["event_id"])
+    pk = (
+        await connection.execute(
+            sa.insert(webhook_outbox).values(**values).returning(webhook_outbox.c.pk)
+        )
+    ).scalar_one()
+    return int(pk)

@@ -1,0 +1,261 @@
+"""Incoming SMS: store each part idempotently, reassemble, and queue the webhook event.
+
+The whole chain "part stored → message complete → message row + `incoming_sms` outbox event"
+is one transaction, so after its commit the caller may delete the part from the SIM: nothing
+can be lost between the modem and the webhook, and a re-read of the SIM after a crash hits the
+unique key instead of creating a second message.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smsgw.models import Direction, WebhookEventKind
+from smsgw.store.database import Database
+from smsgw.store.ids import new_id
+from smsgw.store.repository._common import (
+    add_outbox_event,
+    for_update,
+    insert_or_ignore,
+    join_parts,
+)
+from smsgw.store.repository.history import load_history
+from smsgw.store.schema import incoming_parts, messages
+from smsgw.store.types import IncomingEventFactory, IncomingPart, PartStored, ReceivedMessage
+
+#: Put in the text where a part never arrived (reassembly timed out).
+MISSING_PART_MARKER = "[…]"
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+_IDENTITY = ("modem", "sender", "smsc_timestamp", "concat_ref", "concat_seq", "text_digest")
+
+
+def _utf16(text: str) -> bytes:
+    return text.encode("utf-16-le", "surrogatepass")
+
+
+def _join_text(chunks: Sequence[bytes]) -> str:
+    """Decode the concatenated UTF-16 so surrogate pairs split across parts become one character;
+    what is still unpaired (a neighbouring part is missing) becomes U+FFFD."""
+    text = b"".join(chunks).decode("utf-16-le", "surrogatepass")
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+async def store_incoming_part(
+    db: Database,
+    part: IncomingPart,
+    *,
+    render: IncomingEventFactory,
+    history_size: int,
+) -> PartStored:
+    """Store one part; if it completes a message, create the message and its event too.
+
+    One transaction. `render` gets the new message and the `history_size` earlier messages of
+    the conversation and returns the event (id + frozen body). When it returns, the part is
+    committed (new or already known): the caller may delete it from modem storage.
+    """
+    now = db.clock()
+    async with db.transaction("store incoming part") as connection:
+        digest_input = _utf16(part.text)
+        values: dict[str, Any] = {
+            "modem": part.modem,
+            "sender": part.sender,
+            "smsc_timestamp": part.smsc_timestamp,
+            "concat_ref": part.concat_ref if part.concat_ref is not None else 0,
+            "concat_total": part.concat_total,
+            "concat_seq": part.concat_seq,
+            "text_digest": hashlib.sha256(digest_input).hexdigest(),
+            "text_utf16": digest_input,
+            "encoding": part.encoding,
+            "storage_index": part.storage_index,
+            "received_at": now,
+        }
+        pk = await insert_or_ignore(connection, db, incoming_parts, values, _IDENTITY)
+        if pk is None:
+            return PartStored(is_new=False, message=None)
+        group = await _pending_group(
+            connection,
+            db,
+            modem=part.modem,
+            sender=part.sender,
+            concat_ref=values["concat_ref"],
+            total=part.concat_total,
+        )
+        if len({row.concat_seq for row in group}) < part.concat_total:
+            return PartStored(is_new=True, message=None)
+        message = await _assemble(
+            connection, db, group, now=now, render=render, history_size=history_size
+        )
+        return PartStored(is_new=True, message=message)
+
+
+async def deliver_timed_out_parts(
+    db: Database,
+    *,
+    older_than: datetime.timedelta,
+    render: IncomingEventFactory,
+    history_size: int,
+) -> list[ReceivedMessage]:
+    """Turn every incomplete multipart message whose first part is older than `older_than`
+    into a message with the missing parts marked (one transaction per message).
+
+    Call it periodically (and at start-up) with `reassembly_timeout`.
+    """
+    now = db.clock()
+    cutoff = now - older_than
+    async with db.transaction("find timed-out incoming parts") as connection:
+        groups = (
+            await connection.execute(
+                sa.select(
+                    incoming_parts.c.modem,
+                    incoming_parts.c.sender,
+                    incoming_parts.c.concat_ref,
+                    incoming_parts.c.concat_total,
+                )
+                .where(incoming_parts.c.message_pk.is_(None))
+                .group_by(
+                    incoming_parts.c.modem,
+                    incoming_parts.c.sender,
+                    incoming_parts.c.concat_ref,
+                    incoming_parts.c.concat_total,
+                )
+                .having(sa.func.min(incoming_parts.c.received_at) <= cutoff)
+            )
+        ).all()
+    delivered: list[ReceivedMessage] = []
+    for modem, sender, concat_ref, total in groups:
+        async with db.transaction("deliver timed-out incoming message") as connection:
+            group = await _pending_group(
+                connection, db, modem=modem, sender=sender, concat_ref=concat_ref, total=total
+            )
+            if not group:  # another node (or a late part) finished it meanwhile
+                continue
+            delivered.append(
+                await _assemble(
+                    connection, db, group, now=now, render=render, history_size=history_size
+                )
+            )
+    return delivered
+
+
+async def _pending_group(
+    connection: AsyncConnection,
+    db: Database,
+    *,
+    modem: str,
+    sender: str,
+    concat_ref: int,
+    total: int,
+) -> list[sa.Row[Any]]:
+    statement = (
+        sa.select(incoming_parts)
+        .where(
+            incoming_parts.c.modem == modem,
+            incoming_parts.c.sender == sender,
+            incoming_parts.c.concat_ref == concat_ref,
+            incoming_parts.c.concat_total == total,
+            incoming_parts.c.message_pk.is_(None),
+        )
+        .order_by(incoming_parts.c.concat_seq, incoming_parts.c.pk)
+    )
+    return list((await connection.execute(for_update(statement, db))).all())
+
+
+async def _assemble(
+    connection: AsyncConnection,
+    db: Database,
+    group: Sequence[sa.Row[Any]],
+    *,
+    now: datetime.datetime,
+    render: IncomingEventFactory,
+    history_size: int,
+) -> ReceivedMessage:
+    first = group[0]
+    total = int(first.concat_total)
+    by_seq: dict[int, sa.Row[Any]] = {}
+    for row in group:  # duplicates of one seq (a reused ref): keep the earliest
+        by_seq.setdefault(int(row.concat_seq), row)
+    missing = tuple(seq for seq in range(1, total + 1) if seq not in by_seq)
+    marker = _utf16(MISSING_PART_MARKER)
+    text = _join_text(
+        [bytes(by_seq[seq].text_utf16) if seq in by_seq else marker for seq in range(1, total + 1)]
+    )
+    earliest = by_seq[min(by_seq)]
+    message = ReceivedMessage(
+        id=new_id(now),
+        modem=first.modem,
+        peer=first.sender,
+        text=text,
+        encoding=earliest.encoding,
+        parts=total,
+        missing_parts=missing,
+        smsc_timestamp=earliest.smsc_timestamp,
+        received_at=min(row.received_at for row in group),
+    )
+    message_pk = (
+        await connection.execute(
+            sa.insert(messages)
+            .values(
+                id=message.id,
+                direction=Direction.IN.value,
+                peer=message.peer,
+                modem=message.modem,
+                text=message.text,
+                encoding=message.encoding,
+                parts=message.parts,
+                missing_parts=join_parts(missing),
+                smsc_timestamp=message.smsc_timestamp,
+                received_at=message.received_at,
+                created_at=now,
+                updated_at=now,
+                status=None,
+                delivery_report=False,
+            )
+            .returning(messages.c.pk)
+        )
+    ).scalar_one()
+    await connection.execute(
+        sa.update(incoming_parts)
+        .where(incoming_parts.c.pk.in_([row.pk for row in group]))
+        .values(message_pk=message_pk)
+    )
+    earlier = await load_history(
+        connection,
+        modem=message.modem,
+        peer=message.peer,
+        limit=history_size,
+        before_pk=int(message_pk),
+    )
+    event = render(message, earlier)
+    await add_outbox_event(
+        connection,
+        db,
+        event,
+        kind=WebhookEventKind.INCOMING_SMS,
+        peer=message.peer,
+        message_pk=int(message_pk),
+        now=now,
+        ignore_duplicate=False,
+    )
+    return message
+
+
+async def prune_incoming_parts(db: Database, *, older_than: datetime.timedelta) -> int:
+    """Delete parts already turned into messages and older than `older_than` (how long a SIM
+    re-read after a crash can still be recognised); returns how many were deleted."""
+    cutoff = db.clock() - older_than
+    async with db.transaction("prune incoming parts") as connection:
+        result = await connection.execute(
+            sa.delete(incoming_parts).where(
+                incoming_parts.c.message_pk.is_not(None), incoming_parts.c.received_at < cutoff
+            )
+        )
+        return int(result.rowcount)

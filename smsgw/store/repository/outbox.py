@@ -1,0 +1,310 @@
+"""The webhook outbox: durable events, claimed per peer in order, retried, dead-lettered.
+
+Per-peer order: an event is claimable only while it is the oldest *pending* event of its peer,
+so a peer's events are posted one at a time in creation order even with several dispatchers
+(or several nodes). A claim is a lease (`claimed_by`, `claim_until`): if the dispatcher dies,
+the event becomes claimable again when the lease runs out.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import sqlalchemy as sa
+
+from smsgw.exceptions import StoreError
+from smsgw.models import OutboxEntry, WebhookEventKind
+from smsgw.store.database import Database
+from smsgw.store.repository._common import add_outbox_event, for_update, to_outbox_entry
+from smsgw.store.repository.outgoing import enqueue_in
+from smsgw.store.schema import messages, suppressed_replies, webhook_outbox
+from smsgw.store.types import (
+    DeadLetter,
+    NewEvent,
+    OutboxState,
+    ReplyOutcome,
+    ReplyRequest,
+    ReplyResult,
+)
+
+DEFAULT_CLAIM_LEASE = datetime.timedelta(minutes=2)
+
+_PENDING = OutboxState.PENDING.value
+
+
+async def enqueue_event(
+    db: Database, event: NewEvent, *, kind: WebhookEventKind, peer: str
+) -> OutboxEntry | None:
+    """Queue a standalone event (no message change with it); None if `event_id` exists."""
+    now = db.clock()
+    async with db.transaction("queue webhook event") as connection:
+        pk = await add_outbox_event(
+            connection,
+            db,
+            event,
+            kind=kind,
+            peer=peer,
+            message_pk=None,
+            now=now,
+            ignore_duplicate=True,
+        )
+        if pk is None:
+            return None
+        row = (
+            await connection.execute(sa.select(webhook_outbox).where(webhook_outbox.c.pk == pk))
+        ).one()
+        return to_outbox_entry(row)
+
+
+async def claim_due_events(
+    db: Database,
+    *,
+    node: str,
+    limit: int = 16,
+    lease: datetime.timedelta = DEFAULT_CLAIM_LEASE,
+) -> list[OutboxEntry]:
+    """Claim up to `limit` due events, at most one per peer (the peer's oldest pending one).
+
+    The lease should exceed the webhook timeout; finish each event with one of
+    `complete_event`, `complete_incoming_event`, `schedule_retry`, `dead_letter`, `drop_event`.
+    """
+    now = db.clock()
+    earlier = webhook_outbox.alias("earlier")
+    async with db.transaction("claim webhook events") as connection:
+        statement = (
+            sa.select(webhook_outbox.c.pk)
+            .where(
+                webhook_outbox.c.state == _PENDING,
+                webhook_outbox.c.next_attempt_at <= now,
+                sa.or_(webhook_outbox.c.claim_until.is_(None), webhook_outbox.c.claim_until < now),
+                ~sa.exists().where(
+                    earlier.c.state == _PENDING,
+                    earlier.c.peer == webhook_outbox.c.peer,
+                    earlier.c.pk < webhook_outbox.c.pk,
+                ),
+            )
+            .order_by(webhook_outbox.c.pk)
+            .limit(limit)
+        )
+        if db.dialect == "postgresql":
+            statement = statement.with_for_update(skip_locked=True, of=webhook_outbox)
+        pks = list((await connection.execute(statement)).scalars())
+        if not pks:
+            return []
+        await connection.execute(
+            sa.update(webhook_outbox)
+            .where(webhook_outbox.c.pk.in_(pks))
+            .values(claimed_by=node, claim_until=now + lease)
+        )
+        rows = (
+            await connection.execute(
+                sa.select(webhook_outbox)
+                .where(webhook_outbox.c.pk.in_(pks))
+                .order_by(webhook_outbox.c.pk)
+            )
+        ).all()
+        return [to_outbox_entry(row) for row in rows]
+
+
+async def _finish(
+    db: Database,
+    entry_id: int,
+    what: str,
+    state: OutboxState,
+    *,
+    error: str | None = None,
+) -> bool:
+    now = db.clock()
+    values: dict[str, object] = {
+        "state": state.value,
+        "attempts": webhook_outbox.c.attempts + 1,
+        "finished_at": now,
+        "claimed_by": None,
+        "claim_until": None,
+    }
+    if state is OutboxState.DELIVERED:
+        values["delivered_at"] = now
+    if error is not None:
+        values["last_error"] = error
+    async with db.transaction(what) as connection:
+        result = await connection.execute(
+            sa.update(webhook_outbox)
+            .where(webhook_outbox.c.pk == entry_id, webhook_outbox.c.state == _PENDING)
+            .values(**values)
+        )
+        return bool(result.rowcount == 1)
+
+
+async def complete_event(db: Database, entry_id: int) -> bool:
+    """The webhook accepted the event (2xx). False if it was no longer pending."""
+    return await _finish(db, entry_id, "complete webhook event", OutboxState.DELIVERED)
+
+
+async def dead_letter(db: Database, entry_id: int, *, error: str) -> bool:
+    """Give up after `max_age`; the event stays visible (`list_dead_letters`)."""
+    return await _finish(db, entry_id, "dead-letter webhook event", OutboxState.DEAD, error=error)
+
+
+async def drop_event(db: Database, entry_id: int, *, error: str = "410 Gone") -> bool:
+    """The webhook answered 410 Gone: never try this event again."""
+    return await _finish(db, entry_id, "drop webhook event", OutboxState.DROPPED, error=error)
+
+
+async def schedule_retry(
+    db: Database, entry_id: int, *, next_attempt_at: datetime.datetime, error: str
+) -> bool:
+    """A failed attempt: count it, remember why, release the claim until `next_attempt_at`."""
+    async with db.transaction("schedule webhook retry") as connection:
+        result = await connection.execute(
+            sa.update(webhook_outbox)
+            .where(webhook_outbox.c.pk == entry_id, webhook_outbox.c.state == _PENDING)
+            .values(
+                attempts=webhook_outbox.c.attempts + 1,
+                next_attempt_at=next_attempt_at,
+                last_error=error,
+                claimed_by=None,
+                claim_until=None,
+            )
+        )
+        return bool(result.rowcount == 1)
+
+
+async def complete_incoming_event(
+    db: Database,
+    entry_id: int,
+    *,
+    reply: ReplyRequest | None,
+    replies_per_peer_per_hour: int,
+) -> ReplyResult:
+    """The webhook accepted an `incoming_sms` event; queue its auto-reply in the same
+    transaction, so a crash can neither lose the reply nor post the event again after it.
+
+    The reply goes to the sender through the modem that received the message. When the peer
+    already got `replies_per_peer_per_hour` auto-replies in the last hour (two bots
+    ping-ponging through a paid SIM), the reply is recorded as suppressed instead.
+    """
+    now = db.clock()
+    async with db.transaction("complete incoming webhook event") as connection:
+        entry = (
+            await connection.execute(
+                for_update(sa.select(webhook_outbox).where(webhook_outbox.c.pk == entry_id), db)
+            )
+        ).one_or_none()
+        if entry is None:
+            raise StoreError(f"no webhook event {entry_id}")
+        if entry.state != _PENDING:
+            return ReplyResult(outcome=ReplyOutcome.ALREADY_DONE, message=None)
+        await connection.execute(
+            sa.update(webhook_outbox)
+            .where(webhook_outbox.c.pk == entry_id)
+            .values(
+                state=OutboxState.DELIVERED.value,
+                attempts=webhook_outbox.c.attempts + 1,
+                delivered_at=now,
+                finished_at=now,
+                claimed_by=None,
+                claim_until=None,
+            )
+        )
+        if reply is None:
+            return ReplyResult(outcome=ReplyOutcome.NO_REPLY, message=None)
+        if entry.kind != WebhookEventKind.INCOMING_SMS.value or entry.message_pk is None:
+            raise StoreError(f"webhook event {entry_id} is not an incoming_sms event")
+        incoming = (
+            await connection.execute(sa.select(messages).where(messages.c.pk == entry.message_pk))
+        ).one()
+        recent = await connection.scalar(
+            sa.select(sa.func.count())
+            .select_from(messages)
+            .where(
+                messages.c.peer == incoming.peer,
+                messages.c.reply_to_pk.is_not(None),
+                messages.c.created_at > now - datetime.timedelta(hours=1),
+            )
+        )
+        if int(recent or 0) >= replies_per_peer_per_hour:
+            await connection.execute(
+                sa.insert(suppressed_replies).values(
+                    modem=incoming.modem,
+                    peer=incoming.peer,
+                    text=reply.text,
+                    in_reply_to_pk=incoming.pk,
+                    reason=f"{recent} auto-replies to this number in the last hour "
+                    f"(limit {replies_per_peer_per_hour})",
+                    created_at=now,
+                )
+            )
+            return ReplyResult(outcome=ReplyOutcome.SUPPRESSED, message=None)
+        queued = await enqueue_in(
+            connection,
+            db,
+            peer=incoming.peer,
+            text=reply.text,
+            parts=reply.parts,
+            encoding=reply.encoding,
+            modem=incoming.modem,
+            delivery_report=reply.delivery_report,
+            idempotency_key=f"auto-reply:{entry.event_id}",
+            reply_to_pk=int(incoming.pk),
+        )
+        return ReplyResult(outcome=ReplyOutcome.QUEUED, message=queued.message)
+
+
+async def list_dead_letters(
+    db: Database, *, limit: int = 100, before: int | None = None
+) -> list[DeadLetter]:
+    """Dead-lettered events, newest first; page with `before` = the last entry's id."""
+    async with db.transaction("list dead-lettered webhook events") as connection:
+        statement = (
+            sa.select(webhook_outbox)
+            .where(webhook_outbox.c.state == OutboxState.DEAD.value)
+            .order_by(webhook_outbox.c.pk.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            statement = statement.where(webhook_outbox.c.pk < before)
+        rows = (await connection.execute(statement)).all()
+        return [
+            DeadLetter(
+                entry=to_outbox_entry(row), last_error=row.last_error, dead_at=row.finished_at
+            )
+            for row in rows
+        ]
+
+
+async def retry_dead_letter(db: Database, entry_id: int) -> bool:
+    """Make a dead-lettered event pending and due now (False if it is not dead).
+
+    Its `created_at` is kept, so the dispatcher's `max_age` rule gives it exactly one more
+    attempt: delivered if the webhook is back, dead again if not.
+    """
+    now = db.clock()
+    async with db.transaction("retry dead-lettered webhook event") as connection:
+        result = await connection.execute(
+            sa.update(webhook_outbox)
+            .where(
+                webhook_outbox.c.pk == entry_id, webhook_outbox.c.state == OutboxState.DEAD.value
+            )
+            .values(
+                state=_PENDING,
+                next_attempt_at=now,
+                finished_at=None,
+                claimed_by=None,
+                claim_until=None,
+            )
+        )
+        return bool(result.rowcount == 1)
+
+
+async def outbox_counts(db: Database) -> dict[OutboxState, int]:
+    """How many events are in each state (for metrics)."""
+    async with db.transaction("count webhook events") as connection:
+        rows = (
+            await connection.execute(
+                sa.select(webhook_outbox.c.state, sa.func.count()).group_by(webhook_outbox.c.state)
+            )
+        ).all()
+    counts = dict.fromkeys(OutboxState, 0)
+    for state, count in rows:
+        counts[OutboxState(state)] = int(count)
+    return counts

@@ -1,0 +1,402 @@
+"""Outgoing queue: enqueue, claim for a modem, record each part, finish; crash recovery."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smsgw.exceptions import StoreError
+from smsgw.models import Direction, MessageStatus
+from smsgw.store.database import Database
+from smsgw.store.ids import new_id
+from smsgw.store.repository._common import (
+    add_status_event,
+    for_update,
+    insert_or_ignore,
+    message_row,
+    reply_to_id,
+    to_record,
+)
+from smsgw.store.repository.transitions import FINAL_STATUSES, aggregate, transition
+from smsgw.store.schema import daily_counters, message_parts, messages
+from smsgw.store.types import (
+    Enqueued,
+    MessageRecord,
+    PartStatus,
+    StatusEventFactory,
+    StatusTransition,
+)
+
+INTERRUPTED = "interrupted"
+
+DEFAULT_LEASE = datetime.timedelta(minutes=10)
+
+
+async def enqueue_outgoing(
+    db: Database,
+    *,
+    peer: str,
+    text: str,
+    parts: int,
+    encoding: str,
+    modem: str | None = None,
+    delivery_report: bool = True,
+    idempotency_key: str | None = None,
+) -> Enqueued:
+    """Queue a message (API send). `modem` None: any modem may send it.
+
+    With an `idempotency_key` already used, nothing is queued and the earlier message is
+    returned with `created=False` (whatever its text: the key identifies the request).
+    """
+    async with db.transaction("queue outgoing message") as connection:
+        return await enqueue_in(
+            connection,
+            db,
+            peer=peer,
+            text=text,
+            parts=parts,
+            encoding=encoding,
+            modem=modem,
+            delivery_report=delivery_report,
+            idempotency_key=idempotency_key,
+            reply_to_pk=None,
+        )
+
+
+async def enqueue_in(
+    connection: AsyncConnection,
+    db: Database,
+    *,
+    peer: str,
+    text: str,
+    parts: int,
+    encoding: str,
+    modem: str | None,
+    delivery_report: bool,
+    idempotency_key: str | None,
+    reply_to_pk: int | None,
+) -> Enqueued:
+    """`enqueue_outgoing` inside an open transaction (also used for auto-replies)."""
+    if parts < 1:
+        raise StoreError(f"an outgoing message needs at least one part, got {parts}")
+    now = db.clock()
+    values: dict[str, Any] = {
+        "id": new_id(now),
+        "direction": Direction.OUT.value,
+        "peer": peer,
+        "modem": modem,
+        "text": text,
+        "encoding": encoding,
+        "parts": parts,
+        "created_at": now,
+        "updated_at": now,
+        "status": MessageStatus.QUEUED.value,
+        "idempotency_key": idempotency_key,
+        "delivery_report": delivery_report,
+        "reply_to_pk": reply_to_pk,
+    }
+    pk = await insert_or_ignore(connection, db, messages, values, ["idempotency_key"])
+    if pk is None:
+        existing = (
+            await connection.execute(
+                sa.select(messages).where(messages.c.idempotency_key == idempotency_key)
+            )
+        ).one()
+        reply_to = await reply_to_id(connection, existing.reply_to_pk)
+        return Enqueued(message=to_record(existing, reply_to=reply_to), created=False)
+    await connection.execute(
+        sa.insert(message_parts),
+        [
+            {
+                "message_pk": pk,
+                "seq": seq,
+                "status": PartStatus.PENDING.value,
+                "modem": modem,
+                "recipient": peer,
+            }
+            for seq in range(1, parts + 1)
+        ],
+    )
+    await add_status_event(connection, message_pk=pk, status=MessageStatus.QUEUED.value, at=now)
+    row = (await connection.execute(sa.select(messages).where(messages.c.pk == pk))).one()
+    return Enqueued(
+        message=to_record(row, reply_to=await reply_to_id(connection, reply_to_pk)), created=True
+    )
+
+
+async def claim_next_outgoing(
+    db: Database,
+    *,
+    modem: str,
+    node: str,
+    lease: datetime.timedelta = DEFAULT_LEASE,
+    daily_limit: int | None = None,
+) -> MessageRecord | None:
+    """Take the oldest queued message this modem may send and mark it `sending`.
+
+    Eligible: queued for this modem, or for any modem (then it becomes bound to this one).
+    Counts it in today's (UTC) counter for the modem; with `daily_limit` reached, claims
+    nothing. On PostgreSQL concurrent claimers skip each other's rows (SKIP LOCKED), so a
+    message is claimed once; `claimed_by`/`claim_until` let others recover it if this node dies.
+    """
+    now = db.clock()
+    async with db.transaction("claim outgoing message") as connection:
+        if daily_limit is not None and await _count_today(connection, modem, now) >= daily_limit:
+            return None
+        candidate = (
+            await connection.execute(
+                for_update(
+                    sa.select(messages.c.pk)
+                    .where(
+                        messages.c.status == MessageStatus.QUEUED.value,
+                        sa.or_(messages.c.modem == modem, messages.c.modem.is_(None)),
+                    )
+                    .order_by(messages.c.pk)
+                    .limit(1),
+                    db,
+                    skip_locked=True,
+                )
+            )
+        ).scalar_one_or_none()
+        if candidate is None:
+            return None
+        await connection.execute(
+            sa.update(messages)
+            .where(messages.c.pk == candidate)
+            .values(
+                status=MessageStatus.SENDING.value,
+                modem=modem,
+                claimed_by=node,
+                claim_until=now + lease,
+                updated_at=now,
+            )
+        )
+        await connection.execute(
+            sa.update(message_parts)
+            .where(message_parts.c.message_pk == candidate)
+            .values(modem=modem)
+        )
+        await add_status_event(
+            connection,
+            message_pk=int(candidate),
+            status=MessageStatus.SENDING.value,
+            at=now,
+            detail=f"claimed by node {node} for modem {modem}",
+        )
+        await _count_send(connection, db, modem, now)
+        row = (
+            await connection.execute(sa.select(messages).where(messages.c.pk == candidate))
+        ).one()
+        return to_record(row, reply_to=await reply_to_id(connection, row.reply_to_pk))
+
+
+async def record_part_sent(db: Database, message_id: str, *, seq: int, tp_mr: int) -> None:
+    """Record that part `seq` was accepted (`+CMGS: <tp_mr>`), so its report can be matched."""
+    now = db.clock()
+    async with db.transaction("record sent part") as connection:
+        message = await message_row(connection, db, message_id)
+        if message.status != MessageStatus.SENDING.value:
+            raise StoreError(
+                f"message {message_id} is {message.status!r}, not sending: part {seq} not recorded"
+            )
+        result = await connection.execute(
+            sa.update(message_parts)
+            .where(
+                message_parts.c.message_pk == message.pk,
+                message_parts.c.seq == seq,
+                message_parts.c.status == PartStatus.PENDING.value,
+            )
+            .values(status=PartStatus.SENT.value, tp_mr=tp_mr, sent_at=now, modem=message.modem)
+        )
+        if result.rowcount != 1:
+            raise StoreError(f"message {message_id} has no pending part {seq}")
+        await add_status_event(
+            connection,
+            message_pk=int(message.pk),
+            status=PartStatus.SENT.value,
+            at=now,
+            detail=f"TP-MR {tp_mr}",
+            part_seq=seq,
+        )
+
+
+async def mark_sent(
+    db: Database, message_id: str, *, render_status: StatusEventFactory
+) -> list[StatusTransition]:
+    """All parts accepted: `sending → sent` (then `delivered`/`failed` at once if reports for
+    every part already arrived, which happens with fast networks and slow `+CMGS`)."""
+    now = db.clock()
+    async with db.transaction("mark message sent") as connection:
+        message = await message_row(connection, db, message_id, lock=True)
+        if message.status != MessageStatus.SENDING.value:
+            raise StoreError(f"message {message_id} is {message.status!r}, not sending")
+        pending = await connection.scalar(
+            sa.select(sa.func.count())
+            .select_from(message_parts)
+            .where(
+                message_parts.c.message_pk == message.pk,
+                message_parts.c.status == PartStatus.PENDING.value,
+            )
+        )
+        if pending:
+            raise StoreError(f"message {message_id} still has {pending} unsent part(s)")
+        changes = [
+            await transition(
+                connection,
+                db,
+                message,
+                MessageStatus.SENT,
+                now=now,
+                error=None,
+                render_status=render_status,
+            )
+        ]
+        message = await message_row(connection, db, message_id)
+        changes += await aggregate(connection, db, message, now=now, render_status=render_status)
+        return changes
+
+
+async def mark_failed(
+    db: Database, message_id: str, *, error: str, render_status: StatusEventFactory
+) -> list[StatusTransition]:
+    """The send failed for good (e.g. `+CMS ERROR`): unsent parts fail, the message fails.
+
+    A message already final is left alone (empty list).
+    """
+    now = db.clock()
+    async with db.transaction("mark message failed") as connection:
+        message = await message_row(connection, db, message_id, lock=True)
+        return await _fail(
+            connection, db, message, error=error, now=now, render_status=render_status
+        )
+
+
+async def _fail(
+    connection: AsyncConnection,
+    db: Database,
+    message: sa.Row[Any],
+    *,
+    error: str,
+    now: datetime.datetime,
+    render_status: StatusEventFactory,
+) -> list[StatusTransition]:
+    if message.status is None or MessageStatus(message.status) in FINAL_STATUSES:
+        return []
+    await connection.execute(
+        sa.update(message_parts)
+        .where(
+            message_parts.c.message_pk == message.pk,
+            message_parts.c.status == PartStatus.PENDING.value,
+        )
+        .values(status=PartStatus.FAILED.value, error=error)
+    )
+    return [
+        await transition(
+            connection,
+            db,
+            message,
+            MessageStatus.FAILED,
+            now=now,
+            error=error,
+            render_status=render_status,
+        )
+    ]
+
+
+async def interrupt_stale_sends(
+    db: Database, *, node: str, render_status: StatusEventFactory, resend: bool = False
+) -> list[StatusTransition]:
+    """Recover messages left in `sending` by a crash: this node's (call at start-up) and any
+    node's whose claim lease expired (call periodically when several nodes share PostgreSQL).
+
+    An `AT+CMGS` may already have reached the network, so they are never silently sent again:
+    they fail with error `interrupted`, or with `resend=True` go back to the queue (a
+    `requeued` history row says so).
+    """
+    now = db.clock()
+    changes: list[StatusTransition] = []
+    async with db.transaction("recover interrupted sends") as connection:
+        rows = (
+            await connection.execute(
+                for_update(
+                    sa.select(messages)
+                    .where(
+                        messages.c.status == MessageStatus.SENDING.value,
+                        sa.or_(messages.c.claimed_by == node, messages.c.claim_until < now),
+                    )
+                    .order_by(messages.c.pk),
+                    db,
+                    skip_locked=True,
+                )
+            )
+        ).all()
+        for message in rows:
+            if resend:
+                await _requeue(connection, message, now=now)
+            else:
+                changes += await _fail(
+                    connection, db, message, error=INTERRUPTED, now=now, render_status=render_status
+                )
+    return changes
+
+
+async def _requeue(
+    connection: AsyncConnection, message: sa.Row[Any], *, now: datetime.datetime
+) -> None:
+    await connection.execute(
+        sa.update(messages)
+        .where(messages.c.pk == message.pk)
+        .values(
+            status=MessageStatus.QUEUED.value, claimed_by=None, claim_until=None, updated_at=now
+        )
+    )
+    await connection.execute(
+        sa.update(message_parts)
+        .where(message_parts.c.message_pk == message.pk)
+        .values(status=PartStatus.PENDING.value, tp_mr=None, sent_at=None)
+    )
+    await add_status_event(
+        connection,
+        message_pk=int(message.pk),
+        status=MessageStatus.QUEUED.value,
+        at=now,
+        detail=f"requeued after interruption on node {message.claimed_by}",
+    )
+
+
+async def daily_count(db: Database, modem: str, *, day: datetime.date | None = None) -> int:
+    """Messages `modem` started sending on `day` (UTC; today by default), for the daily limit."""
+    now = db.clock()
+    async with db.transaction("read daily counter") as connection:
+        return await _count_on(connection, modem, day if day is not None else now.date())
+
+
+async def _count_today(connection: AsyncConnection, modem: str, now: datetime.datetime) -> int:
+    return await _count_on(connection, modem, now.astimezone(datetime.UTC).date())
+
+
+async def _count_on(connection: AsyncConnection, modem: str, day: datetime.date) -> int:
+    count = await connection.scalar(
+        sa.select(daily_counters.c.count).where(
+            daily_counters.c.modem == modem, daily_counters.c.day == day
+        )
+    )
+    return int(count or 0)
+
+
+async def _count_send(
+    connection: AsyncConnection, db: Database, modem: str, now: datetime.datetime
+) -> None:
+    dialect_insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+    statement = (
+        dialect_insert(daily_counters)
+        .values(modem=modem, day=now.astimezone(datetime.UTC).date(), count=1)
+        .on_conflict_do_update(
+            index_elements=["modem", "day"], set_={"count": daily_counters.c.count + 1}
+        )
+    )
+    await connection.execute(statement)
