@@ -257,7 +257,8 @@ class WebhookSettings(_Section):
         default="", description="http(s) URL to POST events to. Empty: no webhook (store only)."
     )
     secret: SecretStr = Field(
-        default=SecretStr(""), description="HMAC-SHA256 signing secret. Empty: unsigned."
+        default=SecretStr(""),
+        description="Sent as X-API-Key and keys the X-Signature HMAC. Empty: neither.",
     )
     history_size: Literal[0, 5, 10, 20, 50] = Field(
         default=10, description="Earlier messages with the same peer included in each payload."
