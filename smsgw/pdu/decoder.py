@@ -25,18 +25,22 @@ UDHI = 0x40
 SRR = 0x20
 
 
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
 def to_bytes(pdu: str | bytes) -> bytes:
     """Hex text (any case, surrounding whitespace allowed) or raw bytes."""
     if isinstance(pdu, bytes | bytearray | memoryview):
         return bytes(pdu)
     text = pdu.strip().strip('"')  # a stray quote after the hex was captured from a modem
-    if len(text) % 2:
-        raise PduError(f"PDU hex has an odd number of digits ({len(text)})")
     try:
         return binascii.unhexlify(text)
-    except (binascii.Error, ValueError):
-        bad = next((i for i, c in enumerate(text) if c not in "0123456789abcdefABCDEF"), 0)
-        raise PduError(f"PDU is not hex: {text[bad]!r} at character {bad}") from None
+    except (binascii.Error, ValueError):  # find out why, for the message
+        pass
+    bad = next((i for i, char in enumerate(text) if char not in _HEX_DIGITS), None)
+    if bad is not None:
+        raise PduError(f"PDU is not hex: {text[bad]!r} at character {bad}")
+    raise PduError(f"PDU hex has an odd number of digits ({len(text)})")
 
 
 def decode(pdu: str | bytes, *, smsc_included: bool = True) -> Pdu:
