@@ -208,6 +208,13 @@ class ApiSettings(_Section):
         default="RO", description="ISO 3166 region for numbers written without +country code."
     )
 
+    @field_validator("key")
+    @classmethod
+    def _header_safe_key(cls, value: SecretStr) -> SecretStr:
+        if not all("!" <= char <= "~" for char in value.get_secret_value()):
+            raise ValueError("must be printable ASCII without spaces (it is sent as a header)")
+        return value
+
     @field_validator("listen")
     @classmethod
     def _host_port(cls, value: str) -> str:
@@ -273,6 +280,13 @@ class WebhookSettings(_Section):
     backoff_max: Duration = Field(
         default=timedelta(minutes=10), description="Longest delay between two retries."
     )
+
+    @field_validator("secret")
+    @classmethod
+    def _header_safe_secret(cls, value: SecretStr) -> SecretStr:
+        if not all(" " <= char <= "~" for char in value.get_secret_value()):
+            raise ValueError("must be printable ASCII (it is sent as the X-API-Key header)")
+        return value
 
     @field_validator("url")
     @classmethod

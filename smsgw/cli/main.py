@@ -43,6 +43,7 @@ def _register() -> None:
 
     app.add_typer(pdu.app, name="pdu")
     app.add_typer(config.app, name="config")
+    app.add_typer(importlib.import_module("smsgw.cli.db").app, name="db")
     app.add_typer(importlib.import_module("smsgw.cli.emulator").app, name="emulator")
     app.add_typer(importlib.import_module("smsgw.cli.webhook").app, name="webhook")
 

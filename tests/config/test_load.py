@@ -172,6 +172,8 @@ def test_a_section_can_be_set_as_a_json_object(tmp_path: Path) -> None:
         ("[api]\nlisten = ['a']", "api.listen", "string"),
         ("api = 3", "api", "table"),
         ("[modem]\nname = 'x'", "modem", "list of [[modem]] tables"),
+        ("[api]\nkey = 'two words'", "api.key", "without spaces"),
+        ("[webhook]\nsecret = 'caf\u00e9'", "webhook.secret", "printable ASCII"),
     ],
 )
 def test_bad_values_name_file_key_and_problem(
