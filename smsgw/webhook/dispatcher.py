@@ -24,7 +24,7 @@ import httpx
 from smsgw.models import OutboxEntry
 from smsgw.webhook.outbox import Outbox
 from smsgw.webhook.payloads import ReplyDecision, read_reply
-from smsgw.webhook.retry import GiveUp, Outcome, after_failure, classify
+from smsgw.webhook.retry import GiveUp, Outcome, after_failure, classify, parse_retry_after
 from smsgw.webhook.settings import WebhookSettings
 from smsgw.webhook.transport import Attempt, post_event
 
@@ -208,13 +208,18 @@ class WebhookDispatcher:
         return min(max(wait, _MIN_PAUSE), self._settings.idle_poll)
 
     async def _deliver(self, entry: OutboxEntry) -> None:
-        attempt = await post_event(
-            self._client,
-            self._settings,
-            body=entry.body,
-            event_id=entry.event_id,
-            timestamp=int(self._clock().timestamp()),
-        )
+        try:
+            attempt = await post_event(
+                self._client,
+                self._settings,
+                body=entry.body,
+                event_id=entry.event_id,
+                timestamp=int(self._clock().timestamp()),
+            )
+        except Exception:  # a bug, not the network (post_event turns that into data)
+            self._cooldown_until = time.monotonic() + OUTBOX_ERROR_PAUSE
+            logger.exception("webhook event %s could not be posted", entry.event_id)
+            return
         try:
             outcome, decision = await self._record(entry, attempt)
         except Exception:
@@ -260,13 +265,16 @@ class WebhookDispatcher:
             await self._outbox.drop(entry, reason)
             return outcome, None
         error = attempt.describe()
+        now = self._clock()
+        header = attempt.response_headers.get("retry-after")
         plan = after_failure(
             created_at=entry.created_at,
             failures=entry.attempts + 1,
-            now=self._clock(),
+            now=now,
             max_age=self._settings.max_age,
             policy=self._settings.backoff,
             rng=self._rng,
+            retry_after=None if header is None else parse_retry_after(header, now),
         )
         if isinstance(plan, GiveUp):
             reason = f"{error}; gave up after {entry.attempts + 1} attempts over {plan.age}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import email.utils
 import enum
 import random
 
@@ -91,14 +92,34 @@ def after_failure(
     max_age: datetime.timedelta,
     policy: BackoffPolicy,
     rng: random.Random,
+    retry_after: datetime.timedelta | None = None,
 ) -> RetryAt | GiveUp:
     """Plan the next attempt after a failed one.
 
+    A server's `Retry-After` (429/503) is honoured when it asks for longer than the backoff.
     The last retry is pulled in to the deadline itself, so an event is always tried once at
     `max_age` before being dead-lettered rather than given up early because the next backoff
-    step happened to overshoot.
+    step (or a long Retry-After) happened to overshoot.
     """
     deadline = created_at + max_age
     if now >= deadline:
         return GiveUp(now - created_at)
-    return RetryAt(min(now + policy.delay(failures, rng), deadline))
+    wait = policy.delay(failures, rng)
+    if retry_after is not None:
+        wait = max(wait, retry_after)
+    return RetryAt(min(now + wait, deadline))
+
+
+def parse_retry_after(value: str, now: datetime.datetime) -> datetime.timedelta | None:
+    """A `Retry-After` header (delay-seconds or HTTP-date) as a delay from `now`; None when
+    it is neither (a malformed header is ignored, not an error)."""
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        return datetime.timedelta(seconds=min(int(text), 10**9))
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(when - now, datetime.timedelta(0))

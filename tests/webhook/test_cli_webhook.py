@@ -112,3 +112,11 @@ def test_a_bad_url_is_a_usage_error(empty_config: Path, url: str) -> None:
     code, _, err = run(url, config=empty_config)
     assert code == 2
     assert "webhook.url" in err
+
+
+def test_the_command_is_registered_on_the_root_cli() -> None:
+    from smsgw.cli.main import app as root
+
+    result = CliRunner().invoke(root, ["webhook", "test", "--help"])
+    assert result.exit_code == 0
+    assert "sample incoming_sms" in result.stdout

@@ -392,3 +392,15 @@ async def test_the_loop_survives_an_outbox_outage(
         await dispatcher.stop()
     assert outbox.fail_next_claims == 0
     assert len(server.received) == 1
+
+
+async def test_retry_after_from_the_server_is_honoured(client: httpx.AsyncClient) -> None:
+    outbox = InMemoryOutbox()
+    entry = outbox.add(peer=PEER, body=incoming("help"), created_at=utc_now())
+    with WebhookServer(lambda _r: Answer(503, headers=(("Retry-After", "600"),))) as server:
+        before = utc_now()
+        await WebhookDispatcher(outbox, client, fast_settings(server.url)).dispatch_due()
+    stored = outbox.state_of(entry)
+    assert stored.errors == ["HTTP 503 Service Unavailable"]
+    wait = stored.next_attempt_at - before
+    assert datetime.timedelta(seconds=599) <= wait <= datetime.timedelta(seconds=602)

@@ -11,7 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smsgw.exceptions import ConfigError
-from smsgw.webhook.retry import BackoffPolicy, GiveUp, Outcome, RetryAt, after_failure, classify
+from smsgw.webhook.retry import (
+    BackoffPolicy,
+    GiveUp,
+    Outcome,
+    RetryAt,
+    after_failure,
+    classify,
+    parse_retry_after,
+)
 from smsgw.webhook.settings import WebhookSettings
 
 SECOND = datetime.timedelta(seconds=1)
@@ -157,3 +165,44 @@ def test_default_settings_follow_the_contract() -> None:
     assert defaults.timeout == 10
     assert defaults.max_age == datetime.timedelta(hours=48)
     assert defaults.secret == ""
+
+
+NOW = datetime.datetime(2026, 1, 1, 12, 0, tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("120", datetime.timedelta(seconds=120)),
+        (" 0 ", datetime.timedelta(0)),
+        ("Thu, 01 Jan 2026 12:05:00 GMT", datetime.timedelta(minutes=5)),
+        ("Thu, 01 Jan 2026 11:00:00 GMT", datetime.timedelta(0)),  # in the past: now
+        ("-5", None),
+        ("soon", None),
+        ("1.5", None),
+        ("٣", None),
+        ("", None),
+    ],
+)
+def test_parse_retry_after(header: str, expected: datetime.timedelta | None) -> None:
+    assert parse_retry_after(header, NOW) == expected
+
+
+def test_a_longer_retry_after_wins_over_the_backoff_but_not_over_the_deadline() -> None:
+    one_second = BackoffPolicy(initial=SECOND, cap=SECOND, jitter=0)
+
+    def plan(retry_after: datetime.timedelta) -> RetryAt | GiveUp:
+        return after_failure(
+            created_at=NOW,
+            failures=1,
+            now=NOW,
+            max_age=MAX_AGE,
+            policy=one_second,
+            rng=random.Random(),
+            retry_after=retry_after,
+        )
+
+    ten_minutes = datetime.timedelta(minutes=10)
+    assert plan(ten_minutes) == RetryAt(NOW + ten_minutes)
+    assert plan(datetime.timedelta(0)) == RetryAt(NOW + SECOND)
+    assert plan(datetime.timedelta(days=9)) == RetryAt(NOW + MAX_AGE)
