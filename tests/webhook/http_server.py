@@ -50,6 +50,11 @@ class Answer:
 Responder = Callable[[Received], Answer]
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    # The stdlib default backlog (5) resets connections when many POSTs start at once.
+    request_queue_size = 128
+
+
 class WebhookServer:
     """Records every request and answers with `responder(request)`."""
 
@@ -72,7 +77,7 @@ class WebhookServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False
         self._thread = threading.Thread(
