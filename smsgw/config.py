@@ -370,7 +370,7 @@ class ModemSettings(_Section):
         default=timedelta(seconds=30), description="How often signal and registration are polled."
     )
     sweep_interval: Duration = Field(
-        default=timedelta(seconds=60),
+        default=timedelta(minutes=5),
         description="How often SIM storage is listed for messages whose +CMTI was missed.",
     )
 
