@@ -86,6 +86,7 @@ def _deliver(reader: OctetReader, smsc: str | None, first: int, tpdu_start: int)
         pid=pid,
         dcs=dcs,
         tpdu_length=reader.size - tpdu_start,
+        truncated=ud.truncated,
     )
 
 
@@ -109,6 +110,7 @@ def _submit(reader: OctetReader, smsc: str | None, first: int, tpdu_start: int) 
         validity=validity,
         srr=bool(first & SRR),
         tpdu_length=reader.size - tpdu_start,
+        truncated=ud.truncated,
     )
 
 

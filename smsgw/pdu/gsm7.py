@@ -32,13 +32,6 @@ _ENCODE: dict[str, tuple[int, ...]] = {
     char: (code,) for code, char in enumerate(DEFAULT_ALPHABET) if code != ESCAPE
 }
 _ENCODE.update({char: (ESCAPE, code) for code, char in EXTENSION_TABLE.items()})
-_DECODE_EXT: dict[int, str] = dict(EXTENSION_TABLE)
-
-
-def septet_cost(char: str) -> int | None:
-    """Septets one character needs (1 or 2), or None when GSM-7 cannot carry it."""
-    codes = _ENCODE.get(char)
-    return None if codes is None else len(codes)
 
 
 def can_encode(text: str) -> bool:
@@ -47,21 +40,31 @@ def can_encode(text: str) -> bool:
 
 def septet_length(text: str) -> int:
     """Septets `text` needs; raises PduError for a character outside GSM-7."""
-    return len(text_to_septets(text))
+    return sum(septet_costs(text))
 
 
-def text_to_septets(text: str) -> list[int]:
-    """Map text to septet values; raises PduError naming the first unencodable character."""
-    septets: list[int] = []
+def _codes(text: str) -> list[tuple[int, ...]]:
+    """Per-character septet codes; raises PduError naming the first unencodable character."""
+    codes = []
     for index, char in enumerate(text):
-        codes = _ENCODE.get(char)
-        if codes is None:
+        code = _ENCODE.get(char)
+        if code is None:
             raise PduError(
                 f"character {char!r} (U+{ord(char):04X}) at position {index} "
                 "is not in the GSM 7-bit alphabet"
             )
-        septets.extend(codes)
-    return septets
+        codes.append(code)
+    return codes
+
+
+def septet_costs(text: str) -> list[int]:
+    """Septets per character (1, or 2 for extension characters), for segmentation."""
+    return [len(code) for code in _codes(text)]
+
+
+def text_to_septets(text: str) -> list[int]:
+    """Map text to septet values; raises PduError naming the first unencodable character."""
+    return [septet for code in _codes(text) for septet in code]
 
 
 def septets_to_text(septets: bytes | list[int]) -> str:
@@ -71,7 +74,7 @@ def septets_to_text(septets: bytes | list[int]) -> str:
     for septet in septets:
         if escaped:
             chars.append(
-                _DECODE_EXT.get(septet, " " if septet == ESCAPE else DEFAULT_ALPHABET[septet])
+                EXTENSION_TABLE.get(septet, " " if septet == ESCAPE else DEFAULT_ALPHABET[septet])
             )
             escaped = False
         elif septet == ESCAPE:

@@ -56,6 +56,7 @@ def to_json(pdu: Pdu) -> JsonDict:
         "encoding": pdu.encoding,
         "concat": _concat(pdu.concat),
         "message_class": pdu.message_class,
+        "truncated": pdu.truncated,
     }
     if isinstance(pdu, Deliver):
         return {

@@ -34,6 +34,8 @@ class Deliver:
 
     `text` is None for 8-bit data (then `data` holds the bytes). A UCS-2 part may end in
     a lone surrogate when the sender split a pair across parts; `join_texts` repairs that.
+    `truncated`: TP-UDL promised more user data than the PDU holds (a damage seen in real
+    captures); the text is what was there, and callers may want to log it.
     """
 
     smsc: str | None
@@ -47,11 +49,16 @@ class Deliver:
     pid: int
     dcs: int
     tpdu_length: int
+    truncated: bool = False
 
 
 @dataclass(frozen=True)
 class Submit:
-    """SMS-SUBMIT: what we send, or a sent/unsent message read back from modem storage."""
+    """SMS-SUBMIT: what we send, or a sent/unsent message read back from modem storage.
+
+    Fields as in `Deliver`; `reference` is TP-MR, `validity` a relative period, an
+    absolute time, or None.
+    """
 
     smsc: str | None
     number: str
@@ -64,6 +71,7 @@ class Submit:
     validity: timedelta | datetime | None
     srr: bool
     tpdu_length: int
+    truncated: bool = False
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,6 @@ writes (153 septets / 67 code units / 134 octets per part).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from smsgw.exceptions import PduError
 from smsgw.pdu import gsm7, ucs2
 from smsgw.pdu.model import Encoding, PartCount
@@ -24,32 +22,18 @@ def choose_encoding(text: str) -> Encoding:
     return "gsm7" if gsm7.can_encode(text) else "ucs2"
 
 
-def _utf8_octets(char: str) -> int:
-    return len(char.encode("utf-8", "surrogatepass"))
-
-
-def _gsm7_septets(char: str) -> int:
-    cost = gsm7.septet_cost(char)
-    if cost is None:  # let the table module word the error, with the position
-        gsm7.text_to_septets(char)
-        raise AssertionError("unreachable")  # pragma: no cover
-    return cost
-
-
-def _cost_function(encoding: Encoding) -> Callable[[str], int]:
+def _unit_costs(text: str, encoding: Encoding) -> list[int]:
+    """Units each character costs: septets, UTF-16 code units or UTF-8 octets."""
     if encoding == "gsm7":
-        return _gsm7_septets
+        return gsm7.septet_costs(text)  # raises PduError naming a foreign character
     if encoding == "ucs2":
-        return ucs2.code_units
-    return _utf8_octets
+        return [ucs2.code_units(char) for char in text]
+    return [len(char.encode("utf-8", "surrogatepass")) for char in text]
 
 
 def _split(text: str, encoding: Encoding) -> tuple[list[str], int]:
     """(parts, total units) without the part-count limit."""
-    if encoding == "gsm7" and not gsm7.can_encode(text):
-        gsm7.text_to_septets(text)  # raises PduError naming the character and position
-    cost = _cost_function(encoding)
-    costs = [cost(char) for char in text]
+    costs = _unit_costs(text, encoding)
     total = sum(costs)
     if total <= SINGLE_LIMIT[encoding]:
         return [text], total

@@ -21,6 +21,7 @@ class UserData:
     text: str | None
     data: bytes | None
     concat: Concat | None
+    truncated: bool  # TP-UDL promised more than the PDU holds; the text is what was there
 
 
 def fill_bits_after(header_octets: int) -> int:
@@ -48,6 +49,7 @@ def read_user_data(reader: OctetReader, encoding: Encoding, udhi: bool) -> UserD
         concat = parse_udh(header, start + 1)
         header = body[: 1 + udhl]
     payload = body[len(header) :]
+    truncated = len(body) < wanted
     if encoding == "gsm7":
         fill = fill_bits_after(len(header))
         header_septets = (len(header) * 8 + fill) // 7
@@ -59,10 +61,10 @@ def read_user_data(reader: OctetReader, encoding: Encoding, udhi: bool) -> UserD
         available = (len(payload) * 8 - fill) // 7 if payload else 0
         count = min(udl - header_septets, max(available, 0))
         text = gsm7.septets_to_text(gsm7.unpack(payload, count, fill))
-        return UserData(text, None, concat)
+        return UserData(text, None, concat, truncated)
     if encoding == "ucs2":
-        return UserData(ucs2.decode(payload), None, concat)
-    return UserData(None, bytes(payload), concat)
+        return UserData(ucs2.decode(payload), None, concat, truncated or len(payload) % 2 == 1)
+    return UserData(None, bytes(payload), concat, truncated)
 
 
 def gsm7_user_data(septets: list[int], udh: bytes) -> tuple[int, bytes]:

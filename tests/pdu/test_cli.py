@@ -33,6 +33,7 @@ def test_decode_hex_argument_prints_the_contract_fields() -> None:
         "encoding": "gsm7",
         "concat": None,
         "message_class": None,
+        "truncated": False,
         "scts": "1998-12-22T12:04:41+00:00",
         "pid": 0,
         "dcs": 0,

@@ -57,20 +57,23 @@ def test_unusable_input_says_what_and_where(pdu: str, message: str) -> None:
 def test_udl_longer_than_the_data_decodes_what_is_there() -> None:
     pdu = _deliver("hello")
     pdu[UDL] = 160
-    assert _decode_deliver(bytes(pdu)).text == "hello"
+    result = _decode_deliver(bytes(pdu))
+    assert (result.text, result.truncated) == ("hello", True)
+    assert _decode_deliver(bytes(_deliver("hello"))).truncated is False
 
 
 def test_trailing_garbage_after_the_user_data_is_ignored() -> None:
     pdu = _deliver("hello") + bytes.fromhex("FFFF00")
     result = _decode_deliver(bytes(pdu))
-    assert result.text == "hello"
+    assert (result.text, result.truncated) == ("hello", False)
     assert result.tpdu_length == len(pdu) - 1  # what +CMGR should have said
 
 
 def test_ucs2_with_odd_octet_count_drops_the_half_character() -> None:
     pdu = _deliver("zł") + b"\x00"
     pdu[UDL] += 1
-    assert _decode_deliver(bytes(pdu)).text == "zł"
+    result = _decode_deliver(bytes(pdu))
+    assert (result.text, result.truncated) == ("zł", True)
 
 
 def test_cut_short_udh_is_an_error_naming_the_offset() -> None:

@@ -90,6 +90,22 @@ def test_gammu_quirk_dumps_still_decode_as_the_spec_says(corpus_dir: Path) -> No
     assert (empty.text, empty.concat) == ("", None)
 
 
+def test_cmgr_length_is_not_needed(corpus_dir: Path) -> None:
+    """Many headers carry a hand-edited <length>; decoding never looks at it, and our
+    tpdu_length (octets after the SMSC field) is what the header should have said."""
+    wrong = 0
+    for path in _dumps(corpus_dir, "at-sms"):
+        text = path.read_bytes().decode("latin-1")
+        header = re.search(r"^\+CMGR: (?:[^\r\n]*,)?(\d+)\s*$", text, re.M)
+        assert header, path.name
+        line = _pdu_line(path)
+        pdu = decode(line)
+        smsc_octets = 1 + int(line[:2], 16)
+        assert pdu.tpdu_length == len(line.strip('"')) // 2 - smsc_octets
+        wrong += int(header[1]) != pdu.tpdu_length
+    assert wrong >= 10  # the corpus really is full of wrong lengths
+
+
 def test_every_corrupt_reply_is_a_pdu_error_with_a_location(corpus_dir: Path) -> None:
     for path in _dumps(corpus_dir, "at-sms-failing"):
         with pytest.raises(PduError) as caught:

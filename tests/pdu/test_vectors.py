@@ -137,6 +137,18 @@ def test_independent_decoder_agrees(vectors: VectorList) -> None:
     assert not mismatches, "\n".join(mismatches)
 
 
+def test_truncation_is_flagged_exactly_where_the_independent_decoder_saw_it(
+    vectors: VectorList,
+) -> None:
+    flagged = {
+        index
+        for index, vector in enumerate(vectors)
+        if getattr(decode(vector["pdu_hex"]), "truncated", False)
+    }
+    seen = {index for index, vector in enumerate(vectors) if vector["derived"].get("ud_truncated")}
+    assert flagged == seen == {7}
+
+
 def test_relative_validity_is_a_timedelta(vectors: VectorList) -> None:
     pdu = decode(vectors[14]["pdu_hex"])  # VP 0xF4 = 52 weeks
     assert isinstance(pdu, Submit)
