@@ -8,6 +8,13 @@ The timestamp is fresh on each attempt while body and `Idempotency-Key` stay the
 
 Without a secret neither `X-API-Key` nor `X-Signature` is sent (an HMAC keyed with the empty
 string would only look like security).
+
+In a receiving Flask app (the raw body, not re-serialised JSON)::
+
+    from smsgw.webhook import verify
+
+    if not verify(SECRET, request.headers, request.get_data()):
+        return "", 401
 """
 
 from __future__ import annotations
@@ -16,7 +23,8 @@ import hashlib
 import hmac
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable
+from typing import Protocol
 
 from smsgw import __version__
 
@@ -24,6 +32,12 @@ SIGNATURE_PREFIX = "sha256="
 DEFAULT_TOLERANCE = 300.0
 USER_AGENT = f"smsgw/{__version__}"
 _UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
+
+
+class HeaderSource(Protocol):
+    """Anything with `items()` of (name, value): a dict, Flask/Werkzeug or Starlette headers."""
+
+    def items(self) -> Iterable[tuple[str, str]]: ...
 
 
 class SignatureError(ValueError):
@@ -53,7 +67,7 @@ def request_headers(*, body: bytes, event_id: str, secret: str, timestamp: int) 
 
 def check(
     secret: str,
-    headers: Mapping[str, str],
+    headers: HeaderSource,
     body: bytes,
     *,
     tolerance: float = DEFAULT_TOLERANCE,
@@ -61,8 +75,8 @@ def check(
 ) -> None:
     """Raise `SignatureError` unless `body` was signed with `secret` within `tolerance` seconds.
 
-    `headers` may be any mapping (a dict, Flask's `request.headers`, Starlette's); names are
-    matched case-insensitively. `body` must be the raw bytes received, not re-encoded JSON.
+    `headers` may be a dict, Flask's `request.headers` or Starlette's; names are matched
+    case-insensitively. `body` must be the raw bytes received, not re-encoded JSON.
     """
     if not secret:
         raise SignatureError("no secret configured: nothing to verify against")
@@ -88,7 +102,7 @@ def check(
 
 def verify(
     secret: str,
-    headers: Mapping[str, str],
+    headers: HeaderSource,
     body: bytes,
     tolerance: float = DEFAULT_TOLERANCE,
     *,
