@@ -21,6 +21,7 @@ _TON_ALPHANUMERIC = 0x50
 # TS 23.040 §9.1.2.3: semi-octets 0xA-0xE are '*', '#', 'a', 'b', 'c'; 0xF is filler.
 _BCD_DIGITS = "0123456789*#abc"
 _DIGIT_VALUE = {char: value for value, char in enumerate(_BCD_DIGITS)}
+_DIALABLE = frozenset("0123456789*#")  # what we write; a/b/c are decoded but never sent
 MAX_DIGITS = 20
 MAX_ALPHANUMERIC = 11
 MAX_SMSC_OCTETS = 11  # TOA + up to 20 digits (TS 24.011 RP-address)
@@ -82,7 +83,7 @@ def _split_number(number: str, what: str) -> tuple[int, str]:
     toa, digits = (
         (TOA_INTERNATIONAL, number[1:]) if number.startswith("+") else (TOA_UNKNOWN, number)
     )
-    if not digits or len(digits) > MAX_DIGITS or any(c not in _DIGIT_VALUE for c in digits):
+    if not digits or len(digits) > MAX_DIGITS or any(c not in _DIALABLE for c in digits):
         raise PduError(
             f"{what} {number!r} is not a phone number "
             f"(expected an optional '+' and 1-{MAX_DIGITS} digits, '*' or '#')"
@@ -93,7 +94,7 @@ def _split_number(number: str, what: str) -> tuple[int, str]:
 def is_alphanumeric(number: str) -> bool:
     """True for sender names such as "Vodafone" (anything that is not a dialable number)."""
     digits = number[1:] if number.startswith("+") else number
-    return not digits or any(c not in _DIGIT_VALUE for c in digits)
+    return not digits or any(c not in _DIALABLE for c in digits)
 
 
 def encode_address(number: str, what: str = "number") -> bytes:

@@ -149,7 +149,7 @@ def test_more_than_255_parts_is_refused() -> None:
         split_text("a" * (153 * 255 + 1))
 
 
-@pytest.mark.parametrize("number", ["", "+", "Vodafone", "+40 721", "1" * 21])
+@pytest.mark.parametrize("number", ["", "+", "Vodafone", "abc", "+40 721", "1" * 21, "12+3"])
 def test_bad_recipient_is_a_pdu_error(number: str) -> None:
     with pytest.raises(PduError, match="not a phone number"):
         encode_submit(number, "x")
@@ -169,7 +169,13 @@ def test_8bit_submit_carries_utf8_bytes() -> None:
 
 @pytest.mark.parametrize(
     ("sender", "number"),
-    [("+40721000000", "+40721000000"), ("0721000000", "0721000000"), ("Vodafone", "Vodafone")],
+    [
+        ("+40721000000", "+40721000000"),
+        ("0721000000", "0721000000"),
+        ("*100#", "*100#"),
+        ("Vodafone", "Vodafone"),
+        ("bac", "bac"),  # BCD has a/b/c semi-octets, but a name is what a sender means
+    ],
 )
 def test_deliver_round_trip(sender: str, number: str) -> None:
     scts = datetime(2024, 2, 8, 14, 26, 40, tzinfo=timezone(timedelta(hours=-3, minutes=-30)))
