@@ -13,7 +13,9 @@ Callers catch by meaning, not by origin::
     │   ├── CmsError(code)     +CMS ERROR: SMS service
     │   └── AtResponseError    a reply line the response parsers cannot make sense of
     ├── ModemError             the modem layer could not do what was asked
-    │   └── ModemNotReady      no usable modem right now
+    │   ├── ModemNotReady      no usable modem right now
+    │   ├── SimError           SIM missing / PIN / PUK: needs a human (wrong PIN never retried)
+    │   └── SendFailed         a message (or some of its parts) was not sent
     └── StoreError             the database refused or is unreachable
 
 Layers raise only these (or subclasses), so nothing above the driver has to know about
@@ -102,6 +104,39 @@ class ModemError(SmsgwError):
 
 class ModemNotReady(ModemError):
     """No modem is in a state that can do this right now."""
+
+
+class SimError(ModemError):
+    """The SIM blocks initialisation: not inserted, PIN needed or rejected, PUK needed.
+
+    ``retryable`` is False when trying again could make things worse (a rejected PIN:
+    three wrong tries lock the SIM) or cannot help without a human (PUK).
+    """
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        self.retryable = retryable
+        super().__init__(message)
+
+
+class SendFailed(ModemError):
+    """Sending failed. ``references`` holds the TP-MR of every part that *was* accepted
+    (so a retry can skip or report them); ``uncertain`` is True when the link died after a
+    part was handed to the modem, so that part may or may not have gone out."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        parts: int,
+        references: tuple[int, ...] = (),
+        cms_code: int | None = None,
+        uncertain: bool = False,
+    ) -> None:
+        self.parts = parts
+        self.references = references
+        self.cms_code = cms_code
+        self.uncertain = uncertain
+        super().__init__(message)
 
 
 class StoreError(SmsgwError):

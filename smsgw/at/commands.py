@@ -164,6 +164,10 @@ def indication_support() -> Command:
     return Command("AT+CNMI=?")
 
 
+def indication_query() -> Command:
+    return Command("AT+CNMI?")
+
+
 def indications(mode: int, mt: int, bm: int, ds: int, bfr: int) -> Command:
     values = (mode, mt, bm, ds, bfr)
     if not all(0 <= v <= 3 for v in values):

@@ -103,6 +103,7 @@ class MemoryLine:
         self.closed = False
         self._random = random.Random(self.faults.seed)
         self._in_two_line_urc = False
+        self._at_line_start = True
         self.host = MemoryTransport(self)
 
     def to_host(self, data: bytes) -> None:
@@ -138,9 +139,12 @@ class MemoryLine:
                     # Real modems never split a two-line URC (header + PDU) with another.
                     self._in_two_line_urc = line.startswith((b"+CMT:", b"+CDS:", b"+CBM:"))
             previous = boundary
-            if not self._in_two_line_urc and self._random.random() < faults.urc_rate:
+            at_line_start = boundary > 0 or self._at_line_start
+            inject = at_line_start and not self._in_two_line_urc
+            if inject and self._random.random() < faults.urc_rate:
                 out += self._random.choice(list(faults.urcs)) + b"\r\n"
         out += data[previous:]
+        self._at_line_start = data.endswith(b"\n")
         return bytes(out)
 
     def _chunks(self, data: bytes) -> list[bytes]:

@@ -1,0 +1,688 @@
+"""The generic 27.005/27.007 modem: initialisation, SMS operations and URC handling.
+
+Dialects (:mod:`smsgw.modem.sim800`, :mod:`smsgw.modem.huawei`) subclass :class:`Modem`
+and override class attributes or small hook methods only; anything not overridden is the
+standards behaviour. A ``Modem`` drives an already-open :class:`~smsgw.at.channel.AtChannel`
+and never opens or reopens ports: that is the supervisor's job.
+
+Inbound flow (one worker task, so events leave in arrival order):
+
+* ``+CMTI: <mem>,<i>`` / ``+CDSI: <mem>,<i>`` -> ``AT+CMGR=<i>`` -> event -> the sink is
+  awaited -> ``AT+CMGD=<i>``. Two AT commands per received part (bench target).
+* ``+CMT``/``+CDS`` (PDU routed directly) -> event -> ``AT+CNMA`` when the modem expects it.
+* ``+CREG`` -> :class:`RegistrationChanged`; boot banners -> :class:`RebootDetected`.
+* :meth:`Modem.sweep` (``AT+CMGL=4``) offers every stored DELIVER / STATUS-REPORT the same
+  way, so messages whose URC was lost, or that arrived while we were down, are not left
+  behind; stored SUBMITs are reported, not deleted.
+
+Storage indexes are always the ones the modem reported (``+CMTI``, ``+CMGL``), never
+computed, so zero- and one-based firmwares behave the same (PROTOCOL.md §3.3.4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from smsgw import pdu
+from smsgw.at import commands as cmd
+from smsgw.at import responses as resp
+from smsgw.at.channel import AtChannel, Reply
+from smsgw.at.parser import Urc
+from smsgw.exceptions import (
+    AtCommandError,
+    AtConnectionLost,
+    AtError,
+    AtResponseError,
+    CmeError,
+    CmsError,
+    ModemError,
+    PduError,
+    SendFailed,
+    SimError,
+)
+from smsgw.modem.events import (
+    MessageReceived,
+    ModemEvent,
+    RegistrationChanged,
+    StatusReportReceived,
+    StorageAlmostFull,
+    StoredSubmitFound,
+    UndecodablePdu,
+)
+from smsgw.modem.reasons import cms_reason
+
+__all__ = [
+    "EventSink",
+    "Identity",
+    "Modem",
+    "ModemInfo",
+    "ModemSettings",
+    "StoredMessage",
+    "discard_events",
+]
+
+log = logging.getLogger(__name__)
+
+EventSink = Callable[[ModemEvent], Awaitable[None]]
+_T = TypeVar("_T")
+Cnmi = tuple[int, int, int, int, int]
+
+# +CMS/+CME codes meaning "the SMS part of the firmware is not up yet, ask again soon"
+# (SIM800 before "SMS Ready"; SIM busy right after PIN entry).
+_NOT_YET_CMS = frozenset({302, 310, 313, 314, 500})
+_NOT_YET_CME = frozenset({3, 14, 515, 100})
+_INVALID_INDEX = frozenset({321})
+
+
+async def discard_events(event: ModemEvent) -> None:
+    """The default sink: log and drop (used by `smsgw modem info`)."""
+    log.debug("event without a consumer: %r", event)
+
+
+@dataclass(frozen=True)
+class ModemSettings:
+    """Behaviour knobs; the defaults are what a gateway wants."""
+
+    pin: str | None = None
+    storage: str | None = None
+    """Force a message storage (``"SM"``, ``"ME"``); default: the dialect's preference."""
+    request_status_reports: bool = True
+    ready_timeout: float = 20.0
+    """How long to keep asking while the SIM / SMS service is still starting."""
+    retry_pause: float = 0.5
+
+
+@dataclass(frozen=True)
+class Identity:
+    manufacturer: str
+    model: str
+    revision: str | None = None
+    imei: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """One entry of modem storage; ``message`` is None when the PDU did not decode."""
+
+    storage: str
+    index: int
+    stat: int | None
+    pdu_hex: str
+    message: pdu.Pdu | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ModemInfo:
+    """Everything ``smsgw modem info`` prints; fields are None when the modem would not say."""
+
+    dialect: str
+    identity: Identity
+    sim: str | None
+    operator: str | None
+    signal_dbm: int | None
+    signal_rssi: int | None
+    registration: str | None
+    storage: list[resp.StorageUse]
+    storage_support: tuple[tuple[str, ...], ...]
+    cnmi_support: str | None
+    service_center: str | None
+
+    def as_json(self) -> dict[str, object]:
+        data = dataclasses.asdict(self)
+        data["storage"] = [dataclasses.asdict(s) for s in self.storage]
+        return data
+
+
+@dataclass
+class _Work:
+    kind: str  # "stored", "routed", "registration"
+    name: str = ""
+    storage: str | None = None
+    index: int | None = None
+    text: str = ""
+
+
+class Modem:
+    """A generic 27.005/27.007 modem in PDU mode; see the module docstring."""
+
+    dialect = "generic"
+    #: CNMI settings tried in order, each only if ``AT+CNMI=?`` lists its values.
+    cnmi_candidates: tuple[Cnmi, ...] = (
+        (2, 1, 0, 2, 0),
+        (2, 1, 0, 1, 0),
+        (1, 1, 0, 2, 0),
+        (1, 1, 0, 1, 0),
+        (2, 1, 0, 0, 0),
+        (1, 1, 0, 0, 0),
+    )
+    #: Message storage, in order of preference, picked from ``AT+CPMS=?``.
+    storage_preference: tuple[str, ...] = ("SM", "ME", "MT")
+    #: URC names that mean the module (re)booted (PROTOCOL.md §2.1, §2.3).
+    reboot_urcs: frozenset[str] = frozenset({"RDY", "SMS Ready", "Call Ready", "^SYSSTART"})
+
+    def __init__(
+        self,
+        channel: AtChannel,
+        *,
+        modem_id: str = "modem",
+        sink: EventSink | None = None,
+        settings: ModemSettings | None = None,
+    ) -> None:
+        self.channel = channel
+        self.modem_id = modem_id
+        self.sink: EventSink = sink or discard_events
+        self.settings = settings or ModemSettings()
+        self.identity: Identity | None = None
+        self.storage: str | None = None
+        self.cnmi: Cnmi | None = None
+        self.reboot_detected = asyncio.Event()
+        self._reboot_reason = ""
+        self._queue: asyncio.Queue[_Work] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._remove_handler: Callable[[], None] | None = None
+        self._cnma_needed: bool | None = None
+        self._initialised = False
+
+    # ------------------------------------------------------------------ plumbing
+    async def run(self, command: cmd.Command) -> Reply:
+        return await self.channel.execute(command)
+
+    def start_events(self) -> None:
+        """Listen for URCs and start the inbound worker (idempotent)."""
+        if self._remove_handler is None:
+            self._remove_handler = self.channel.add_urc_handler(self._on_urc)
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._work_loop(), name=f"{self.modem_id} inbound")
+
+    async def close(self) -> None:
+        """Stop listening; does not close the channel."""
+        if self._remove_handler is not None:
+            self._remove_handler()
+            self._remove_handler = None
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None
+
+    @property
+    def reboot_reason(self) -> str:
+        return self._reboot_reason
+
+    # ------------------------------------------------------------------ probing
+    async def probe(self, *, within: float = 10.0, interval: float = 0.5) -> None:
+        """Send ``AT`` until it answers ``OK`` (autobauding SIM800 sends no banner, §2.2)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        quick = dataclasses.replace(cmd.attention(), timeout=max(0.2, min(1.0, within)))
+        while True:
+            try:
+                await self.run(quick)
+                return
+            except (AtCommandError, CmeError, CmsError):
+                return  # it answered; a firmware that says ERROR to AT is still alive
+            except AtError as exc:
+                if isinstance(exc, AtConnectionLost) or loop.time() >= deadline:
+                    raise
+            await asyncio.sleep(interval)
+
+    async def identify(self) -> Identity:
+        """``AT+CGMI``/``+CGMM``/``+CGMR``/``+CGSN``; only the first two are required."""
+        maker = resp.parse_identity(list((await self.run(cmd.manufacturer())).lines), "+CGMI")
+        model = resp.parse_identity(list((await self.run(cmd.model())).lines), "+CGMM")
+        revision = await self._optional_identity(cmd.revision(), "+CGMR")
+        imei = await self._optional_identity(cmd.imei(), "+CGSN")
+        self.identity = Identity(maker, model, revision, imei)
+        return self.identity
+
+    async def _optional_identity(self, command: cmd.Command, prefix: str) -> str | None:
+        try:
+            return resp.parse_identity(list((await self.run(command)).lines), prefix)
+        except (AtCommandError, CmeError, CmsError, AtResponseError):
+            return None
+
+    # ------------------------------------------------------------------ initialisation
+    async def initialise(self) -> None:
+        """PROTOCOL.md §4: echo off, numeric errors, SIM, PDU mode, storage, indications.
+
+        Raises :class:`~smsgw.exceptions.SimError` for SIM problems (a rejected PIN is
+        entered exactly once) and :class:`~smsgw.exceptions.ModemError` otherwise.
+        """
+        self._initialised = False
+        self.reboot_detected.clear()
+        await self.run(cmd.echo(False))
+        await self.run(cmd.error_mode(1))
+        await self.before_sim()
+        await self.unlock_sim()
+        await self._until_ready(lambda: self.run(cmd.message_format(False)))
+        await self._until_ready(self.select_storage)
+        await self.select_indications()
+        with contextlib.suppress(AtCommandError, CmeError, CmsError):
+            await self.run(cmd.registration_reports(1))
+        self._initialised = True
+        self.start_events()
+
+    async def before_sim(self) -> None:
+        """Dialect hook run right after ``ATE0``/``AT+CMEE=1`` (Huawei: ``AT^CURC=0``)."""
+
+    async def sim_state(self) -> str:
+        try:
+            reply = await self.run(cmd.pin_query())
+        except CmeError as exc:
+            if exc.code == 10:
+                return "NOT INSERTED"
+            raise
+        return resp.parse_cpin(reply.first("+CPIN"))
+
+    async def unlock_sim(self) -> None:
+        state = await self._until_ready(self.sim_state)
+        if state == "READY":
+            return
+        if state == "SIM PIN":
+            pin = self.settings.pin
+            if pin is None:
+                raise SimError("the SIM asks for a PIN and none is configured", retryable=False)
+            try:
+                await self.run(cmd.pin_enter(pin))
+            except CmeError as exc:
+                raise SimError(
+                    f"the SIM rejected the configured PIN ({exc}); not retried, "
+                    "fix the PIN before the SIM locks",
+                    retryable=False,
+                ) from exc
+            state = await self._until_ready(self._sim_ready_after_pin)
+            if state == "READY":
+                return
+        if state == "NOT INSERTED":
+            raise SimError("no SIM card inserted", retryable=True)
+        raise SimError(f"the SIM is not usable: {state}", retryable=False)
+
+    async def _sim_ready_after_pin(self) -> str:
+        state = await self.sim_state()
+        if state == "SIM PIN":
+            raise CmeError(14, "SIM busy")  # still settling: _until_ready asks again
+        return state
+
+    async def select_storage(self) -> None:
+        """Pick the receive storage from ``AT+CPMS=?`` and select it for all three memories."""
+        supported: tuple[tuple[str, ...], ...] = ()
+        with contextlib.suppress(AtCommandError, CmeError, CmsError, AtResponseError):
+            supported = resp.parse_cpms_support(
+                (await self.run(cmd.storage_support())).first("+CPMS")
+            )
+        storage = self.settings.storage or self._preferred_storage(supported)
+        self.storage = storage
+        reply = await self.run(cmd.storage_select(storage, storage, storage))
+        with contextlib.suppress(AtResponseError):
+            uses = resp.parse_cpms_set(reply.first("+CPMS"))
+            log.info(
+                "%s: storage %s: %d/%d used", self.modem_id, storage, uses[0].used, uses[0].total
+            )
+
+    def _preferred_storage(self, supported: tuple[tuple[str, ...], ...]) -> str:
+        if not supported:
+            return self.storage_preference[0]
+        first = supported[0]
+        for name in self.storage_preference:
+            if name in first:
+                return name
+        return first[0] if first else self.storage_preference[0]
+
+    async def select_indications(self) -> None:
+        """Choose ``AT+CNMI`` from ``AT+CNMI=?`` and this dialect's candidates (§3.3, §2.10)."""
+        support: resp.CnmiSupport | None = None
+        with contextlib.suppress(AtCommandError, CmeError, CmsError, AtResponseError):
+            support = resp.parse_cnmi_support(
+                (await self.run(cmd.indication_support())).first("+CNMI")
+            )
+        candidates = [
+            c
+            for c in self.cnmi_candidates
+            if (support is None or support.allows(*c))
+            and (self.settings.request_status_reports or c[3] == 0)
+        ]
+        for candidate in candidates:
+            try:
+                await self.run(cmd.indications(*candidate))
+            except (AtCommandError, CmeError, CmsError) as exc:
+                log.info("%s: AT+CNMI=%s refused: %s", self.modem_id, candidate, exc)
+                continue
+            self.cnmi = candidate
+            return
+        self.cnmi = None
+        log.warning(
+            "%s: no new-message indication accepted; relying on storage sweeps", self.modem_id
+        )
+
+    async def _until_ready(self, action: Callable[[], Awaitable[_T]]) -> _T:
+        """Retry ``action`` while the modem says "not yet" (SIM busy, SMS not ready)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.ready_timeout
+        while True:
+            try:
+                return await action()
+            except (CmsError, CmeError) as exc:
+                codes = _NOT_YET_CMS if isinstance(exc, CmsError) else _NOT_YET_CME
+                if exc.code not in codes or loop.time() >= deadline:
+                    raise
+            except AtCommandError:
+                if loop.time() >= deadline:
+                    raise
+            await asyncio.sleep(self.settings.retry_pause)
+
+    # ------------------------------------------------------------------ queries
+    async def signal(self) -> resp.Signal:
+        return resp.parse_csq((await self.run(cmd.signal_quality())).first("+CSQ"))
+
+    async def registration(self) -> resp.Registration:
+        line = (await self.run(cmd.registration_query())).first("+CREG")
+        return resp.parse_creg(line, solicited=True)
+
+    async def operator(self) -> resp.Operator:
+        return resp.parse_cops((await self.run(cmd.operator_query())).first("+COPS"))
+
+    async def storage_use(self) -> list[resp.StorageUse]:
+        return resp.parse_cpms_query((await self.run(cmd.storage_query())).first("+CPMS"))
+
+    async def service_center(self) -> str | None:
+        return resp.parse_csca((await self.run(cmd.service_center_query())).first("+CSCA"))
+
+    async def info(self) -> ModemInfo:
+        """Collect what ``smsgw modem info`` shows; each query may fail on its own."""
+        identity = self.identity or await self.identify()
+
+        async def optional(query: Callable[[], Awaitable[_T]]) -> _T | None:
+            try:
+                return await query()
+            except (AtCommandError, CmeError, CmsError, AtResponseError) as exc:
+                log.debug("%s: %s", self.modem_id, exc)
+                return None
+
+        sim = await optional(self.sim_state)
+        operator = await optional(self.operator)
+        signal = await optional(self.signal)
+        registration = await optional(self.registration)
+        storage = await optional(self.storage_use) or []
+        support_line = await optional(lambda: self._first(cmd.storage_support(), "+CPMS"))
+        cnmi_line = await optional(lambda: self._first(cmd.indication_support(), "+CNMI"))
+        smsc = await optional(self.service_center)
+        return ModemInfo(
+            dialect=self.dialect,
+            identity=identity,
+            sim=sim,
+            operator=operator.name if operator else None,
+            signal_dbm=signal.dbm if signal else None,
+            signal_rssi=signal.rssi if signal else None,
+            registration=registration.description if registration else None,
+            storage=storage,
+            storage_support=resp.parse_cpms_support(support_line) if support_line else (),
+            cnmi_support=resp.strip_prefix(cnmi_line, "+CNMI") if cnmi_line else None,
+            service_center=smsc,
+        )
+
+    async def _first(self, command: cmd.Command, prefix: str) -> str:
+        return (await self.run(command)).first(prefix)
+
+    async def health_check(self) -> None:
+        """One command that also notices a silent reboot: ``AT+CNMI?`` must still show what
+        we set (a reset firmware is back to its defaults). Sets :attr:`reboot_detected`."""
+        if self.cnmi is None:
+            await self.run(cmd.attention())
+            return
+        reply = await self.run(cmd.indication_query())
+        with contextlib.suppress(AtResponseError):
+            fields = resp.split_fields(resp.strip_prefix(reply.first("+CNMI"), "+CNMI"))
+            current = tuple(int(f) for f in fields[:5] if f.isascii() and f.isdigit())
+            if current and current[:2] != self.cnmi[:2]:
+                self._note_reboot(f"settings lost (AT+CNMI? -> {','.join(map(str, current))})")
+
+    # ------------------------------------------------------------------ sending
+    async def send_sms(
+        self,
+        number: str,
+        text: str,
+        *,
+        srr: bool | None = None,
+        validity: timedelta | datetime | None = None,
+        flash: bool = False,
+        encoding: pdu.Encoding | None = None,
+    ) -> list[int]:
+        """Send every part of ``text``; returns the TP-MR of each part, in order.
+
+        ``srr`` defaults to ``settings.request_status_reports``. Errors raise
+        :class:`~smsgw.exceptions.SendFailed` with the references already accepted.
+        """
+        request = self.settings.request_status_reports if srr is None else srr
+        try:
+            parts = pdu.encode_submit(
+                number, text, srr=request, validity=validity, flash=flash, encoding=encoding
+            )
+        except PduError as exc:
+            raise SendFailed(f"cannot encode the message: {exc}", parts=0) from exc
+        return await self.send_pdus(parts)
+
+    async def send_pdus(self, parts: Sequence[pdu.EncodedPdu]) -> list[int]:
+        references: list[int] = []
+        for number, part in enumerate(parts, start=1):
+            where = f"part {number}/{len(parts)}"
+            try:
+                reply = await self.run(cmd.send_pdu(part.hex, part.tpdu_length))
+                references.append(resp.parse_cmgs(reply.first("+CMGS")))
+            except CmsError as exc:
+                raise SendFailed(
+                    f"{where} refused: {cms_reason(exc.code, exc.text)}",
+                    parts=len(parts),
+                    references=tuple(references),
+                    cms_code=exc.code,
+                ) from exc
+            except (AtConnectionLost, AtError, AtResponseError) as exc:
+                # The PDU may have reached the network: say so instead of guessing.
+                raise SendFailed(
+                    f"{where}: outcome unknown ({exc})",
+                    parts=len(parts),
+                    references=tuple(references),
+                    uncertain=not isinstance(exc, AtCommandError | CmeError),
+                ) from exc
+        return references
+
+    # ------------------------------------------------------------------ storage
+    async def read(self, index: int) -> StoredMessage:
+        """``AT+CMGR=<index>`` in the current storage."""
+        reply = await self.run(cmd.read_message(index))
+        header = resp.parse_cmgr_header(reply.first("+CMGR"))
+        position = next(i for i, ln in enumerate(reply.lines) if ln.upper().startswith("+CMGR"))
+        body = reply.lines[position + 1 : position + 2]
+        if not body:
+            raise AtResponseError("+CMGR PDU line", " | ".join(reply.lines))
+        return self._stored(self.storage or "?", index, header.stat, body[0])
+
+    async def list_stored(self) -> list[StoredMessage]:
+        """``AT+CMGL=4``: everything in the current storage (DELIVER, SUBMIT, REPORT)."""
+        reply = await self.run(cmd.list_messages(4))
+        entries: list[StoredMessage] = []
+        header: resp.ListedMessage | None = None
+        for line in reply.lines:
+            if line.upper().startswith("+CMGL"):
+                try:
+                    header = resp.parse_cmgl_header(line)
+                except AtResponseError as exc:
+                    log.warning("%s: %s", self.modem_id, exc)
+                    header = None
+            elif header is not None:
+                entries.append(self._stored(self.storage or "?", header.index, header.stat, line))
+                header = None
+        return entries
+
+    def _stored(self, storage: str, index: int, stat: int | None, pdu_hex: str) -> StoredMessage:
+        try:
+            return StoredMessage(storage, index, stat, pdu_hex, pdu.decode(pdu_hex))
+        except PduError as exc:
+            return StoredMessage(storage, index, stat, pdu_hex, None, str(exc))
+
+    async def delete(self, index: int) -> None:
+        await self.run(cmd.delete_message(index))
+
+    async def sweep(self) -> int:
+        """Offer every stored DELIVER / STATUS-REPORT to the sink (then delete it).
+
+        Returns how many entries were handed over. Called at start and periodically.
+        """
+        handed = 0
+        for entry in await self.list_stored():
+            if await self._offer(entry):
+                handed += 1
+        await self._check_storage_use()
+        return handed
+
+    async def _check_storage_use(self) -> None:
+        with contextlib.suppress(AtError, AtResponseError):
+            for use in (await self.storage_use())[:1]:
+                if use.total and use.used * 5 >= use.total * 4:
+                    await self.sink(
+                        StorageAlmostFull(self.modem_id, use.memory or "?", use.used, use.total)
+                    )
+
+    async def _offer(self, entry: StoredMessage) -> bool:
+        """Hand a stored entry to the sink; delete it once the sink returned."""
+        message = entry.message
+        event: ModemEvent
+        if message is None:
+            event = UndecodablePdu(
+                self.modem_id, entry.pdu_hex, entry.error or "?", entry.storage, entry.index
+            )
+            await self.sink(event)
+            return False
+        if isinstance(message, pdu.Submit):
+            await self.sink(StoredSubmitFound(self.modem_id, message, entry.storage, entry.index))
+            return False
+        if isinstance(message, pdu.Deliver):
+            event = MessageReceived(
+                self.modem_id, message, entry.pdu_hex, entry.storage, entry.index
+            )
+        else:
+            event = StatusReportReceived(
+                self.modem_id, message, entry.pdu_hex, entry.storage, entry.index
+            )
+        if not await self._deliver(event):
+            return False
+        try:
+            await self.delete(entry.index)
+        except CmsError as exc:
+            if exc.code not in _INVALID_INDEX:
+                raise
+        return True
+
+    async def _deliver(self, event: ModemEvent) -> bool:
+        """Await the sink; False (and the entry stays in storage) when it raised."""
+        try:
+            await self.sink(event)
+        except Exception:
+            log.exception("%s: event sink failed; entry left in storage", self.modem_id)
+            return False
+        return True
+
+    # ------------------------------------------------------------------ URCs
+    def _on_urc(self, urc: Urc) -> None:
+        """Runs inside the channel's reader: classify and queue, never block."""
+        if urc.name in ("+CMTI", "+CDSI"):
+            fields = resp.split_fields(urc.args)
+            index = resp.IntSet.parse(fields[-1]).minimum if fields and fields[-1] else None
+            if index is None or len(fields) < 2:
+                log.warning("%s: unusable %s", self.modem_id, urc.line)
+                return
+            storage = fields[0].strip('" ') or None
+            self._queue.put_nowait(_Work("stored", urc.name, storage, index))
+        elif urc.name in ("+CMT", "+CDS") and urc.pdu is not None:
+            self._queue.put_nowait(_Work("routed", urc.name, text=urc.pdu))
+        elif urc.name == "+CREG":
+            self._queue.put_nowait(_Work("registration", text=urc.line))
+        elif self.is_reboot_urc(urc):
+            self._note_reboot(urc.line)
+
+    def is_reboot_urc(self, urc: Urc) -> bool:
+        """Dialect hook: does this URC mean the module has just booted?"""
+        return urc.name in self.reboot_urcs or (urc.name == "+CFUN" and urc.args == "1")
+
+    def _note_reboot(self, reason: str) -> None:
+        if not self._initialised or self.reboot_detected.is_set():
+            return
+        log.warning("%s: reboot detected (%s)", self.modem_id, reason)
+        self._reboot_reason = reason
+        self.reboot_detected.set()  # the supervisor emits RebootDetected and re-initialises
+
+    async def _work_loop(self) -> None:
+        while True:
+            work = await self._queue.get()
+            try:
+                await self._handle(work)
+            except AtConnectionLost:
+                return  # the supervisor sees the loss too and restarts everything
+            except (AtError, ModemError, AtResponseError) as exc:
+                log.warning("%s: could not handle %s: %s", self.modem_id, work, exc)
+            except Exception:  # a sink bug must not stop inbound processing
+                log.exception("%s: event sink failed on %s", self.modem_id, work)
+
+    async def _handle(self, work: _Work) -> None:
+        if work.kind == "stored":
+            assert work.index is not None
+            await self._read_stored(work.storage, work.index)
+        elif work.kind == "routed":
+            await self._routed(work.name, work.text)
+        elif work.kind == "registration":
+            registration = resp.parse_creg(work.text)
+            await self.sink(RegistrationChanged(self.modem_id, registration))
+
+    async def _read_stored(self, storage: str | None, index: int) -> None:
+        switched = storage is not None and storage != self.storage and self.storage is not None
+        if switched:
+            assert storage is not None
+            await self.run(cmd.storage_select(storage))
+        try:
+            try:
+                entry = await self.read(index)
+            except CmsError as exc:
+                if exc.code in _INVALID_INDEX:
+                    log.debug("%s: index %d already gone", self.modem_id, index)
+                    return
+                raise
+            if storage is not None:
+                entry = dataclasses.replace(entry, storage=storage)
+            await self._offer(entry)
+        finally:
+            if switched and self.storage is not None:
+                await self.run(cmd.storage_select(self.storage))
+
+    async def _routed(self, name: str, pdu_hex: str) -> None:
+        event: ModemEvent
+        try:
+            message = pdu.decode(pdu_hex)
+        except PduError as exc:
+            event = UndecodablePdu(self.modem_id, pdu_hex, str(exc))
+        else:
+            if isinstance(message, pdu.Deliver):
+                event = MessageReceived(self.modem_id, message, pdu_hex)
+            elif isinstance(message, pdu.StatusReport):
+                event = StatusReportReceived(self.modem_id, message, pdu_hex)
+            else:
+                event = UndecodablePdu(self.modem_id, pdu_hex, f"unexpected SUBMIT in {name}")
+        await self.sink(event)
+        await self._acknowledge()
+
+    async def _acknowledge(self) -> None:
+        """``AT+CNMA`` after a routed PDU, unless the modem said it does not expect one."""
+        if self._cnma_needed is False:
+            return
+        try:
+            await self.run(cmd.acknowledge())
+            self._cnma_needed = True
+        except (CmsError, AtCommandError) as exc:
+            log.debug("%s: AT+CNMA not expected (%s)", self.modem_id, exc)
+            self._cnma_needed = False
