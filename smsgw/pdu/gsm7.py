@@ -67,15 +67,20 @@ def text_to_septets(text: str) -> list[int]:
     return [septet for code in _codes(text) for septet in code]
 
 
+_TO_TEXT = str.maketrans(dict(enumerate(DEFAULT_ALPHABET)))
+
+
 def septets_to_text(septets: bytes | list[int]) -> str:
     """Map septet values to text. Unknown escapes show the base character, as TS 23.038 asks."""
+    raw = bytes(septets)
+    if ESCAPE not in raw:  # the common case, done by one C-level translate
+        return raw.decode("latin-1").translate(_TO_TEXT)
     chars: list[str] = []
     escaped = False
-    for septet in septets:
+    for septet in raw:
         if escaped:
-            chars.append(
-                EXTENSION_TABLE.get(septet, " " if septet == ESCAPE else DEFAULT_ALPHABET[septet])
-            )
+            fallback = " " if septet == ESCAPE else DEFAULT_ALPHABET[septet]
+            chars.append(EXTENSION_TABLE.get(septet, fallback))
             escaped = False
         elif septet == ESCAPE:
             escaped = True
@@ -98,4 +103,4 @@ def pack(septets: list[int], fill_bits: int = 0) -> bytes:
 def unpack(data: bytes, count: int, fill_bits: int = 0) -> bytes:
     """Unpack `count` septets starting `fill_bits` into `data`; the caller checks `count` fits."""
     value = int.from_bytes(data, "little") >> fill_bits
-    return bytes((value >> (7 * index)) & 0x7F for index in range(count))
+    return bytes([(value >> (7 * index)) & 0x7F for index in range(count)])
