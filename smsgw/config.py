@@ -27,6 +27,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import json
+import math
 import os
 import re
 import secrets
@@ -58,6 +59,7 @@ __all__ = [
     "API_KEY_FILENAME",
     "DEFAULT_CONFIG_PATH",
     "ENV_PREFIX",
+    "MAX_DURATION",
     "ApiSettings",
     "DatabaseSettings",
     "InvalidConfig",
@@ -89,6 +91,7 @@ MASK = "********"
 # Durations: "90s", "10m", "48h", "2d", "1h30m", or a plain number of seconds.
 # --------------------------------------------------------------------------------------------
 
+MAX_DURATION = timedelta(days=3650)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 
@@ -110,6 +113,8 @@ def parse_duration(value: object) -> timedelta:
         seconds = _parse_duration_text(value)
     else:
         raise ValueError("expected a duration such as '90s', '10m', '48h' or '2d'")
+    if not math.isfinite(seconds) or seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"a duration must be at most {MAX_DURATION.days} days")
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
     return timedelta(seconds=seconds)
@@ -439,6 +444,19 @@ class Settings(BaseSettings):
 
     SECRET_KEYS: ClassVar[frozenset[str]] = frozenset({"api.key", "webhook.secret", "modem.pin"})
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_database(cls, data: Any) -> Any:
+        """Direct `Settings(...)` gets the same default database as `load_settings`."""
+        if isinstance(data, dict):
+            database = data.get("database")
+            if isinstance(database, DatabaseSettings):
+                database = database.model_dump()
+            if database is None or (isinstance(database, dict) and not database.get("url")):
+                url = default_database_url(state_dir())
+                data = {**data, "database": {**(database or {}), "url": url}}
+        return data
+
     @model_validator(mode="after")
     def _unique_modems(self) -> Settings:
         seen: dict[str, int] = {}
@@ -555,19 +573,13 @@ def load_settings(path: Path | None = None, *, env: Mapping[str, str] | None = N
     file_label = str(path) if path is not None else "<defaults>"
     file_data = _read_toml(path) if path is not None else {}
 
-    env_vars = _smsgw_env(environ)
-    problems = _unknown_env_keys(env_vars)
-    for problem in problems:
-        env_vars.pop(str(problem.file).removeprefix("env "), None)
+    env_vars, problems = _known_env_vars(environ)
     env_data = _parse_env(env_vars, problems)
 
     merged = _deep_merge(file_data, env_data)
-    database = merged.get("database")
-    if not isinstance(database, dict) or not str(database.get("url", "")).strip():
-        merged["database"] = {
-            **(database if isinstance(database, dict) else {}),
-            "url": default_database_url(state_dir(environ)),
-        }
+    database = merged.setdefault("database", {})
+    if isinstance(database, dict) and not str(database.get("url", "")).strip():
+        merged["database"] = {**database, "url": default_database_url(state_dir(environ))}
     try:
         settings = Settings.model_validate(merged)
     except ValidationError as exc:
@@ -610,6 +622,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise InvalidConfig([ConfigError(f"not valid TOML: {exc}", file=str(path))]) from None
     except UnicodeDecodeError:
         raise InvalidConfig([ConfigError("not UTF-8 text", file=str(path))]) from None
+    except OSError as exc:
+        reason = f"cannot read: {exc.strerror or exc}"
+        raise InvalidConfig([ConfigError(reason, file=str(path))]) from None
 
 
 def _smsgw_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -624,6 +639,15 @@ def _smsgw_env(environ: Mapping[str, str]) -> dict[str, str]:
         if ENV_DELIMITER in rest or rest in sections:
             selected[upper] = value
     return selected
+
+
+def _known_env_vars(environ: Mapping[str, str]) -> tuple[dict[str, str], list[ConfigError]]:
+    """The usable configuration variables, and a problem for each one naming no known key
+    (reported, then left out so the rest is still checked)."""
+    env_vars = _smsgw_env(environ)
+    problems = _unknown_env_keys(env_vars)
+    rejected = {problem.file for problem in problems}
+    return {k: v for k, v in env_vars.items() if f"env {k}" not in rejected}, problems
 
 
 def _unknown_env_keys(env_vars: Mapping[str, str]) -> list[ConfigError]:
@@ -729,7 +753,7 @@ def _fields_at(loc: tuple[str | int, ...]) -> Mapping[str, Any]:
 
 
 def _did_you_mean(word: str, candidates: Mapping[str, Any]) -> str:
-    names = [name for name in candidates if name != "SECRET_KEYS"]
+    names = list(candidates)
     close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(names)})"
 

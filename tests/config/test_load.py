@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from smsgw.config import InvalidConfig, Settings, load_settings
+from smsgw.config import DatabaseSettings, InvalidConfig, Settings, load_settings
 from smsgw.exceptions import ConfigError
 
 FULL = """
@@ -171,6 +171,7 @@ def test_a_section_can_be_set_as_a_json_object(tmp_path: Path) -> None:
         ("[webhok]\nurl = ''", "webhok", "did you mean 'webhook'"),
         ("[api]\nlisten = ['a']", "api.listen", "string"),
         ("api = 3", "api", "table"),
+        ("database = 'sqlite:///x.db'", "database", "table"),
         ("[modem]\nname = 'x'", "modem", "list of [[modem]] tables"),
         ("[api]\nkey = 'two words'", "api.key", "without spaces"),
         ("[webhook]\nsecret = 'caf\u00e9'", "webhook.secret", "printable ASCII"),
@@ -306,3 +307,16 @@ def test_settings_are_immutable(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="frozen"):
         settings.limits.max_parts = 9
     assert isinstance(settings, Settings)
+
+
+def test_direct_construction_reads_the_environment_and_fills_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMSGW_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("SMSGW_LIMITS__MAX_PARTS", "4")
+    settings = Settings()
+    assert settings.limits.max_parts == 4
+    assert settings.database.url == f"sqlite:///{tmp_path / 'smsgw.db'}"
+    explicit = Settings(database=DatabaseSettings(url="sqlite:///elsewhere.db"))
+    assert explicit.database.url == "sqlite:///elsewhere.db"
+    assert Settings(database=DatabaseSettings()).database.url == settings.database.url
