@@ -262,6 +262,11 @@ class Device:
 
     # ------------------------------------------------------------------ faults and power
     @property
+    def cnmi(self) -> tuple[int, int, int, int, int]:
+        """The routing the host chose with `AT+CNMI` (for assertions in tests)."""
+        return self._settings.cnmi
+
+    @property
     def sms_ready(self) -> bool:
         """Boot finished and the SIM unlocked: SMS commands work."""
         return self._powered and self._sms_ready
