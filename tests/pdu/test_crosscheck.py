@@ -204,3 +204,13 @@ def test_reference_bugs_are_still_there() -> None:
     assert gsmmodem_pdu.decodeSmsPdu(form_feed.hex)["text"] == "ab"
     with pytest.raises(ValueError, match="byte must be in range"):
         gsmmodem_pdu.encodeSmsSubmitPdu(NUMBER, "😀")
+    # Not hit by our 8-bit references, but a reason never to trust it with received PDUs:
+    # after a 7-octet UDH (16-bit reference) it drops the first character (fill-bit bug).
+    kpn = (
+        "07911356131313F64004850120390011609232239180A006080400100201D7327BFD6EB340E2321BF46E"
+        "83EA7790F59D1E97DBE1341B442F83C465763D3DA797E56537C81D0ECB41AB59CC1693C16031D96C06"
+    )
+    assert gsmmodem_pdu.decodeSmsPdu(kpn)["text"].startswith("elkom")
+    ours = decode(kpn)
+    assert isinstance(ours, Deliver)
+    assert (ours.text or "").startswith("Welkom")
