@@ -12,12 +12,13 @@ ping period `sd_watchdog_enabled(3)` recommends.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-__all__ = ["Notifier", "watchdog_interval"]
+__all__ = ["Notifier", "keep_alive", "watchdog_interval"]
 
 log = logging.getLogger(__name__)
 
@@ -96,3 +97,19 @@ def watchdog_interval(env: Mapping[str, str] | None = None) -> float | None:
     if pid and pid != str(os.getpid()):
         return None
     return usec / 2_000_000
+
+
+async def keep_alive(notifier: Notifier, healthy: Callable[[], bool] = lambda: True) -> None:
+    """Send WATCHDOG=1 every `watchdog_interval` seconds while `healthy()` says so.
+
+    Run it as a task on the daemon's event loop: if the loop stalls, the pings stop and systemd
+    restarts the service; if `healthy()` turns False (e.g. the database is gone for good), the
+    pings are withheld for the same effect. Returns at once when no watchdog is configured.
+    """
+    interval = notifier.watchdog_interval
+    if interval is None:
+        return
+    while True:
+        if healthy():
+            notifier.watchdog()
+        await asyncio.sleep(interval)

@@ -71,6 +71,9 @@ def check(
         print(f"# api.key: not set; generated at first start in {directory / API_KEY_FILENAME}")
     if not settings.modem:
         print("# no [[modem]] configured: `smsgw run` needs at least one")
+    for index, modem in enumerate(settings.modem):
+        if not Path(modem.port).exists():
+            print(f"# modem[{index}].port: {modem.port} does not exist now (not plugged in?)")
     print(render_toml(data))
 
 

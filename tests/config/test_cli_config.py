@@ -54,6 +54,8 @@ def test_check_prints_effective_config_as_toml_with_secrets_masked(
     assert data["modem"][0]["pin"] == "********"
     assert data["database"]["url"] == f"sqlite:///{tmp_path / 'smsgw.db'}"
     assert f"# configuration: {good_config}" in out
+    missing_note = "# modem[0].port: /dev/smsgw/sim800 does not exist now"
+    assert (missing_note in out) == (not Path("/dev/smsgw/sim800").exists())
 
 
 def test_check_json_reflects_environment_overrides(good_config: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import socket
 import tempfile
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from smsgw.sdnotify import Notifier, watchdog_interval
+from smsgw.sdnotify import Notifier, keep_alive, watchdog_interval
 
 
 @pytest.fixture
@@ -92,3 +94,38 @@ def test_watchdog_interval_is_half_the_deadline_for_this_process(
 ) -> None:
     assert watchdog_interval(env) == expected
     assert Notifier(env).watchdog_interval == expected
+
+
+@pytest.mark.timeout(10)
+async def test_keep_alive_pings_only_while_healthy(listener: tuple[socket.socket, str]) -> None:
+    sock, path = listener
+    sock.setblocking(False)
+    notifier = Notifier({"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "40000"})  # ping every 20 ms
+    healthy = True
+    task = asyncio.create_task(keep_alive(notifier, lambda: healthy))
+    try:
+        await asyncio.sleep(0.2)
+        pings = drain(sock)
+        assert pings.count("WATCHDOG=1") >= 3
+        healthy = False
+        await asyncio.sleep(0.05)
+        drain(sock)
+        await asyncio.sleep(0.2)
+        assert drain(sock) == []
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_keep_alive_returns_without_a_watchdog() -> None:
+    await asyncio.wait_for(keep_alive(Notifier({"NOTIFY_SOCKET": "/nowhere"})), timeout=1)
+
+
+def drain(sock: socket.socket) -> list[str]:
+    received = []
+    while True:
+        try:
+            received.append(sock.recv(4096).decode("utf-8"))
+        except BlockingIOError:
+            return received
