@@ -120,7 +120,7 @@ class AtChannel:
 
     async def close(self) -> None:
         """Stop reading, close the transport and fail whatever is pending."""
-        self._mark_lost(AtConnectionLost(f"{self.description}: closed"))
+        self._mark_lost(AtConnectionLost(f"{self.description}: closed"), deliberate=True)
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -246,7 +246,7 @@ class AtChannel:
         elif isinstance(event, Echo):
             log.debug("%s: echo %r", self.description, event.text)
 
-    def _mark_lost(self, reason: AtConnectionLost) -> None:
+    def _mark_lost(self, reason: AtConnectionLost, *, deliberate: bool = False) -> None:
         if self._lost is not None:
             return
         self._lost = reason
@@ -256,7 +256,8 @@ class AtChannel:
             pending.result.set_exception(reason)
             if not pending.prompt.done():
                 pending.prompt.set_result(None)
-        log.info("%s: connection lost: %s", self.description, reason)
+        if not deliberate:
+            log.info("%s: connection lost: %s", self.description, reason)
 
 
 def _reply_or_raise(command: Command, lines: list[str], final: Final) -> Reply:

@@ -46,6 +46,8 @@ def _register() -> None:
     app.add_typer(importlib.import_module("smsgw.cli.db").app, name="db")
     app.add_typer(importlib.import_module("smsgw.cli.emulator").app, name="emulator")
     app.add_typer(importlib.import_module("smsgw.cli.webhook").app, name="webhook")
+    app.add_typer(importlib.import_module("smsgw.cli.modem").app, name="modem")
+    app.command("send")(importlib.import_module("smsgw.cli.send").send)
 
 
 _register()
