@@ -8,6 +8,7 @@ PostgreSQL comes from SMSGW_TEST_PG_URL (an admin URL whose role may CREATE DATA
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -70,17 +71,45 @@ async def _admin(statement: str) -> None:
         await engine.dispose()
 
 
+def _database_url(name: str) -> str:
+    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@contextlib.contextmanager
+def _temporary_pg_database(template: str | None = None) -> Iterator[str]:
+    name = f"smsgw_test_{secrets.token_hex(6)}"
+    copy = f' TEMPLATE "{template}"' if template else ""
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"{copy}'))
+    try:
+        yield _database_url(name)
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture
 def pg_url(pg_skip_reason: str | None) -> Iterator[str]:
     """A fresh, empty PostgreSQL database, dropped after the test."""
     if pg_skip_reason is not None:
         pytest.skip(pg_skip_reason)
-    name = f"smsgw_test_{secrets.token_hex(6)}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with _temporary_pg_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def pg_migrated_template(pg_skip_reason: str | None) -> Iterator[str]:
+    """A database migrated once per session; tests get copies (CREATE DATABASE … TEMPLATE),
+    which is much faster than running the migrations for every test."""
+    if pg_skip_reason is not None:
+        pytest.skip(pg_skip_reason)
+    with _temporary_pg_database() as url:
+        asyncio.run(upgrade(url))
+        yield str(make_url(url).database)
+
+
+@pytest.fixture
+def pg_migrated_url(pg_migrated_template: str) -> Iterator[str]:
+    with _temporary_pg_database(template=pg_migrated_template) as url:
+        yield url
 
 
 @pytest.fixture
@@ -90,9 +119,19 @@ def sqlite_url(tmp_path: Any) -> str:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest) -> str:
-    """The same test on both engines."""
+    """An empty database: the same test on both engines."""
     fixture = "sqlite_url" if request.param == "sqlite" else "pg_url"
     return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def migrated_url(request: pytest.FixtureRequest) -> str:
+    """A database at the head revision, on both engines."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("pg_migrated_url"))
+    url = str(request.getfixturevalue("sqlite_url"))
+    asyncio.run(upgrade(url))
+    return url
 
 
 @pytest.fixture
@@ -101,10 +140,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def db(db_url: str, clock: FakeClock) -> AsyncIterator[Database]:
+async def db(migrated_url: str, clock: FakeClock) -> AsyncIterator[Database]:
     """A migrated database whose clock is `clock`."""
-    await upgrade(db_url)
-    database = open_database(db_url, clock=clock)
+    database = open_database(migrated_url, clock=clock)
     try:
         yield database
     finally:

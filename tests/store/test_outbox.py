@@ -1,0 +1,269 @@
+"""Webhook outbox: per-peer ordered claiming with leases, retries, dead letters, 410 drops,
+and the auto-reply that is queued in the same transaction that completes the event."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+
+import pytest
+
+from smsgw.exceptions import StoreError
+from smsgw.models import MessageStatus, OutboxEntry, WebhookEventKind
+from smsgw.store import Database, open_database, repository
+from smsgw.store.types import IncomingPart, NewEvent, OutboxState, ReplyOutcome, ReplyRequest
+
+from .conftest import FakeClock, count_rows, render_incoming
+
+LEASE = datetime.timedelta(minutes=2)
+
+
+async def event(db: Database, event_id: str, peer: str) -> OutboxEntry:
+    entry = await repository.enqueue_event(
+        db,
+        NewEvent(event_id=event_id, body=f'{{"e":"{event_id}"}}'.encode()),
+        kind=WebhookEventKind.SMS_STATUS,
+        peer=peer,
+    )
+    assert entry is not None
+    return entry
+
+
+async def claim(db: Database, node: str = "node-a", limit: int = 16) -> list[str]:
+    return [
+        e.event_id
+        for e in await repository.claim_due_events(db, node=node, limit=limit, lease=LEASE)
+    ]
+
+
+async def incoming_event(
+    db: Database, text: str = "help", *, sender: str = "+40721000000", modem: str = "sim800"
+) -> OutboxEntry:
+    scts = datetime.datetime(2026, 3, 1, 11, 0, tzinfo=datetime.UTC) + datetime.timedelta(
+        seconds=await count_rows(db, "incoming_parts")
+    )
+    stored = await repository.store_incoming_part(
+        db,
+        IncomingPart(modem=modem, sender=sender, smsc_timestamp=scts, text=text),
+        render=render_incoming,
+        history_size=5,
+    )
+    assert stored.message is not None
+    entries = await repository.claim_due_events(db, node="node-a", lease=LEASE)
+    [entry] = [e for e in entries if e.event_id == f"in.{stored.message.id}"]
+    return entry
+
+
+async def test_one_event_per_peer_in_creation_order(db: Database) -> None:
+    a1 = await event(db, "a1", "+1")
+    await event(db, "a2", "+1")
+    await event(db, "b1", "+2")
+    assert await claim(db) == ["a1", "b1"]
+    assert await claim(db) == []  # a2 waits for a1; a1 and b1 are leased
+    assert await repository.complete_event(db, a1.id)
+    assert await claim(db) == ["a2"]
+
+
+async def test_entries_carry_the_frozen_body_and_kind(db: Database) -> None:
+    entry = await event(db, "e1", "+1")
+    [claimed] = await repository.claim_due_events(db, node="n", lease=LEASE)
+    assert claimed == entry
+    assert claimed.body == b'{"e":"e1"}'
+    assert claimed.kind is WebhookEventKind.SMS_STATUS
+    assert claimed.attempts == 0
+
+
+async def test_a_lease_expires_when_the_dispatcher_dies(db: Database, clock: FakeClock) -> None:
+    await event(db, "a1", "+1")
+    assert await claim(db, "node-a") == ["a1"]
+    clock.advance(seconds=119)
+    assert await claim(db, "node-b") == []
+    clock.advance(seconds=2)
+    assert await claim(db, "node-b") == ["a1"]
+
+
+async def test_retry_keeps_the_peer_blocked_until_due(db: Database, clock: FakeClock) -> None:
+    a1 = await event(db, "a1", "+1")
+    await event(db, "a2", "+1")
+    await claim(db)
+    assert await repository.schedule_retry(
+        db, a1.id, next_attempt_at=clock.now + datetime.timedelta(seconds=30), error="HTTP 500"
+    )
+    assert await claim(db) == []  # a1 not due, a2 must not overtake it
+    clock.advance(seconds=31)
+    [again] = await repository.claim_due_events(db, node="n", lease=LEASE)
+    assert again.event_id == "a1"
+    assert again.attempts == 1
+    assert again.created_at == a1.created_at
+
+
+async def test_dead_letters_are_listed_unblock_the_peer_and_can_be_retried(
+    db: Database, clock: FakeClock
+) -> None:
+    a1 = await event(db, "a1", "+1")
+    await event(db, "a2", "+1")
+    await claim(db)
+    assert await repository.dead_letter(db, a1.id, error="max_age reached: HTTP 503")
+    assert await claim(db) == ["a2"]
+    [dead] = await repository.list_dead_letters(db)
+    assert dead.entry.event_id == "a1"
+    assert dead.last_error == "max_age reached: HTTP 503"
+    assert dead.dead_at == clock.now
+    assert dead.entry.attempts == 1
+    assert await repository.retry_dead_letter(db, a1.id)
+    assert not await repository.retry_dead_letter(db, a1.id)  # no longer dead
+    assert await repository.list_dead_letters(db) == []
+    [entry] = await repository.claim_due_events(db, node="n", lease=LEASE)
+    assert entry.event_id == "a1"
+    assert entry.created_at == a1.created_at  # max_age still counts from the original event
+
+
+async def test_dropped_events_are_final_and_not_dead(db: Database) -> None:
+    a1 = await event(db, "a1", "+1")
+    await claim(db)
+    assert await repository.drop_event(db, a1.id)
+    assert not await repository.complete_event(db, a1.id)
+    assert not await repository.schedule_retry(
+        db, a1.id, next_attempt_at=datetime.datetime.now(datetime.UTC), error="x"
+    )
+    assert await repository.list_dead_letters(db) == []
+    counts = await repository.outbox_counts(db)
+    assert counts[OutboxState.DROPPED] == 1
+    assert counts[OutboxState.PENDING] == 0
+
+
+async def test_duplicate_event_ids_are_ignored(db: Database) -> None:
+    await event(db, "same", "+1")
+    duplicate = await repository.enqueue_event(
+        db, NewEvent(event_id="same", body=b"other"), kind=WebhookEventKind.SMS_STATUS, peer="+1"
+    )
+    assert duplicate is None
+    assert await count_rows(db, "webhook_outbox") == 1
+
+
+async def test_dead_letter_paging(db: Database) -> None:
+    for index in range(5):
+        entry = await event(db, f"d{index}", f"+{index}")
+        await repository.dead_letter(db, entry.id, error="gone")
+    first_page = await repository.list_dead_letters(db, limit=2)
+    assert [d.entry.event_id for d in first_page] == ["d4", "d3"]
+    second_page = await repository.list_dead_letters(db, limit=2, before=first_page[-1].entry.id)
+    assert [d.entry.event_id for d in second_page] == ["d2", "d1"]
+
+
+async def test_completing_an_incoming_event_queues_the_reply_atomically(db: Database) -> None:
+    entry = await incoming_event(db, modem="huawei")
+    reply = ReplyRequest(text="We will call you", parts=1, encoding="gsm7")
+    result = await repository.complete_incoming_event(
+        db, entry.id, reply=reply, replies_per_peer_per_hour=30
+    )
+    assert result.outcome is ReplyOutcome.QUEUED
+    assert result.message is not None
+    assert result.message.modem == "huawei"  # leaves through the receiving modem
+    assert result.message.peer == "+40721000000"
+    assert result.message.status is MessageStatus.QUEUED
+    assert result.message.reply_to is not None
+    again = await repository.complete_incoming_event(
+        db, entry.id, reply=reply, replies_per_peer_per_hour=30
+    )
+    assert again.outcome is ReplyOutcome.ALREADY_DONE
+    assert await count_rows(db, "messages") == 2
+    assert await repository.claim_next_outgoing(db, modem="sim800", node="n") is None
+    claimed = await repository.claim_next_outgoing(db, modem="huawei", node="n")
+    assert claimed is not None
+    assert claimed.id == result.message.id
+
+
+async def test_no_reply_just_completes(db: Database) -> None:
+    entry = await incoming_event(db)
+    result = await repository.complete_incoming_event(
+        db, entry.id, reply=None, replies_per_peer_per_hour=30
+    )
+    assert result.outcome is ReplyOutcome.NO_REPLY
+    assert (await repository.outbox_counts(db))[OutboxState.DELIVERED] == 1
+    assert await count_rows(db, "messages") == 1
+
+
+async def test_auto_replies_per_peer_are_limited_per_hour(db: Database, clock: FakeClock) -> None:
+    reply = ReplyRequest(text="auto", parts=1, encoding="gsm7")
+    outcomes = []
+    for index in range(3):
+        entry = await incoming_event(db, f"ping {index}")
+        outcomes.append(
+            (
+                await repository.complete_incoming_event(
+                    db, entry.id, reply=reply, replies_per_peer_per_hour=2
+                )
+            ).outcome
+        )
+    assert outcomes == [ReplyOutcome.QUEUED, ReplyOutcome.QUEUED, ReplyOutcome.SUPPRESSED]
+    assert await count_rows(db, "suppressed_replies") == 1
+    other = await incoming_event(db, "hi", sender="+40799000000")
+    assert (
+        await repository.complete_incoming_event(
+            db, other.id, reply=reply, replies_per_peer_per_hour=2
+        )
+    ).outcome is ReplyOutcome.QUEUED
+    clock.advance(minutes=61)
+    entry = await incoming_event(db, "ping later")
+    assert (
+        await repository.complete_incoming_event(
+            db, entry.id, reply=reply, replies_per_peer_per_hour=2
+        )
+    ).outcome is ReplyOutcome.QUEUED
+
+
+async def test_a_reply_to_a_status_event_is_refused(db: Database) -> None:
+    entry = await event(db, "s1", "+1")
+    with pytest.raises(StoreError, match="not an incoming_sms event"):
+        await repository.complete_incoming_event(
+            db,
+            entry.id,
+            reply=ReplyRequest(text="x", parts=1, encoding="gsm7"),
+            replies_per_peer_per_hour=30,
+        )
+    assert (await repository.outbox_counts(db))[OutboxState.PENDING] == 1  # rolled back
+    with pytest.raises(StoreError, match="no webhook event"):
+        await repository.complete_incoming_event(
+            db, 999_999, reply=None, replies_per_peer_per_hour=30
+        )
+
+
+@pytest.mark.timeout(60)
+async def test_concurrent_dispatchers_on_postgresql_keep_per_peer_order(
+    pg_migrated_url: str, clock: FakeClock
+) -> None:
+    """Two nodes with two dispatchers each drain 60 events of 6 peers: each event delivered once,
+    never two events of one peer in flight, and each peer's events completed in order."""
+    nodes = [open_database(pg_migrated_url, clock=clock) for _ in range(2)]
+    try:
+        created: dict[str, list[str]] = {}
+        for index in range(60):
+            peer = f"+4072100000{index % 6}"
+            await event(nodes[0], f"e{index:02d}", peer)
+            created.setdefault(peer, []).append(f"e{index:02d}")
+        in_flight: set[str] = set()
+        completed: dict[str, list[str]] = {}
+        violations: list[str] = []
+
+        async def dispatcher(db: Database, node: str) -> None:
+            idle = 0
+            while idle < 3:
+                entries = await repository.claim_due_events(db, node=node, limit=4, lease=LEASE)
+                idle = 0 if entries else idle + 1
+                for entry in entries:
+                    if entry.peer in in_flight:
+                        violations.append(f"{entry.event_id}: peer {entry.peer} already in flight")
+                    in_flight.add(entry.peer)
+                await asyncio.sleep(0)
+                for entry in entries:
+                    in_flight.discard(entry.peer)
+                    assert await repository.complete_event(db, entry.id)
+                    completed.setdefault(entry.peer, []).append(entry.event_id)
+
+        await asyncio.gather(*(dispatcher(nodes[i % 2], f"node-{i}") for i in range(4)))
+        assert violations == []
+        assert completed == created
+    finally:
+        for db in nodes:
+            await db.close()
