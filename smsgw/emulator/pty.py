@@ -7,8 +7,9 @@ before the client configures the port. We keep our own handle on the slave open 
 master never sees EIO between clients.
 
 Unplug closes both ends and removes the link (clients get an I/O error, like a USB
-device vanishing); replug makes a *new* pty and points the same link at it. Output can be
-paced at the configured baud rate (10 bits per byte), so throughput is realistic.
+device vanishing); replug makes a *new* pty and points the same link at it, and the
+device boots again. Output can be paced at the configured baud rate (10 bits per byte),
+so throughput is realistic.
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ import tty
 from pathlib import Path
 
 from smsgw.emulator.device import Device
+from smsgw.emulator.pump import DevicePump
 
 log = logging.getLogger(__name__)
 
 READ_CHUNK = 4096
+#: With pacing on, output is written in slices of 1/PACING_SLICES_PER_S of a second.
+PACING_SLICES_PER_S = 50
 
 
 class PtyPort:
@@ -60,62 +64,56 @@ def _publish_link(link: Path, target: str) -> None:
 
 
 class PtyRunner:
-    """Pumps bytes between a pty and a Device and drives the device's timers."""
+    """Pumps bytes between a pty and a Device (through a DevicePump) with optional pacing."""
 
     def __init__(self, device: Device, link: Path, *, baud: int | None = None) -> None:
         self.device = device
         self.link = link
         self.baud = baud
         self.port: PtyPort | None = None
+        self.pump = DevicePump(device, self._queue_output)
+        self.plugged = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake = asyncio.Event()
         self._outgoing = bytearray()
         self._writable = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._writer: asyncio.Task[None] | None = None
         self._replug_task: asyncio.Task[None] | None = None
-        self.plugged = asyncio.Event()
-        self.ready = asyncio.Event()
+
+    @property
+    def ready(self) -> asyncio.Event:
+        """Set while the device has finished booting (SMS commands work)."""
+        return self.pump.ready
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
         """Create the pty, power the device on and start pumping."""
         self._loop = asyncio.get_running_loop()
-        self.device.set_output_listener(self._on_device_output)
-        self._tasks = [
-            asyncio.create_task(self._timer_loop(), name="emulator-timers"),
-            asyncio.create_task(self._writer_loop(), name="emulator-writer"),
-        ]
+        await self.pump.start(power_on=False)
+        self._writer = asyncio.create_task(self._writer_loop(), name="emulator-writer")
         self._plug()
 
     async def stop(self) -> None:
         """Stop pumping, close the pty and remove the link."""
-        if self._replug_task is not None:
-            self._replug_task.cancel()
-        for task in self._tasks:
-            task.cancel()
-        for task in [*self._tasks, *([self._replug_task] if self._replug_task else [])]:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for task in (self._replug_task, self._writer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await self.pump.stop()
         self._unplug_port()
-        self.device.set_output_listener(None)
-
-    def now(self) -> float:
-        assert self._loop is not None
-        return self._loop.time()
 
     def poke(self) -> None:
         """Something changed the device from outside (an API call): rerun the timers."""
-        self.device.advance(self.now())
-        self._wake.set()
+        self.pump.poke()
 
     # ------------------------------------------------------------------ plug / unplug
     def _plug(self) -> None:
         assert self._loop is not None
         self.port = PtyPort(self.link)
         self._loop.add_reader(self.port.master_fd, self._on_readable)
-        self.device.power_on(self.now())
+        self.device.power_on(self.pump.now())
         self.plugged.set()
-        self._wake.set()
+        self.pump.poke()
         log.info("emulated modem on %s -> %s", self.link, self.port.slave_name)
 
     def _unplug_port(self) -> None:
@@ -127,12 +125,12 @@ class PtyRunner:
         self.port = None
         self._outgoing.clear()
         self.plugged.clear()
-        self.ready.clear()
 
     async def unplug(self, for_s: float | None) -> None:
         """The USB device vanishes; it comes back at the same link after `for_s` seconds."""
         self.device.power_off()
         self._unplug_port()
+        self.pump.poke()
         if self._replug_task is not None:
             self._replug_task.cancel()
             self._replug_task = None
@@ -159,13 +157,12 @@ class PtyRunner:
         except OSError as error:  # EIO: no slave open (cannot happen while we hold one)
             log.debug("pty read failed: %s", error)
             return
-        self.device.advance(self.now())
-        self.device.feed(data)
-        self._wake.set()
+        self.pump.feed(data)
 
-    def _on_device_output(self) -> None:
-        self._outgoing.extend(self.device.read_output())
-        self._writable.set()
+    def _queue_output(self, data: bytes) -> None:
+        if self.port is not None:
+            self._outgoing.extend(data)
+            self._writable.set()
 
     async def _writer_loop(self) -> None:
         while True:
@@ -174,11 +171,12 @@ class PtyRunner:
             while self._outgoing and self.port is not None:
                 chunk_size = len(self._outgoing)
                 if self.baud:
-                    chunk_size = max(1, min(chunk_size, self.baud // 10 // 50))
+                    slice_bytes = self.baud // 10 // PACING_SLICES_PER_S
+                    chunk_size = max(1, min(chunk_size, slice_bytes))
                 try:
                     written = os.write(self.port.master_fd, bytes(self._outgoing[:chunk_size]))
                 except BlockingIOError:
-                    await asyncio.sleep(0.01)
+                    await asyncio.sleep(0.01)  # nobody reads: the pty buffer is full
                     continue
                 except OSError as error:
                     log.debug("pty write failed: %s", error)
@@ -187,16 +185,3 @@ class PtyRunner:
                 del self._outgoing[:written]
                 if self.baud:
                     await asyncio.sleep(written * 10 / self.baud)
-
-    async def _timer_loop(self) -> None:
-        while True:
-            self.device.advance(self.now())
-            if self.device.sms_ready and self.port is not None:
-                self.ready.set()
-            else:
-                self.ready.clear()
-            deadline = self.device.next_deadline()
-            timeout = None if deadline is None else max(0.0, deadline - self.now())
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
