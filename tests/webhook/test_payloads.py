@@ -134,7 +134,23 @@ def test_naive_timestamps_are_refused_not_guessed() -> None:
         epoch_millis(datetime.datetime(2024, 2, 8, 13, 46, 40))
 
 
-@given(st.datetimes(timezones=st.timezones()))
+# Fixed offsets, as an SMSC timestamp carries them (quarter hours, up to ±23:59 allowed here).
+OFFSETS = st.builds(
+    datetime.timezone,
+    st.timedeltas(
+        min_value=datetime.timedelta(hours=-23, minutes=-59),
+        max_value=datetime.timedelta(hours=23, minutes=59),
+    ),
+)
+
+
+@given(
+    st.datetimes(
+        min_value=datetime.datetime(1971, 1, 1),
+        max_value=datetime.datetime(2199, 12, 31),
+        timezones=OFFSETS,
+    )
+)
 @settings(deadline=None, max_examples=200)
 def test_epoch_millis_is_the_exact_utc_instant(moment: datetime.datetime) -> None:
     utc = moment.astimezone(UTC)
