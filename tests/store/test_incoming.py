@@ -3,6 +3,7 @@ the all-or-nothing transaction that creates the message and its webhook event.""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import itertools
 import random
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 import pytest
 
 from smsgw.exceptions import StoreError
-from smsgw.store import Database, repository
+from smsgw.store import Database, open_database, repository
 from smsgw.store.types import HistoryItem, IncomingPart, NewEvent, ReceivedMessage
 
 from .conftest import FakeClock, count_rows, outbox_bodies, render_incoming
@@ -276,3 +277,39 @@ def test_impossible_parts_are_refused(kwargs: dict[str, int | None]) -> None:
 def test_naive_smsc_timestamp_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         IncomingPart(modem="m", sender="+1", smsc_timestamp=datetime.datetime(2026, 1, 1), text="x")
+
+
+async def test_nul_characters_do_not_make_a_part_unstorable(db: Database) -> None:
+    message = await store(db, part("a\x00b", encoding="ucs2"))
+    assert message is not None
+    assert message.text == "a\ufffdb"
+
+
+@pytest.mark.timeout(60)
+async def test_parts_of_one_message_stored_at_the_same_moment_on_postgresql(
+    pg_migrated_url: str, clock: FakeClock
+) -> None:
+    """Two connections store the two halves of each message simultaneously: without the group
+    lock neither would see the other's uncommitted half and the message would wait for the
+    reassembly timeout. Each must be completed by exactly one of the two."""
+    first, second = (open_database(pg_migrated_url, clock=clock) for _ in range(2))
+    try:
+        for ref in range(15):
+            results = await asyncio.gather(
+                repository.store_incoming_part(
+                    first,
+                    part("one ", ref=ref, total=2, seq=1),
+                    render=render_incoming,
+                    history_size=0,
+                ),
+                repository.store_incoming_part(
+                    second,
+                    part("two", ref=ref, total=2, seq=2),
+                    render=render_incoming,
+                    history_size=0,
+                ),
+            )
+            assert [r.message.text for r in results if r.message is not None] == ["one two"]
+    finally:
+        await first.close()
+        await second.close()

@@ -309,3 +309,24 @@ async def test_concurrent_enqueue_with_one_key_creates_one_message(
     finally:
         for db in nodes:
             await db.close()
+
+
+async def test_renewed_leases_survive_a_long_send(db: Database, clock: FakeClock) -> None:
+    await enqueue(db)
+    await enqueue(db)
+    mine = await repository.claim_next_outgoing(
+        db, modem="sim800", node="node-a", lease=datetime.timedelta(minutes=5)
+    )
+    other = await repository.claim_next_outgoing(
+        db, modem="huawei", node="node-b", lease=datetime.timedelta(minutes=5)
+    )
+    assert mine is not None
+    assert other is not None
+    clock.advance(minutes=4)
+    renewed = await repository.renew_send_claims(
+        db, node="node-a", lease=datetime.timedelta(minutes=5)
+    )
+    assert renewed == 1
+    clock.advance(minutes=4)  # node-a renewed, node-b did not
+    changes = await repository.interrupt_stale_sends(db, node="node-c", render_status=render_status)
+    assert [c.message_id for c in changes] == [other.id]

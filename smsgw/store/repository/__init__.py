@@ -33,6 +33,7 @@ from smsgw.store.repository.outgoing import (
     mark_failed,
     mark_sent,
     record_part_sent,
+    renew_send_claims,
 )
 from smsgw.store.repository.queries import get_message, list_messages
 from smsgw.store.repository.reports import apply_status_report, part_status_for
@@ -65,6 +66,7 @@ __all__ = [
     "part_status_for",
     "prune_incoming_parts",
     "record_part_sent",
+    "renew_send_claims",
     "retry_dead_letter",
     "schedule_retry",
     "store_incoming_part",

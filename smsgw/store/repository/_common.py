@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -40,7 +40,10 @@ async def insert_or_ignore(
     return None if pk is None else int(pk)
 
 
-def for_update(statement: sa.Select[Any], db: Database, *, skip_locked: bool = False) -> Any:
+_Select = TypeVar("_Select", bound=sa.Select[Any])
+
+
+def for_update(statement: _Select, db: Database, *, skip_locked: bool = False) -> _Select:
     """Row locks on PostgreSQL; SQLite needs none (BEGIN IMMEDIATE serialises writers)."""
     if db.dialect != "postgresql":
         return statement
@@ -53,6 +56,19 @@ def split_parts(value: str | None) -> tuple[int, ...]:
 
 def join_parts(seqs: Sequence[int]) -> str | None:
     return ",".join(str(seq) for seq in seqs) if seqs else None
+
+
+async def lock_key(connection: AsyncConnection, db: Database, namespace: int, key: str) -> None:
+    """Serialise transactions on one logical key (PostgreSQL advisory lock, released at commit).
+
+    Needed where no row exists yet to lock, e.g. two parts of one message arriving at once.
+    SQLite needs nothing: BEGIN IMMEDIATE already serialises writers.
+    """
+    if db.dialect == "postgresql":
+        await connection.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:namespace, hashtext(:key))"),
+            {"namespace": namespace, "key": key},
+        )
 
 
 async def message_row(

@@ -25,6 +25,7 @@ from smsgw.store.repository._common import (
     for_update,
     insert_or_ignore,
     join_parts,
+    lock_key,
 )
 from smsgw.store.repository.history import load_history
 from smsgw.store.schema import incoming_parts, messages
@@ -34,6 +35,9 @@ from smsgw.store.types import IncomingEventFactory, IncomingPart, PartStored, Re
 MISSING_PART_MARKER = "[…]"
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+#: Advisory-lock namespace for concat groups (the two-key lock space; see `lock_key`).
+_GROUP_LOCK = 0x736D73
 
 _IDENTITY = ("modem", "sender", "smsc_timestamp", "concat_ref", "concat_seq", "text_digest")
 
@@ -46,7 +50,9 @@ def _join_text(chunks: Sequence[bytes]) -> str:
     """Decode the concatenated UTF-16 so surrogate pairs split across parts become one character;
     what is still unpaired (a neighbouring part is missing) becomes U+FFFD."""
     text = b"".join(chunks).decode("utf-16-le", "surrogatepass")
-    return _LONE_SURROGATE.sub("\ufffd", text)
+    # NUL (UCS-2 U+0000, or 8-bit data) cannot be stored in PostgreSQL text; it would make the
+    # part unstorable and keep it on the SIM forever.
+    return _LONE_SURROGATE.sub("\ufffd", text).replace("\x00", "\ufffd")
 
 
 async def store_incoming_part(
@@ -64,6 +70,9 @@ async def store_incoming_part(
     """
     now = db.clock()
     async with db.transaction("store incoming part") as connection:
+        if part.concat_total > 1:
+            group_key = f"{part.modem}\x1f{part.sender}\x1f{part.concat_ref}\x1f{part.concat_total}"
+            await lock_key(connection, db, _GROUP_LOCK, group_key)
         digest_input = _utf16(part.text)
         values: dict[str, Any] = {
             "modem": part.modem,

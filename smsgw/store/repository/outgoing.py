@@ -344,6 +344,21 @@ async def interrupt_stale_sends(
     return changes
 
 
+async def renew_send_claims(
+    db: Database, *, node: str, lease: datetime.timedelta = DEFAULT_LEASE
+) -> int:
+    """Extend the lease of every message `node` is sending (call it with the node heartbeat),
+    so a long multipart send on a slow network is not taken for a dead node's."""
+    now = db.clock()
+    async with db.transaction("renew send claims") as connection:
+        result = await connection.execute(
+            sa.update(messages)
+            .where(messages.c.status == MessageStatus.SENDING.value, messages.c.claimed_by == node)
+            .values(claim_until=now + lease)
+        )
+        return int(result.rowcount)
+
+
 async def _requeue(
     connection: AsyncConnection, message: sa.Row[Any], *, now: datetime.datetime
 ) -> None:
