@@ -34,8 +34,9 @@ Clock = Callable[[], datetime.datetime]
 
 #: Pause after the outbox itself failed (database down), so the loop does not spin.
 OUTBOX_ERROR_PAUSE = 2.0
-#: Shortest sleep when the outbox says something is already due but did not hand it out.
-_MIN_PAUSE = 0.05
+#: Sleep when the outbox says something is already due yet handed nothing out (leased by
+#: another node, or an approximate `next_due_at`): re-check soon, but do not spin.
+STALE_DUE_PAUSE = 1.0
 
 
 def utc_now() -> datetime.datetime:
@@ -205,7 +206,9 @@ class WebhookDispatcher:
         if next_due is None:
             return self._settings.idle_poll
         wait = (next_due - self._clock()).total_seconds()
-        return min(max(wait, _MIN_PAUSE), self._settings.idle_poll)
+        if wait <= 0:
+            return min(STALE_DUE_PAUSE, self._settings.idle_poll)
+        return min(wait, self._settings.idle_poll)
 
     async def _deliver(self, entry: OutboxEntry) -> None:
         try:

@@ -37,7 +37,11 @@ class Outbox(Protocol):
 
     async def next_due_at(self, *, exclude_peers: Set[str]) -> datetime.datetime | None:
         """When the earliest head-of-peer entry (outside `exclude_peers`) becomes due, or None
-        when nothing is pending. Lets the dispatcher sleep exactly until the next retry."""
+        when nothing is pending. Lets the dispatcher sleep exactly until the next retry.
+
+        May be approximate (e.g. the minimum over all pending entries): an early answer only
+        costs a wasted check, and a time in the past makes the dispatcher re-check after
+        `STALE_DUE_PAUSE`, not spin."""
         ...
 
     async def complete(self, entry: OutboxEntry, http_status: int, reply_text: str | None) -> None:

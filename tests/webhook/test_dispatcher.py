@@ -11,12 +11,13 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Sequence, Set
 
 import httpx
 import pytest
 
 from smsgw import __version__
-from smsgw.models import Direction, MessageStatus, WebhookEventKind
+from smsgw.models import Direction, MessageStatus, OutboxEntry, WebhookEventKind
 from smsgw.webhook import dispatcher as dispatcher_module
 from smsgw.webhook.dispatcher import AttemptReport, WebhookDispatcher, utc_now
 from smsgw.webhook.payloads import ConversationTurn, incoming_sms_body, sms_status_body
@@ -404,3 +405,29 @@ async def test_retry_after_from_the_server_is_honoured(client: httpx.AsyncClient
     assert stored.errors == ["HTTP 503 Service Unavailable"]
     wait = stored.next_attempt_at - before
     assert datetime.timedelta(seconds=599) <= wait <= datetime.timedelta(seconds=602)
+
+
+class _StaleOutbox(InMemoryOutbox):
+    """Reports something due in the past yet hands nothing out (leased by another node)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.claims = 0
+
+    async def claim_due(
+        self, now: datetime.datetime, *, exclude_peers: Set[str], limit: int
+    ) -> Sequence[OutboxEntry]:
+        self.claims += 1
+        return []
+
+    async def next_due_at(self, *, exclude_peers: Set[str]) -> datetime.datetime | None:
+        return utc_now() - datetime.timedelta(minutes=1)
+
+
+async def test_a_stale_next_due_at_does_not_make_the_loop_spin(client: httpx.AsyncClient) -> None:
+    outbox = _StaleOutbox()
+    dispatcher = WebhookDispatcher(outbox, client, fast_settings("http://127.0.0.1:9/unused"))
+    await dispatcher.start()
+    await asyncio.sleep(0.5)
+    await dispatcher.stop()
+    assert 1 <= outbox.claims <= 2
