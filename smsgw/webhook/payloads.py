@@ -22,10 +22,15 @@ logger = logging.getLogger(__name__)
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _ONE_MS = datetime.timedelta(milliseconds=1)
 
+ReportedStatus = Literal["sent", "delivered", "failed", "expired"]
+
 #: Statuses a webhook may see; `queued` and `sending` are internal states.
-REPORTED_STATUSES = frozenset(
-    {MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.EXPIRED}
-)
+REPORTED_STATUSES: dict[MessageStatus, ReportedStatus] = {
+    MessageStatus.SENT: "sent",
+    MessageStatus.DELIVERED: "delivered",
+    MessageStatus.FAILED: "failed",
+    MessageStatus.EXPIRED: "expired",
+}
 
 
 class HistoryEntry(TypedDict):
@@ -54,7 +59,7 @@ class SmsStatusPayload(TypedDict):
 
     type: Literal["sms_status"]
     smsId: str  # the contract's spelling, not PEP 8's
-    status: Literal["sent", "delivered", "failed", "expired"]
+    status: ReportedStatus
     recipient: str
     timestamp: int
     parts: int
@@ -108,10 +113,11 @@ def incoming_sms_body(
 ) -> bytes:
     """Build the `incoming_sms` body.
 
-    `earlier` is the conversation with `sender` on `modem` *before* this message, oldest first;
-    the current message is appended here so the contract's "current message last" cannot be
-    forgotten, and the list is cut to the last `history_size` entries (0 gives `[]`, the key
-    stays). `received_at` is the SMSC timestamp.
+    `earlier` is the conversation with `sender` on `modem` *before* this message (sorted
+    oldest first here, whatever order the store returned); the current message is appended
+    last even if the SMSC clock puts it earlier, so the contract's "current message last"
+    cannot be broken, and the list is cut to the last `history_size` entries (0 gives `[]`,
+    the key stays). `received_at` is the SMSC timestamp.
     """
     if history_size < 0:
         raise ValueError(f"history_size must be >= 0, got {history_size}")
@@ -122,7 +128,7 @@ def incoming_sms_body(
             "message": clean_text(turn.message),
             "timestamp": epoch_millis(turn.at),
         }
-        for turn in earlier
+        for turn in sorted(earlier, key=lambda turn: turn.at)  # stable: ties keep their order
     ]
     stamp = epoch_millis(received_at)
     history.append({"role": "in", "message": text, "timestamp": stamp})
@@ -150,14 +156,15 @@ def sms_status_body(
     error: str | None = None,
 ) -> bytes:
     """Build the `sms_status` body for one logical message reaching `status` at `at`."""
-    if status not in REPORTED_STATUSES:
+    wire_status = REPORTED_STATUSES.get(status)
+    if wire_status is None:
         raise ValueError(f"status {status.value!r} is internal and never sent to the webhook")
     if parts < 1:
         raise ValueError(f"parts must be >= 1, got {parts}")
     payload: SmsStatusPayload = {
         "type": "sms_status",
         "smsId": sms_id,
-        "status": status.value,  # type: ignore[typeddict-item]  # narrowed by the check above
+        "status": wire_status,
         "recipient": recipient,
         "timestamp": epoch_millis(at),
         "parts": parts,

@@ -278,3 +278,22 @@ def test_ignored_answers_are_logged_with_the_reason(caplog: pytest.LogCaptureFix
 def test_status_events_never_produce_a_reply() -> None:
     decision = read_reply(WebhookEventKind.SMS_STATUS, b'{"sms_text": "hi"}')
     assert decision.text is None
+
+
+def test_history_is_sorted_oldest_first_and_the_current_message_stays_last() -> None:
+    newest_first = [
+        ConversationTurn(Direction.OUT, "reply", CURRENT_AT + datetime.timedelta(seconds=30)),
+        ConversationTurn(Direction.IN, "first", EARLIER_AT),
+    ]
+    body = incoming_sms_body(
+        message_id="o",
+        sender="+40721000000",
+        message="now",
+        received_at=CURRENT_AT,  # the SMSC clock runs behind our send time of "reply"
+        earlier=newest_first,
+        history_size=10,
+        modem="m",
+        recipient=None,
+    )
+    history = json.loads(body)["conversation_history"]
+    assert [item["message"] for item in history] == ["first", "reply", "now"]
