@@ -13,7 +13,8 @@ Use it directly (tier-2 tests connect the driver to it without a pty)::
 
 `set_output_listener(callback)` is called after output is produced (the pty runner uses it
 to wake its writer). Nothing here blocks, sleeps or reads a clock: `feed()` and the network
-calls use the time of the last `advance(now)`.
+calls use the time of the last `advance(now)`. `smsgw.emulator.pump.DevicePump` does the
+clock and output plumbing on an asyncio loop for in-memory streams.
 
 Realism (PROTOCOL.md §10): echo on by default with the `\\r` of the command echoed before
 the reply's `\\r\\n`; `\\r\\n> ` prompt without line end; PDU echo; Ctrl-Z/ESC; per-profile
@@ -34,17 +35,11 @@ from typing import Literal
 
 from smsgw import pdu
 from smsgw.emulator import network, textmode
-from smsgw.emulator.atline import Command, Form, LineSyntaxError, parse_line
+from smsgw.emulator.atline import Command, LineSyntaxError, parse_line
+from smsgw.emulator.commands import HANDLERS, NO_SIM_NEEDED, SMS_COMMANDS
 from smsgw.emulator.profiles import Profile
-from smsgw.emulator.storage import (
-    STAT_ALL,
-    TEXT_STATS,
-    InvalidIndex,
-    Stat,
-    Storage,
-    StorageFull,
-    StorageSet,
-)
+from smsgw.emulator.state import CommandFailed, Prompt, Settings
+from smsgw.emulator.storage import Stat, Storage, StorageFull, StorageSet
 from smsgw.exceptions import PduError
 
 CTRL_Z = 0x1A
@@ -78,31 +73,6 @@ CMS_TEXT = {
     500: "unknown error",
 }
 
-#: Commands a SIM-PIN-locked modem still answers (everything else: +CME ERROR: 11).
-NO_SIM_NEEDED = frozenset(
-    {
-        "E", "V", "Q", "Z", "&F", "&W", "&V", "I", "X", "H", "&C", "&D",
-        "+CGMI", "+GMI", "+CGMM", "+GMM", "+CGMR", "+GMR", "+CGSN", "+GSN", "+GCAP",
-        "+CMEE", "+CPIN", "+CFUN", "+CSQ", "+IPR", "+CLAC", "^CURC", "^PORTSEL", "+CIURC",
-    }
-)  # fmt: skip
-#: Commands that fail until the SMS part of the firmware is up ("SMS Ready" on SIM800).
-SMS_COMMANDS = frozenset(
-    {
-        "+CMGF", "+CPMS", "+CNMI", "+CMGR", "+CMGL", "+CMGS", "+CMGW", "+CMSS",
-        "+CMGD", "+CMGDA", "+CSCA", "+CSMP", "+CSMS", "+CNMA",
-    }
-)  # fmt: skip
-
-
-class CommandFailed(Exception):
-    """A handler's error result: kind "cme"/"cms" with a code, "error", or "unknown"."""
-
-    def __init__(self, kind: Literal["cme", "cms", "error", "unknown"], code: int = 0) -> None:
-        super().__init__(f"{kind} {code}")
-        self.kind = kind
-        self.code = code
-
 
 @dataclasses.dataclass
 class DeviceOptions:
@@ -123,61 +93,16 @@ class DeviceOptions:
     )
 
 
-@dataclasses.dataclass
-class _Settings:
-    """Volatile settings: lost on ATZ/reboot (ATZ keeps nothing non-volatile either)."""
-
-    echo: bool = True
-    cmee: int = 0
-    cmgf: int = 0
-    cscs: str = "IRA"
-    cnmi: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
-    cpms: tuple[str, str, str] = ("SM", "SM", "SM")
-    creg: int = 0
-    csms: int = 0
-    csmp: tuple[int, int, int, int] = (17, 167, 0, 0)
-    csdh: int = 0
-    curc: int = 1
-
-
-@dataclasses.dataclass
-class _Prompt:
-    """An open `> ` prompt: what it is for and what was typed so far."""
-
-    kind: Literal["cmgs", "cmgw"]
-    pdu_length: int | None
-    number: str | None
-    stat: Stat
-    typed: bytearray = dataclasses.field(default_factory=bytearray)
-
-
-Handler = Callable[["Device", Command], list[str]]
-_HANDLERS: dict[str, Handler] = {}
-
-
-def _handles(*names: str) -> Callable[[Handler], Handler]:
-    def register(function: Handler) -> Handler:
-        for name in names:
-            _HANDLERS[name] = function
-        return function
-
-    return register
-
-
-def _int_arg(value: str | None, low: int, high: int) -> int:
-    if value is None:
-        raise CommandFailed("error")
-    try:
-        number = int(value)
-    except ValueError:
-        raise CommandFailed("error") from None
-    if not low <= number <= high:
-        raise CommandFailed("error")
-    return number
-
-
 class Device:
-    """One emulated modem (see the module docstring for the calling convention)."""
+    """One emulated modem (see the module docstring for the calling convention).
+
+    Host-facing surface: feed / read_output / set_output_listener / advance /
+    next_deadline, power_on / power_off / reboot, deliver / deliver_pdu, sent, storage,
+    and the faults (inject_urc, inject_garbage, set_unresponsive, fail_next_send).
+    Attributes without an underscore that are not listed (settings, prompt, sim_state,
+    registered, send_submit, ...) are the state the command handlers in
+    `smsgw.emulator.commands` work on; tests may read them, clients should not need to.
+    """
 
     def __init__(self, profile: Profile, options: DeviceOptions | None = None) -> None:
         self.profile = profile
@@ -195,24 +120,24 @@ class Device:
         self._generation = 0
         self._powered = False
         self._unresponsive = False
-        self._settings = self._default_settings()
+        self.settings = self.default_settings()
         self._line = bytearray()
-        self._prompt: _Prompt | None = None
+        self.prompt: Prompt | None = None
         self._busy_until: float | None = None
         self._held_input = bytearray()
-        self._held_urcs: list[str] = []
+        self.held_urcs: list[str] = []
         self._before_echo: list[str] = []
         self._mid_reply: list[str] = []
         self._network_queue: list[Callable[[], None]] = []
-        self._sim_state = "READY"
-        self._pin = self.options.pin
-        self._pin_attempts = 3
+        self.sim_state = "READY"
+        self.pin = self.options.pin
+        self.pin_attempts = 3
         self._sms_ready = False
-        self._registered = False
-        self._cfun = 1
+        self.registered = False
+        self.cfun = 1
         self._next_mr = 0
         self._send_failures: list[int] = []
-        self._awaiting_cnma = False
+        self.awaiting_cnma = False
         self._replies = 0
         self._executing = False
 
@@ -235,7 +160,7 @@ class Device:
             if self._is_busy():
                 self._held_input.extend(data[position:])
                 return
-            if self._prompt is not None:
+            if self.prompt is not None:
                 self._prompt_byte(byte)
             else:
                 self._command_byte(byte)
@@ -264,7 +189,7 @@ class Device:
     @property
     def cnmi(self) -> tuple[int, int, int, int, int]:
         """The routing the host chose with `AT+CNMI` (for assertions in tests)."""
-        return self._settings.cnmi
+        return self.settings.cnmi
 
     @property
     def sms_ready(self) -> bool:
@@ -281,30 +206,30 @@ class Device:
             self._now = max(self._now, now)
         self._generation += 1
         self._powered = True
-        self._settings = self._default_settings()
+        self.settings = self.default_settings()
         self._line.clear()
-        self._prompt = None
+        self.prompt = None
         self._busy_until = None
         self._held_input.clear()
-        self._held_urcs.clear()
+        self.held_urcs.clear()
         self._sms_ready = False
-        self._registered = False
-        self._cfun = 1
-        self._pin = self.options.pin if self._sim_state != "SIM PUK" else self._pin
-        if self._pin is not None and self._sim_state != "SIM PUK":
-            self._sim_state = "SIM PIN"
+        self.registered = False
+        self.cfun = 1
+        self.pin = self.options.pin if self.sim_state != "SIM PUK" else self.pin
+        if self.pin is not None and self.sim_state != "SIM PUK":
+            self.sim_state = "SIM PIN"
         scale = self.options.boot_scale
         for delay, line in self.profile.banner:
-            self._schedule(delay * scale, functools.partial(self._banner_line, line))
+            self.schedule(delay * scale, functools.partial(self._banner_line, line))
         for position, line in enumerate(self.profile.boot_noise):
-            self._schedule(0.01 * position, functools.partial(self._noise, line))
+            self.schedule(0.01 * position, functools.partial(self._noise, line))
         interval = self.options.noise_interval
         if interval is None:
             interval = self.profile.periodic_noise_interval
         if self.profile.periodic_noise and interval > 0:
-            self._schedule(interval, lambda: self._periodic_noise(interval))
-        if self._sim_state == "READY":
-            self._schedule(self.profile.sms_ready_after * scale, self._become_sms_ready)
+            self.schedule(interval, lambda: self._periodic_noise(interval))
+        if self.sim_state == "READY":
+            self.schedule(self.profile.sms_ready_after * scale, self._become_sms_ready)
 
     def power_off(self) -> None:
         """Power lost (unplug): nothing in or out, pending boot timers are void."""
@@ -402,25 +327,25 @@ class Device:
 
     def _urc(self, *lines: str) -> None:
         """An SMS URC: held while a prompt or a delayed reply owns the line (CNMI mode 2)."""
-        mode = self._settings.cnmi[0]
-        if mode == 0 or self._executing or self._prompt is not None or self._is_busy():
-            self._held_urcs.extend(lines)
+        mode = self.settings.cnmi[0]
+        if mode == 0 or self._executing or self.prompt is not None or self._is_busy():
+            self.held_urcs.extend(lines)
             return
         self._emit_raw(("\r\n" + "\r\n".join(lines) + "\r\n").encode())
 
     def _flush_held_urcs(self) -> None:
-        if self._held_urcs and self._settings.cnmi[0] != 0:
-            held, self._held_urcs = self._held_urcs, []
+        if self.held_urcs and self.settings.cnmi[0] != 0:
+            held, self.held_urcs = self.held_urcs, []
             self._emit_raw(("\r\n" + "\r\n".join(held) + "\r\n").encode())
 
-    def _schedule(
+    def schedule(
         self, delay: float, action: Callable[[], None], *, survives_reboot: bool = False
     ) -> None:
         generation = -1 if survives_reboot else self._generation
         heapq.heappush(self._timers, (self._now + delay, next(self._timer_seq), generation, action))
 
-    def _default_settings(self) -> _Settings:
-        return _Settings(
+    def default_settings(self) -> Settings:
+        return Settings(
             cscs=self.profile.cscs_default,
             cnmi=self.profile.cnmi_default,
             cpms=self.profile.cpms_default,
@@ -429,87 +354,87 @@ class Device:
     # ------------------------------------------------------------------ boot sequence
     def _banner_line(self, line: str) -> None:
         if line.startswith("+CPIN:"):
-            self._emit_lines([f"+CPIN: {self._sim_state}"])
-        elif line in ("Call Ready", "SMS Ready") and self._sim_state != "READY":
+            self._emit_lines([f"+CPIN: {self.sim_state}"])
+        elif line in ("Call Ready", "SMS Ready") and self.sim_state != "READY":
             return
         else:
             self._emit_lines([line])
 
     def _noise(self, line: str) -> None:
-        if self._settings.curc != 0:
+        if self.settings.curc != 0:
             self._emit_lines([line])
 
     def _periodic_noise(self, interval: float) -> None:
         if self.profile.periodic_noise:
             self._noise(self.profile.periodic_noise)
-        self._schedule(interval, lambda: self._periodic_noise(interval))
+        self.schedule(interval, lambda: self._periodic_noise(interval))
 
     def _become_sms_ready(self) -> None:
         self._sms_ready = True
-        self._set_registered(self._cfun == 1)
+        self.set_registered(self.cfun == 1)
         queued, self._network_queue = self._network_queue, []
         for action in queued:
             action()
 
-    def _after_unlock(self) -> None:
+    def after_unlock(self) -> None:
         """PIN accepted: `+CPIN: READY`, then the deferred Call/SMS Ready lines (§2.1)."""
         scale = self.options.boot_scale
-        self._schedule(0.05 * scale, lambda: self._emit_lines(["+CPIN: READY"]))
+        self.schedule(0.05 * scale, lambda: self._emit_lines(["+CPIN: READY"]))
         for delay, line in self.profile.banner:
             if line in ("Call Ready", "SMS Ready"):
-                self._schedule(
+                self.schedule(
                     0.1 * scale + delay * scale / 4, functools.partial(self._emit_lines, [line])
                 )
-        self._schedule(
+        self.schedule(
             0.1 * scale + self.profile.sms_ready_after * scale / 4, self._become_sms_ready
         )
 
-    def _set_registered(self, registered: bool) -> None:
-        if registered == self._registered:
+    def set_registered(self, registered: bool) -> None:
+        if registered == self.registered:
             return
-        self._registered = registered
-        if self._settings.creg:
-            self._emit_lines([self._creg_line(unsolicited=True)])
+        self.registered = registered
+        if self.settings.creg:
+            self._emit_lines([self.creg_line(unsolicited=True)])
 
-    def _creg_line(self, *, unsolicited: bool) -> str:
-        stat = 1 if self._registered else (2 if self._sim_state == "READY" else 0)
-        fields = [] if unsolicited else [str(self._settings.creg)]
+    def creg_line(self, *, unsolicited: bool) -> str:
+        stat = 1 if self.registered else (2 if self.sim_state == "READY" else 0)
+        fields = [] if unsolicited else [str(self.settings.creg)]
         fields.append(str(stat))
-        if self._settings.creg == 2 and self._registered:
+        if self.settings.creg == 2 and self.registered:
             if self.profile.creg_quoted:
                 fields += [f'"{self.profile.lac}"', f'"{self.profile.cell_id}"']
             else:
                 fields += [self.profile.lac, self.profile.cell_id]
         return "+CREG: " + ",".join(fields)
 
-    def _retry_waiting_messages(self) -> None:
+    def retry_waiting_messages(self) -> None:
         """Space was freed: messages the SMSC kept (storage full) are delivered now."""
-        if self._network_queue and self._sms_ready and self._registered:
+        if self._network_queue and self._sms_ready and self.registered:
             queued, self._network_queue = self._network_queue, []
             for action in queued:
                 action()
 
     def _via_network(self, action: Callable[[], None]) -> None:
         """Network events wait at the SMSC while the modem is off, booting or unregistered."""
-        if self._powered and self._sms_ready and self._registered:
+        if self._powered and self._sms_ready and self.registered:
             action()
         else:
             self._network_queue.append(action)
 
     # ------------------------------------------------------------------ receiving
     def _receive_deliver(self, pdu_hex: str, message_class: int | None) -> None:
-        mt = self._settings.cnmi[1]
+        mt = self.settings.cnmi[1]
         direct = (mt == 2 and message_class != 2) or (mt == 3 and message_class == 3)
         if direct:
-            self._awaiting_cnma = self._settings.csms == 1
-            if self._settings.cmgf == 0:
+            self.awaiting_cnma = self.settings.csms == 1
+            if self.settings.cmgf == 0:
                 length = len(pdu_hex) // 2 - 1 - int(pdu_hex[:2], 16)
                 self._urc(f"+CMT: {self._alpha()}{length}", pdu_hex)
             else:
-                header, body = self._text_view(pdu_hex, Stat.REC_UNREAD)
+                header, body = self.text_view(pdu_hex, Stat.REC_UNREAD)
                 self._urc("+CMT: " + header.split(",", 1)[1], body or "")
             return
-        mem3 = self._settings.cpms[2]
+        mem3 = self.settings.cpms[2]
         try:
             index = self.storages.get(mem3).store(Stat.REC_UNREAD, pdu_hex)
         except StorageFull:
@@ -520,12 +445,12 @@ class Device:
             self._urc(f'+CMTI: "{mem3}",{index}')
 
     def _receive_status_report(self, pdu_hex: str) -> None:
-        ds = self._settings.cnmi[3]
+        ds = self.settings.cnmi[3]
         if ds == 1:
             length = len(pdu_hex) // 2 - 1 - int(pdu_hex[:2], 16)
             self._urc(f"+CDS: {length}", pdu_hex)
         elif ds == 2:
-            name = self.profile.status_report_storage or self._settings.cpms[2]
+            name = self.profile.status_report_storage or self.settings.cpms[2]
             try:
                 index = self.storages.get(name).store(Stat.REC_UNREAD, pdu_hex)
             except StorageFull:
@@ -535,17 +460,17 @@ class Device:
     def _alpha(self) -> str:
         return f"{self.profile.pdu_alpha},"
 
-    def _text_view(self, pdu_hex: str, stat: Stat) -> tuple[str, str | None]:
+    def text_view(self, pdu_hex: str, stat: Stat) -> tuple[str, str | None]:
         try:
             decoded = pdu.decode(pdu_hex)
         except PduError:
             raise CommandFailed("cms", 500) from None
-        return textmode.header_and_body(decoded, stat.text, self._settings.cscs)
+        return textmode.header_and_body(decoded, stat.text, self.settings.cscs)
 
     # ------------------------------------------------------------------ command line input
     def _command_byte(self, byte: int) -> None:
         if byte == 0x0D:
-            if self._settings.echo:
+            if self.settings.echo:
                 self._emit_raw(b"\r")
             line = self._line.decode("latin-1")
             self._line.clear()
@@ -557,7 +482,7 @@ class Device:
         elif byte == BACKSPACE:
             if self._line:
                 self._line.pop()
-                if self._settings.echo:
+                if self.settings.echo:
                     self._emit_raw(b"\x08")
         else:
             if not self._line and self._before_echo:
@@ -565,7 +490,7 @@ class Device:
                 self._emit_raw("".join(f"{line}\r\n" for line in lines).encode())
             if len(self._line) < MAX_LINE:
                 self._line.append(byte)
-            if self._settings.echo:
+            if self.settings.echo:
                 self._emit_raw(bytes([byte]))
 
     def _run_line(self, line: str) -> None:
@@ -583,7 +508,7 @@ class Device:
             self._run_commands(commands)
         finally:
             self._executing = False
-            if self._prompt is None and not self._is_busy():
+            if self.prompt is None and not self._is_busy():
                 self._flush_held_urcs()
 
     def _run_commands(self, commands: list[Command]) -> None:
@@ -595,7 +520,7 @@ class Device:
             except CommandFailed as failure:
                 self._finish(lines, failure)
                 return
-            if self._prompt is not None:
+            if self.prompt is not None:
                 self._emit_raw(b"\r\n> ")
                 return
             if self._busy_until is not None or self._replies != replies_before:
@@ -603,13 +528,13 @@ class Device:
         self._finish(lines, None)
 
     def _execute(self, command: Command) -> list[str]:
-        handler = _HANDLERS.get(command.name)
+        handler = HANDLERS.get(command.name)
         if handler is None:
             if command.name in self.profile.accepted_noops:
                 return []
             raise CommandFailed("unknown")
-        if self._sim_state != "READY" and command.name not in NO_SIM_NEEDED:
-            raise CommandFailed("cme", 11 if self._sim_state == "SIM PIN" else 12)
+        if self.sim_state != "READY" and command.name not in NO_SIM_NEEDED:
+            raise CommandFailed("cme", 11 if self.sim_state == "SIM PIN" else 12)
         if command.name in SMS_COMMANDS and not self._sms_ready:
             raise CommandFailed("cms", 302)
         return handler(self, command)
@@ -619,12 +544,12 @@ class Device:
             return "OK"
         if failure.kind == "unknown":
             return self.profile.unknown_command
-        if failure.kind == "error" or self._settings.cmee == 0:
+        if failure.kind == "error" or self.settings.cmee == 0:
             return "ERROR"
         prefix, texts = (
             ("+CME ERROR", CME_TEXT) if failure.kind == "cme" else ("+CMS ERROR", CMS_TEXT)
         )
-        if self._settings.cmee == 2:
+        if self.settings.cmee == 2:
             return f"{prefix}: {texts.get(failure.code, 'unknown error')}"
         return f"{prefix}: {failure.code}"
 
@@ -642,15 +567,15 @@ class Device:
 
     # ------------------------------------------------------------------ prompt input
     def _prompt_byte(self, byte: int) -> None:
-        prompt = self._prompt
+        prompt = self.prompt
         assert prompt is not None
         if byte == ESC:
-            self._prompt = None
+            self.prompt = None
             self._finish([], None)
         elif byte == CTRL_Z:
-            if self._settings.echo:
+            if self.settings.echo:
                 self._emit_raw(b"\r\n")
-            self._prompt = None
+            self.prompt = None
             self._submit_prompt(prompt)
         elif byte in (0x0D, 0x0A):
             if prompt.pdu_length is None and byte == 0x0D:
@@ -658,10 +583,10 @@ class Device:
                 self._emit_raw(b"\r\n> ")
         elif len(prompt.typed) < MAX_PROMPT_INPUT:
             prompt.typed.append(byte)
-            if self._settings.echo:
+            if self.settings.echo:
                 self._emit_raw(bytes([byte]))
 
-    def _submit_prompt(self, prompt: _Prompt) -> None:
+    def _submit_prompt(self, prompt: Prompt) -> None:
         try:
             if prompt.kind == "cmgw":
                 index = self._write_prompt(prompt)
@@ -675,26 +600,26 @@ class Device:
         except PduError:
             self._finish([], CommandFailed("cms", 304 if prompt.pdu_length else 305))
             return
-        self._send_submit(parsed, "+CMGS")
+        self.send_submit(parsed, "+CMGS")
 
-    def _prompt_pdu(self, prompt: _Prompt) -> str:
+    def _prompt_pdu(self, prompt: Prompt) -> str:
         """The PDU typed at the prompt (PDU mode) or one built from the typed text."""
         typed = prompt.typed.decode("latin-1")
         if prompt.pdu_length is not None:
             return typed.strip().upper()
         try:
-            text = textmode.from_te(typed, self._settings.cscs)
+            text = textmode.from_te(typed, self.settings.cscs)
         except ValueError:
             raise CommandFailed("cms", 305) from None
         assert prompt.number is not None
         parts = pdu.encode_submit(
-            prompt.number, text, srr=bool(self._settings.csmp[0] & 0x20), smsc=None
+            prompt.number, text, srr=bool(self.settings.csmp[0] & 0x20), smsc=None
         )
         if len(parts) != 1:
             raise CommandFailed("cms", 305)  # one text-mode CMGS sends one SMS
         return parts[0].hex
 
-    def _write_prompt(self, prompt: _Prompt) -> int:
+    def _write_prompt(self, prompt: Prompt) -> int:
         pdu_hex = self._prompt_pdu(prompt)
         try:
             decoded = pdu.decode(pdu_hex)
@@ -703,11 +628,11 @@ class Device:
         if prompt.pdu_length is not None and decoded.tpdu_length != prompt.pdu_length:
             raise CommandFailed("cms", 304)
         try:
-            return self.storages.get(self._settings.cpms[1]).store(prompt.stat, pdu_hex)
+            return self.storages.get(self.settings.cpms[1]).store(prompt.stat, pdu_hex)
         except StorageFull:
             raise CommandFailed("cms", 322) from None
 
-    def _send_submit(
+    def send_submit(
         self,
         submit: pdu.Submit,
         result_prefix: str,
@@ -717,7 +642,7 @@ class Device:
         if self._send_failures:
             self._finish([], CommandFailed("cms", self._send_failures.pop(0)))
             return
-        if not self._registered:
+        if not self.registered:
             self._finish([], CommandFailed("cms", 331))
             return
         mr = self._next_mr
@@ -738,7 +663,7 @@ class Device:
                 on_success()
             self._finish([f"{result_prefix}: {mr}"], None)
             if accepted.srr and self.options.report_status != "none":
-                self._schedule(
+                self.schedule(
                     self.options.report_delay,
                     lambda: self._report(accepted),
                     survives_reboot=True,
@@ -753,7 +678,7 @@ class Device:
             complete()
             return
         self._busy_until = self._now + delay
-        self._schedule(delay, complete)
+        self.schedule(delay, complete)
 
     def _report(self, accepted: network.AcceptedSubmit) -> None:
         encoded = network.status_report_pdu(
@@ -763,485 +688,10 @@ class Device:
             self._via_network(lambda: self._receive_status_report(encoded.hex))
 
     # ------------------------------------------------------------------ storage helpers
-    def _storage_for_read(self) -> tuple[str, Storage]:
-        name = self._settings.cpms[0]
+    def storage_for_read(self) -> tuple[str, Storage]:
+        name = self.settings.cpms[0]
         return name, self.storages.get(name)
 
-    def _pdu_header(self, prefix: str, stat: Stat, length: int, index: int | None) -> str:
+    def pdu_header(self, prefix: str, stat: Stat, length: int, index: int | None) -> str:
         head = f"{index}," if index is not None else ""
         return f"{prefix}: {head}{int(stat)},{self._alpha()}{length}"
-
-
-# ====================================================================== basic commands
-@_handles("E")
-def _echo(device: Device, command: Command) -> list[str]:
-    device._settings.echo = _int_arg(command.raw_args or "0", 0, 1) == 1
-    return []
-
-
-@_handles("V", "Q", "X", "&C", "&D", "&W", "H", "&V")
-def _accepted_basic(device: Device, command: Command) -> list[str]:
-    return []
-
-
-@_handles("Z", "&F")
-def _reset(device: Device, command: Command) -> list[str]:
-    device._settings = device._default_settings()
-    return []
-
-
-@_handles("I")
-def _ati(device: Device, command: Command) -> list[str]:
-    return list(device.profile.ati)
-
-
-@_handles("D")
-def _dial(device: Device, command: Command) -> list[str]:
-    return ["NO CARRIER"]  # calls are out of scope: every dial fails like an unanswered one
-
-
-# ====================================================================== identity and status
-def _read_only(value: Callable[[Device], list[str]]) -> Handler:
-    def handler(device: Device, command: Command) -> list[str]:
-        if command.form is Form.TEST:
-            return []
-        if command.form is not Form.ACTION:
-            raise CommandFailed("error")
-        return value(device)
-
-    return handler
-
-
-_HANDLERS["+CGMI"] = _HANDLERS["+GMI"] = _read_only(lambda d: [d.profile.manufacturer])
-_HANDLERS["+CGMM"] = _HANDLERS["+GMM"] = _read_only(lambda d: [d.profile.model])
-_HANDLERS["+CGMR"] = _HANDLERS["+GMR"] = _read_only(lambda d: [d.profile.revision])
-_HANDLERS["+CGSN"] = _HANDLERS["+GSN"] = _read_only(lambda d: [d.profile.imei])
-_HANDLERS["+CIMI"] = _read_only(lambda d: [d.profile.imsi])
-_HANDLERS["+GCAP"] = _read_only(lambda d: ["+GCAP: +CGSM"])
-
-
-@_handles("+CLAC")
-def _clac(device: Device, command: Command) -> list[str]:
-    if device.profile.clac is None:
-        raise CommandFailed("unknown")
-    return list(device.profile.clac)
-
-
-@_handles("+CMEE")
-def _cmee(device: Device, command: Command) -> list[str]:
-    if command.form is Form.READ:
-        return [f"+CMEE: {device._settings.cmee}"]
-    if command.form is Form.TEST:
-        return ["+CMEE: (0-2)"]
-    device._settings.cmee = _int_arg((command.args() or ["0"])[0] or "0", 0, 2)
-    return []
-
-
-@_handles("+CPIN")
-def _cpin(device: Device, command: Command) -> list[str]:
-    if command.form is Form.READ:
-        return [f"+CPIN: {device._sim_state}"]
-    if command.form is Form.TEST:
-        return []
-    args = command.args()
-    if not args or args[0] is None:
-        raise CommandFailed("cme", 3)
-    if device._sim_state == "READY":
-        raise CommandFailed("cme", 3)
-    if device._sim_state == "SIM PIN":
-        if args[0] != device._pin:
-            device._pin_attempts -= 1
-            if device._pin_attempts <= 0:
-                device._sim_state = "SIM PUK"
-                raise CommandFailed("cme", 12)
-            raise CommandFailed("cme", 16)
-    else:  # SIM PUK: AT+CPIN="<puk>","<new pin>"
-        if args[0] != device.options.puk or len(args) < 2 or not args[1]:
-            raise CommandFailed("cme", 16)
-        device._pin = args[1]
-    device._sim_state = "READY"
-    device._pin_attempts = 3
-    device._after_unlock()
-    return []
-
-
-@_handles("+CFUN")
-def _cfun(device: Device, command: Command) -> list[str]:
-    if command.form is Form.READ:
-        return [f"+CFUN: {device._cfun}"]
-    if command.form is Form.TEST:
-        return ["+CFUN: (0,1,4),(0,1)"]
-    args = command.args()
-    fun = _int_arg(args[0] if args else None, 0, 4)
-    if len(args) > 1 and args[1] == "1":
-        device._schedule(0.05, device.reboot)
-        return []
-    device._cfun = fun
-    device._set_registered(fun == 1 and device._sms_ready)
-    return []
-
-
-@_handles("+CSQ")
-def _csq(device: Device, command: Command) -> list[str]:
-    if command.form is Form.TEST:
-        return ["+CSQ: (0-31,99),(0-7,99)"]
-    return ["+CSQ: 18,0" if device._registered else "+CSQ: 99,99"]
-
-
-@_handles("+CREG")
-def _creg(device: Device, command: Command) -> list[str]:
-    if command.form is Form.READ:
-        return [device._creg_line(unsolicited=False)]
-    if command.form is Form.TEST:
-        return ["+CREG: (0-2)"]
-    device._settings.creg = _int_arg((command.args() or ["0"])[0] or "0", 0, 2)
-    return []
-
-
-@_handles("+CGREG")
-def _cgreg(device: Device, command: Command) -> list[str]:
-    if command.form is Form.READ:
-        return [f"+CGREG: 0,{1 if device._registered else 0}"]
-    if command.form is Form.TEST:
-        return ["+CGREG: (0-2)"]
-    return []
-
-
-@_handles("+COPS")
-def _cops(device: Device, command: Command) -> list[str]:
-    if command.form is Form.READ:
-        if device._registered:
-            return [f'+COPS: 0,0,"{device.profile.operator}"']
-        return ["+COPS: 0"]
-    if command.form is Form.TEST:
-        name = device.profile.operator
-        return [f'+COPS: (2,"{name}","{name.split()[0]}","22610"),,(0-4),(0-2)']
-    return []
-
-
-@_handles("^CURC")
-def _curc(device: Device, command: Command) -> list[str]:
-    if not device.profile.has_curc:
-        raise CommandFailed("unknown")
-    if command.form is Form.READ:
-        return [f"^CURC: {device._settings.curc}"]
-    if command.form is Form.TEST:
-        return ["^CURC: (0-1)"]
-    device._settings.curc = _int_arg((command.args() or [None])[0], 0, 1)
-    return []
-
-
-# ====================================================================== SMS settings
-@_handles("+CMGF")
-def _cmgf(device: Device, command: Command) -> list[str]:
-    if command.form is Form.READ:
-        return [f"+CMGF: {device._settings.cmgf}"]
-    if command.form is Form.TEST:
-        return ["+CMGF: (0,1)"]
-    device._settings.cmgf = _int_arg((command.args() or ["0"])[0] or "0", 0, 1)
-    return []
-
-
-@_handles("+CSCS")
-def _cscs(device: Device, command: Command) -> list[str]:
-    profile = device.profile
-    if command.form is Form.READ:
-        lines = [f'+CSCS: "{device._settings.cscs}"']
-        return [*lines, ""] if profile.cscs_trailing_blank else lines
-    if command.form is Form.TEST:
-        return [profile.cscs_test]
-    args = command.args()
-    charset = (args[0] or "") if args else ""
-    if f'"{charset}"' not in profile.cscs_test:
-        raise CommandFailed("cme", 4)
-    device._settings.cscs = charset
-    return []
-
-
-@_handles("+CSCA")
-def _csca(device: Device, command: Command) -> list[str]:
-    if command.form is Form.READ:
-        number = device.smsc
-        return [f'+CSCA: "{number}",{145 if number.startswith("+") else 129}']
-    if command.form is Form.TEST:
-        return []
-    args = command.args()
-    if not args or not args[0]:
-        raise CommandFailed("cms", 304)
-    device.smsc = args[0]
-    return []
-
-
-@_handles("+CSMP")
-def _csmp(device: Device, command: Command) -> list[str]:
-    if command.form is Form.READ:
-        return ["+CSMP: " + ",".join(str(v) for v in device._settings.csmp)]
-    if command.form is Form.TEST:
-        return []
-    args = command.args()
-    current = list(device._settings.csmp)
-    for position, value in enumerate(args[:4]):
-        if value is not None:
-            current[position] = _int_arg(value, 0, 255)
-    device._settings.csmp = (current[0], current[1], current[2], current[3])
-    return []
-
-
-@_handles("+CSDH")
-def _csdh(device: Device, command: Command) -> list[str]:
-    if command.form is Form.READ:
-        return [f"+CSDH: {device._settings.csdh}"]
-    if command.form is Form.TEST:
-        return ["+CSDH: (0,1)"]
-    device._settings.csdh = _int_arg((command.args() or ["0"])[0] or "0", 0, 1)
-    return []
-
-
-@_handles("+CSMS")
-def _csms(device: Device, command: Command) -> list[str]:
-    if command.form is Form.READ:
-        return [f"+CSMS: {device._settings.csms},1,1,1"]
-    if command.form is Form.TEST:
-        return ["+CSMS: (0,1)"]
-    device._settings.csms = _int_arg((command.args() or [None])[0], 0, 1)
-    return ["+CSMS: 1,1,1"]
-
-
-@_handles("+CNMA")
-def _cnma(device: Device, command: Command) -> list[str]:
-    if command.form is Form.TEST:
-        return ["+CNMA: (0-2)"]
-    if not device._awaiting_cnma:
-        raise CommandFailed("cms", 340)
-    device._awaiting_cnma = False
-    return []
-
-
-@_handles("+CNMI")
-def _cnmi(device: Device, command: Command) -> list[str]:
-    if command.form is Form.READ:
-        return ["+CNMI: " + ",".join(str(v) for v in device._settings.cnmi)]
-    if command.form is Form.TEST:
-        return [device.profile.cnmi_test]
-    args = command.args()
-    if not 1 <= len(args) <= 5:
-        raise CommandFailed("error")
-    values = [0, 0, 0, 0, 0]
-    for position, value in enumerate(args):
-        values[position] = _int_arg(value if value is not None else "0", 0, 9)
-    chosen = (values[0], values[1], values[2], values[3], values[4])
-    if not device.profile.cnmi_rule.accepts(chosen):
-        raise CommandFailed("cms", 303) if device._settings.cmee else CommandFailed("error")
-    device._settings.cnmi = chosen
-    if chosen[0] != 0 and chosen[4] == 0:
-        device._flush_held_urcs()
-    elif chosen[4] == 1:
-        device._held_urcs.clear()
-    return []
-
-
-@_handles("+CPMS")
-def _cpms(device: Device, command: Command) -> list[str]:
-    settings = device._settings
-    if command.form is Form.TEST:
-        return [device.profile.cpms_test]
-    if command.form is Form.READ:
-        fields = []
-        for name in settings.cpms:
-            storage = device.storages.get(name)
-            fields.append(f'"{name}",{storage.used},{storage.capacity}')
-        return ["+CPMS: " + ",".join(fields)]
-    args = command.args()
-    if not 1 <= len(args) <= 3:
-        raise CommandFailed("cms", 302)
-    chosen = list(settings.cpms)
-    allowed = device.profile.cpms_test[len("+CPMS: ") :].split("),(")
-    for position, wanted in enumerate(args):
-        if wanted is None:
-            continue
-        group = allowed[min(position, len(allowed) - 1)]
-        if f'"{wanted}"' not in group or wanted not in device.storages:
-            raise CommandFailed("cms", 302)
-        chosen[position] = wanted
-    settings.cpms = (chosen[0], chosen[1], chosen[2])
-    counts = []
-    for name in settings.cpms:
-        storage = device.storages.get(name)
-        counts += [str(storage.used), str(storage.capacity)]
-    return ["+CPMS: " + ",".join(counts)]
-
-
-# ====================================================================== reading and deleting
-def _index_arg(value: str | None) -> int:
-    if value is None:
-        raise CommandFailed("cms", 321)
-    try:
-        return int(value)
-    except ValueError:
-        raise CommandFailed("cms", 321) from None
-
-
-@_handles("+CMGR")
-def _cmgr(device: Device, command: Command) -> list[str]:
-    if command.form is Form.TEST:
-        return []
-    args = command.args()
-    index = _index_arg(args[0] if args else None)
-    _, storage = device._storage_for_read()
-    try:
-        message = storage.read(index)
-    except InvalidIndex:
-        raise CommandFailed("cms", 321) from None
-    if device._settings.cmgf == 0:
-        return [
-            device._pdu_header("+CMGR", message.stat, message.tpdu_length, None),
-            message.pdu_hex,
-        ]
-    header, body = device._text_view(message.pdu_hex, message.stat)
-    return [f"+CMGR: {header}"] + ([body] if body is not None else [])
-
-
-@_handles("+CMGL")
-def _cmgl(device: Device, command: Command) -> list[str]:
-    pdu_mode = device._settings.cmgf == 0
-    if command.form is Form.TEST:
-        if pdu_mode:
-            return ["+CMGL: (0-4)"]
-        return ['+CMGL: ("REC UNREAD","REC READ","STO UNSENT","STO SENT","ALL")']
-    args = command.args()
-    wanted: int
-    if not args or args[0] is None:
-        wanted = 0 if pdu_mode else TEXT_STATS["REC UNREAD"]
-    elif pdu_mode:
-        wanted = _int_arg(args[0], 0, 4)
-    else:
-        if args[0] not in TEXT_STATS:
-            raise CommandFailed("cms", 305)
-        wanted = TEXT_STATS[args[0]]
-    keep_unread = len(args) > 1 and args[1] == "1"
-    _, storage = device._storage_for_read()
-    lines: list[str] = []
-    for index, message in list(storage.items()):
-        if wanted != STAT_ALL and int(message.stat) != wanted:
-            continue
-        stat = message.stat
-        if pdu_mode:
-            lines.append(device._pdu_header("+CMGL", stat, message.tpdu_length, index))
-            lines.append(message.pdu_hex)
-        else:
-            header, body = device._text_view(message.pdu_hex, stat)
-            lines.append(f"+CMGL: {index},{header}")
-            if body is not None:
-                lines.append(body)
-        if not keep_unread and stat is Stat.REC_UNREAD:
-            storage.read(index)
-    return lines
-
-
-@_handles("+CMGD")
-def _cmgd(device: Device, command: Command) -> list[str]:
-    _, storage = device._storage_for_read()
-    if command.form is Form.TEST:
-        low, high = storage.index_range()
-        return [f"+CMGD: ({low}-{high}),(0-4)"]
-    args = command.args()
-    index = _index_arg(args[0] if args else None)
-    delflag = _int_arg(args[1], 0, 4) if len(args) > 1 and args[1] is not None else 0
-    try:
-        if delflag == 0:
-            storage.delete(index)
-        else:
-            storage.delete_by_flag(delflag)
-    except InvalidIndex:
-        raise CommandFailed("cms", 321) from None
-    device._retry_waiting_messages()
-    return []
-
-
-@_handles("+CMGDA")
-def _cmgda(device: Device, command: Command) -> list[str]:
-    if not device.profile.has_cmgda:
-        raise CommandFailed("unknown")
-    if command.form is not Form.SET:
-        return []
-    args = command.args()
-    value = (args[0] or "") if args else ""
-    flags = {"1": 1, "2": 1, "3": 2, "4": 3, "5": 3, "6": 4, "DEL READ": 1, "DEL ALL": 4}
-    flags |= {"DEL SENT": 2, "DEL UNSENT": 3, "DEL INBOX": 1}
-    if value.upper() not in flags:
-        raise CommandFailed("cms", 302)
-    _, storage = device._storage_for_read()
-    storage.delete_by_flag(flags[value.upper()])
-    device._retry_waiting_messages()
-    return []
-
-
-# ====================================================================== sending and writing
-def _open_prompt(device: Device, command: Command, kind: Literal["cmgs", "cmgw"]) -> None:
-    args = command.args()
-    if device._settings.cmgf == 0:
-        length = _int_arg(args[0] if args else None, 1, 176) if args else None
-        if length is None:
-            raise CommandFailed("cms", 304)
-        stat = Stat.STO_UNSENT
-        if kind == "cmgw" and len(args) > 1 and args[1] is not None:
-            stat = Stat(_int_arg(args[1], 0, 3))
-        device._prompt = _Prompt(kind, length, None, stat)
-        return
-    if not args or not args[0]:
-        raise CommandFailed("cms", 305)
-    try:
-        number = textmode.from_te(args[0], device._settings.cscs)
-    except ValueError:
-        raise CommandFailed("cms", 305) from None
-    stat = Stat.STO_UNSENT
-    if kind == "cmgw" and len(args) > 2 and args[2] is not None:
-        text_stat = TEXT_STATS.get(args[2])
-        if text_stat is None or text_stat == STAT_ALL:
-            raise CommandFailed("cms", 305)
-        stat = Stat(text_stat)
-    device._prompt = _Prompt(kind, None, number, stat)
-
-
-@_handles("+CMGS")
-def _cmgs(device: Device, command: Command) -> list[str]:
-    if command.form is Form.TEST:
-        return []
-    if command.form is not Form.SET:
-        raise CommandFailed("cms", 304)
-    _open_prompt(device, command, "cmgs")
-    return []
-
-
-@_handles("+CMGW")
-def _cmgw(device: Device, command: Command) -> list[str]:
-    if command.form is Form.TEST:
-        return []
-    if command.form is not Form.SET:
-        raise CommandFailed("cms", 304)
-    _open_prompt(device, command, "cmgw")
-    return []
-
-
-@_handles("+CMSS")
-def _cmss(device: Device, command: Command) -> list[str]:
-    if command.form is Form.TEST:
-        return []
-    args = command.args()
-    index = _index_arg(args[0] if args else None)
-    storage = device.storages.get(device._settings.cpms[1])
-    try:
-        message = storage.get(index)
-        submit = network.parse_submit(message.pdu_hex, None)
-    except InvalidIndex:
-        raise CommandFailed("cms", 321) from None
-    except PduError:
-        raise CommandFailed("cms", 302) from None
-    if len(args) > 1 and args[1]:
-        submit = dataclasses.replace(submit, number=args[1])
-
-    def mark_sent() -> None:
-        message.stat = Stat.STO_SENT
-
-    device._send_submit(submit, "+CMSS", mark_sent)
-    return []
