@@ -267,3 +267,20 @@ async def test_concurrent_dispatchers_on_postgresql_keep_per_peer_order(
     finally:
         for db in nodes:
             await db.close()
+
+
+async def test_excluded_peers_and_next_due_time(db: Database, clock: FakeClock) -> None:
+    assert await repository.next_event_due_at(db) is None
+    a1 = await event(db, "a1", "+1")
+    await event(db, "b1", "+2")
+    assert await repository.next_event_due_at(db) == clock.now
+    assert [
+        e.event_id
+        for e in await repository.claim_due_events(db, node="n", lease=LEASE, exclude_peers={"+2"})
+    ] == ["a1"]
+    # a1 is leased, b1 excluded: nothing is claimable until a1's lease ends.
+    assert await repository.next_event_due_at(db, exclude_peers={"+2"}) == clock.now + LEASE
+    retry_at = clock.now + datetime.timedelta(seconds=30)
+    await repository.schedule_retry(db, a1.id, next_attempt_at=retry_at, error="timeout")
+    assert await repository.next_event_due_at(db, exclude_peers={"+2"}) == retry_at
+    assert await repository.next_event_due_at(db) == clock.now  # b1 is due now

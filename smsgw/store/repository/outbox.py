@@ -9,6 +9,7 @@ the event becomes claimable again when the lease runs out.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 
 import sqlalchemy as sa
 
@@ -56,32 +57,44 @@ async def enqueue_event(
         return to_outbox_entry(row)
 
 
+def _head_of_peer(exclude_peers: Collection[str]) -> list[sa.ColumnElement[bool]]:
+    """Pending, the oldest pending event of its peer, and not for an excluded peer."""
+    earlier = webhook_outbox.alias("earlier")
+    conditions: list[sa.ColumnElement[bool]] = [
+        webhook_outbox.c.state == _PENDING,
+        ~sa.exists().where(
+            earlier.c.state == _PENDING,
+            earlier.c.peer == webhook_outbox.c.peer,
+            earlier.c.pk < webhook_outbox.c.pk,
+        ),
+    ]
+    if exclude_peers:
+        conditions.append(webhook_outbox.c.peer.not_in(list(exclude_peers)))
+    return conditions
+
+
 async def claim_due_events(
     db: Database,
     *,
     node: str,
     limit: int = 16,
     lease: datetime.timedelta = DEFAULT_CLAIM_LEASE,
+    exclude_peers: Collection[str] = (),
 ) -> list[OutboxEntry]:
-    """Claim up to `limit` due events, at most one per peer (the peer's oldest pending one).
+    """Claim up to `limit` due events, at most one per peer (the peer's oldest pending one),
+    none for `exclude_peers` (those the caller is still posting), oldest first.
 
     The lease should exceed the webhook timeout; finish each event with one of
     `complete_event`, `complete_incoming_event`, `schedule_retry`, `dead_letter`, `drop_event`.
     """
     now = db.clock()
-    earlier = webhook_outbox.alias("earlier")
     async with db.transaction("claim webhook events") as connection:
         statement = (
             sa.select(webhook_outbox.c.pk)
             .where(
-                webhook_outbox.c.state == _PENDING,
+                *_head_of_peer(exclude_peers),
                 webhook_outbox.c.next_attempt_at <= now,
                 sa.or_(webhook_outbox.c.claim_until.is_(None), webhook_outbox.c.claim_until < now),
-                ~sa.exists().where(
-                    earlier.c.state == _PENDING,
-                    earlier.c.peer == webhook_outbox.c.peer,
-                    earlier.c.pk < webhook_outbox.c.pk,
-                ),
             )
             .order_by(webhook_outbox.c.pk)
             .limit(limit)
@@ -104,6 +117,34 @@ async def claim_due_events(
             )
         ).all()
         return [to_outbox_entry(row) for row in rows]
+
+
+async def next_event_due_at(
+    db: Database, *, exclude_peers: Collection[str] = ()
+) -> datetime.datetime | None:
+    """When the earliest claimable head-of-peer event becomes due (a leased one: when its
+    lease ends), or None when nothing is pending; lets the dispatcher sleep until then."""
+    ready_at = sa.case(
+        (
+            webhook_outbox.c.claim_until > webhook_outbox.c.next_attempt_at,
+            webhook_outbox.c.claim_until,
+        ),
+        else_=webhook_outbox.c.next_attempt_at,
+    )
+    async with db.transaction("find next due webhook event") as connection:
+        rows = (
+            await connection.execute(
+                sa.select(webhook_outbox.c.next_attempt_at, webhook_outbox.c.claim_until)
+                .where(*_head_of_peer(exclude_peers))
+                .order_by(ready_at)
+                .limit(1)
+            )
+        ).all()
+    if not rows:
+        return None
+    next_attempt_at: datetime.datetime = rows[0].next_attempt_at
+    claim_until: datetime.datetime | None = rows[0].claim_until
+    return next_attempt_at if claim_until is None else max(next_attempt_at, claim_until)
 
 
 async def _finish(
