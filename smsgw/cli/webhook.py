@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -55,6 +56,8 @@ def webhook_test(
 ) -> None:
     """POST a sample incoming_sms with the configured headers and explain the answer."""
     settings = _settings(url, config, secret, timeout)
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # we print the exchange ourselves
     result = asyncio.run(probe(settings, sender=sender, message=message))
     if as_json:
         print(json.dumps(_as_json(settings, result), ensure_ascii=False, indent=2))
@@ -90,7 +93,7 @@ def _shown_headers(headers: dict[str, str]) -> dict[str, str]:
 
 
 def _text(body: bytes) -> str:
-    text = body[:_BODY_PREVIEW].decode("utf-8", "replace")
+    text = body[:_BODY_PREVIEW].decode("utf-8", "replace").rstrip("\r\n")
     return text + (f"... ({len(body)} bytes)" if len(body) > _BODY_PREVIEW else "")
 
 

@@ -90,4 +90,10 @@ async def probe(
             f"failed ({attempt.describe()}): would retry with backoff for up to "
             f"{format_duration(settings.max_age)}, then dead-letter"
         )
+        if attempt.http_status in (401, 403):
+            verdict += (
+                "; no secret is configured (webhook.secret), so no X-API-Key was sent"
+                if not settings.secret
+                else "; check that webhook.secret matches the key the server expects"
+            )
     return ProbeResult(body, attempt, outcome, decision, verdict)

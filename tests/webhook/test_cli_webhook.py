@@ -120,3 +120,17 @@ def test_the_command_is_registered_on_the_root_cli() -> None:
     result = CliRunner().invoke(root, ["webhook", "test", "--help"])
     assert result.exit_code == 0
     assert "sample incoming_sms" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [((), "no secret is configured"), (("--secret", "wrong"), "check that webhook.secret")],
+)
+def test_unauthorized_explains_the_secret(
+    empty_config: Path, args: tuple[str, ...], hint: str
+) -> None:
+    with WebhookServer(lambda _r: Answer.json({"error": "Unauthorized"}, status=401)) as server:
+        code, out, err = run(server.url, *args, config=empty_config)
+    assert code == 1
+    assert '< {"error": "Unauthorized"}' in out
+    assert hint in err
