@@ -100,6 +100,8 @@ class AtChannel:
         self._abort: asyncio.Future[None] | None = None
         self.sent: Counter[str] = Counter()
         """How many times each command text was written (benchmarks, idle checks)."""
+        self.echoes = 0
+        """Echoed command lines seen; growing after ``ATE0`` means the modem was reset."""
 
     # -- lifecycle --------------------------------------------------------------------
     @property
@@ -244,6 +246,7 @@ class AtChannel:
         elif isinstance(event, Discarded):
             log.warning("%s: dropped %d bytes of line noise", self.description, event.size)
         elif isinstance(event, Echo):
+            self.echoes += 1
             log.debug("%s: echo %r", self.description, event.text)
 
     def _mark_lost(self, reason: AtConnectionLost, *, deliberate: bool = False) -> None:

@@ -190,6 +190,7 @@ class Modem:
         self._remove_handler: Callable[[], None] | None = None
         self._cnma_needed: bool | None = None
         self._initialised = False
+        self._echoes_after_init = 0
 
     # ------------------------------------------------------------------ plumbing
     async def run(self, command: cmd.Command) -> Reply:
@@ -268,6 +269,7 @@ class Modem:
         with contextlib.suppress(AtCommandError, CmeError, CmsError):
             await self.run(cmd.registration_reports(1))
         self._initialised = True
+        self._echoes_after_init = self.channel.echoes
         self.start_events()
 
     async def before_sim(self) -> None:
@@ -431,17 +433,20 @@ class Modem:
     async def _first(self, command: cmd.Command, prefix: str) -> str:
         return (await self.run(command)).first(prefix)
 
-    async def health_check(self) -> None:
+    async def health_check(self, *, within: float = cmd.DEFAULT_TIMEOUT) -> None:
         """One command that also notices a silent reboot: ``AT+CNMI?`` must still show what
         we set (a reset firmware is back to its defaults). Sets :attr:`reboot_detected`."""
+        query = cmd.attention() if self.cnmi is None else cmd.indication_query()
+        reply = await self.run(dataclasses.replace(query, timeout=within))
         if self.cnmi is None:
-            await self.run(cmd.attention())
             return
-        reply = await self.run(cmd.indication_query())
+        if self.channel.echoes > self._echoes_after_init:
+            self._note_reboot("settings lost (command echo is back on)")
+            return
         with contextlib.suppress(AtResponseError):
             fields = resp.split_fields(resp.strip_prefix(reply.first("+CNMI"), "+CNMI"))
             current = tuple(int(f) for f in fields[:5] if f.isascii() and f.isdigit())
-            if current and current[:2] != self.cnmi[:2]:
+            if current and current != self.cnmi[: len(current)]:
                 self._note_reboot(f"settings lost (AT+CNMI? -> {','.join(map(str, current))})")
 
     # ------------------------------------------------------------------ sending

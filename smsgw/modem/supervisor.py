@@ -61,6 +61,7 @@ class SupervisorSettings:
     probe_timeout: float = 10.0
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
+    health_timeout: float = 5.0
     unresponsive_after: int = 2
     """Consecutive health-check timeouts before the port is reopened."""
 
@@ -231,16 +232,20 @@ class ModemSupervisor:
             return f"connection lost: {channel.lost}"
         if name == "reboot":
             return "reboot"
-        if finished.cancelled() or finished.exception() is None:
-            return finished.get_name()
-        return f"{name} failed: {finished.exception()}"
+        if finished.cancelled():
+            return name
+        error = finished.exception()
+        if error is not None:
+            return f"{name} failed: {error}"
+        result = finished.result()
+        return result if isinstance(result, str) else name
 
     async def _health(self, modem: Modem) -> str:
         failures = 0
         while True:
             await asyncio.sleep(self.settings.health_interval)
             try:
-                await modem.health_check()
+                await modem.health_check(within=self.settings.health_timeout)
                 failures = 0
             except AtTimeout as exc:
                 failures += 1

@@ -29,6 +29,10 @@ class Recorder:
     def states(self) -> list[str]:
         return [e.state.value for e in self.of(StateChanged)]
 
+    def of_reason(self) -> str:
+        """Every state-change reason so far, joined (for "why did it reconnect" checks)."""
+        return " | ".join(e.reason for e in self.of(StateChanged))
+
 
 async def eventually(check: Callable[[], bool], within: float = 5.0) -> None:
     """Poll `check` until true; fail the test with a clear message after `within` seconds."""
