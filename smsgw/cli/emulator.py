@@ -1,4 +1,6 @@
-"""`smsgw emulator serve|deliver|sent|unplug|reboot|urc` (CONTRACT.md §4).
+"""`smsgw emulator serve|deliver|sent|unplug|reboot|urc` (CONTRACT.md §4), plus fault drills.
+
+`replug`, `garbage`, `hang` and `fail-send` are additions for reproducing faults by hand.
 
 `serve` runs a virtual modem on a pty published at `--link`; every other subcommand talks
 to a running `serve` through its control socket (`--control`, default `<link>.ctl`).
@@ -158,3 +160,39 @@ def urc(
     if at not in ("now", "mid_reply", "before_echo"):
         fail("--at must be now, mid_reply or before_echo", EXIT_USAGE)
     _call(control, link, {"cmd": "urc", "line": line, "at": at})
+
+
+@app.command()
+def replug(control: ControlOption = None, link: LinkOption = DEFAULT_LINK) -> None:
+    """Plug an unplugged emulator back in now (a fresh pty at the same link)."""
+    _call(control, link, {"cmd": "replug"})
+
+
+@app.command()
+def garbage(
+    hex_bytes: str = typer.Argument(..., metavar="HEX", help="Bytes to put on the line."),
+    control: ControlOption = None,
+    link: LinkOption = DEFAULT_LINK,
+) -> None:
+    """Line noise: raw bytes from the modem side (e.g. FF00FE)."""
+    _call(control, link, {"cmd": "garbage", "hex": hex_bytes})
+
+
+@app.command()
+def hang(
+    off: bool = typer.Option(False, "--off", help="Answer again."),
+    control: ControlOption = None,
+    link: LinkOption = DEFAULT_LINK,
+) -> None:
+    """The modem stops answering (input ignored, nothing sent) until `hang --off`."""
+    _call(control, link, {"cmd": "unresponsive", "on": not off})
+
+
+@app.command("fail-send")
+def fail_send(
+    cause: int = typer.Option(500, "--cause", help="+CMS ERROR cause for the next send."),
+    control: ControlOption = None,
+    link: LinkOption = DEFAULT_LINK,
+) -> None:
+    """The next AT+CMGS/AT+CMSS fails with +CMS ERROR: <cause>."""
+    _call(control, link, {"cmd": "fail_send", "cause": cause})
