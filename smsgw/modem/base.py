@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -79,6 +80,7 @@ Cnmi = tuple[int, int, int, int, int]
 _NOT_YET_CMS = frozenset({302, 310, 313, 314, 500})
 _NOT_YET_CME = frozenset({3, 14, 515, 100})
 _INVALID_INDEX = frozenset({321})
+_INDEX = re.compile(r"^[0-9]{1,5}$")
 
 
 async def discard_events(event: ModemEvent) -> None:
@@ -599,10 +601,10 @@ class Modem:
         """Runs inside the channel's reader: classify and queue, never block."""
         if urc.name in ("+CMTI", "+CDSI"):
             fields = resp.split_fields(urc.args)
-            index = resp.IntSet.parse(fields[-1]).minimum if fields and fields[-1] else None
-            if index is None or len(fields) < 2:
+            if len(fields) < 2 or not _INDEX.match(fields[-1]):
                 log.warning("%s: unusable %s", self.modem_id, urc.line)
                 return
+            index = int(fields[-1])
             storage = fields[0].strip('" ') or None
             self._queue.put_nowait(_Work("stored", urc.name, storage, index))
         elif urc.name in ("+CMT", "+CDS") and urc.pdu is not None:

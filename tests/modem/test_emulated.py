@@ -24,6 +24,7 @@ from smsgw.modem.events import (
     MessageReceived,
     ModemState,
     RebootDetected,
+    RegistrationChanged,
     StatusReportReceived,
     StoredSubmitFound,
 )
@@ -136,6 +137,22 @@ async def test_direct_cmt_and_cds_urcs_are_handled(clean_rig: Rig) -> None:
     event = clean_rig.events.of(MessageReceived)[0]
     assert (event.message.text, event.index) == ("routed", None)
     assert modem.channel.sent["AT+CNMA"] == 1  # acknowledged (the modem decides if needed)
+
+
+async def test_urcs_inside_replies_and_before_echoes(clean_rig: Rig) -> None:
+    modem = await _ready(clean_rig)
+    device = clean_rig.bridge.device
+    device.inject_urc("RING", at="before_echo")
+    device.inject_urc("+CREG: 5", at="mid_reply")
+    device.inject_urc("^RSSI:12", at="mid_reply")
+    signal = await modem.signal()
+    assert signal.rssi >= 0
+    await eventually(lambda: len(clean_rig.events.of(RegistrationChanged)) == 1)
+    assert clean_rig.events.of(RegistrationChanged)[0].registration.roaming
+    device.inject_urc('+CMTI: "SM",99', at="mid_reply")  # stale index: nothing to read
+    assert (await modem.operator()).name
+    device.deliver("+40721000001", "still fine")
+    await eventually(lambda: len(clean_rig.events.of(MessageReceived)) == 1)
 
 
 async def test_multipart_and_ucs2_reception_with_zero_based_indexes() -> None:

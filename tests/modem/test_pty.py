@@ -45,7 +45,7 @@ async def test_supervisor_over_a_pty_survives_an_unplug(tmp_path: Path) -> None:
             await eventually(lambda: len(events.of(StatusReportReceived)) == 1)
             assert events.of(StatusReportReceived)[0].report.reference == references[0]
 
-            await emulator.unplug(for_s=1.0)
+            await emulator.unplug(for_s=3.0)
             await eventually(lambda: supervisor.state is not ModemState.READY, within=5)
             async with asyncio.timeout(15):
                 await supervisor.wait_ready()
