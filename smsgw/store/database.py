@@ -27,6 +27,7 @@ from smsgw.exceptions import StoreError
 Clock = Callable[[], datetime.datetime]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+PG_CONNECT_TIMEOUT_S = 10.0
 
 
 def utc_now() -> datetime.datetime:
@@ -117,6 +118,9 @@ def open_database(url: str, *, clock: Clock = utc_now, echo: bool = False) -> Da
         _configure_sqlite(engine)
     else:
         options["pool_pre_ping"] = True
+        if "timeout" not in parsed.query:
+            # asyncpg waits 60 s for an unreachable host; fail (and let the caller retry) sooner.
+            options["connect_args"] = {"timeout": PG_CONNECT_TIMEOUT_S}
         engine = create_async_engine(parsed, **options)
     return Database(engine, clock=clock)
 
