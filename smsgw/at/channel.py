@@ -15,7 +15,8 @@ typed errors of :mod:`smsgw.exceptions`: ``CmeError``/``CmsError`` (with the num
 verbose cause), ``AtCommandError`` (``ERROR``, ``COMMAND NOT SUPPORT``), ``AtTimeout``,
 ``AtConnectionLost``. Cancelling a caller is safe: the command slot is released, and a
 prompt left open by ``AT+CMGS`` is closed with ESC so the modem does not take the next
-command for PDU text.
+command for PDU text, and after a timeout the next command first waits for the line to go
+quiet, so a late reply cannot be mistaken for its own.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ log = logging.getLogger(__name__)
 
 UrcHandler = Callable[[Urc], None]
 ESC = b"\x1b"
+SETTLE_QUIET = 0.3
+SETTLE_LIMIT = 3.0
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,8 @@ class AtChannel:
         self._lost: AtConnectionLost | None = None
         self._lost_event = asyncio.Event()
         self._abort: asyncio.Future[None] | None = None
+        self._unsettled = False
+        self._last_received = 0.0
         self.sent: Counter[str] = Counter()
         """How many times each command text was written (benchmarks, idle checks)."""
         self.echoes = 0
@@ -158,6 +163,8 @@ class AtChannel:
                 self._abort = None
             if self._lost is not None:
                 raise AtConnectionLost(str(self._lost))
+            if self._unsettled:
+                await self._settle()
             loop = asyncio.get_running_loop()
             pending = _Pending(command, loop.create_future(), loop.create_future())
             self._pending = pending
@@ -174,9 +181,11 @@ class AtChannel:
                             payload_written = True
                     final = await pending.result
             except TimeoutError:
+                self._unsettled = True
                 self._abort_prompt(pending, payload_written)
                 raise AtTimeout(f"{command.text!r}: no final result within {limit:g} s") from None
             except asyncio.CancelledError:
+                self._unsettled = not pending.result.done()
                 self._abort_prompt(pending, payload_written)
                 raise
             finally:
@@ -187,6 +196,19 @@ class AtChannel:
                         future.exception()  # mark retrieved
                     future.cancel()
             return _reply_or_raise(command, pending.lines, final)
+
+    async def _settle(self) -> None:
+        """After a timeout or cancellation, wait until the line has been quiet for
+        ``SETTLE_QUIET`` seconds (at most ``SETTLE_LIMIT``), so a late reply to the abandoned
+        command is dropped as unsolicited instead of being taken for the next one's."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        while loop.time() - start < SETTLE_LIMIT:
+            idle = loop.time() - max(self._last_received, start)
+            if idle >= SETTLE_QUIET:
+                break
+            await asyncio.sleep(SETTLE_QUIET - idle)
+        self._unsettled = False
 
     def _abort_prompt(self, pending: _Pending, payload_written: bool) -> None:
         """Close a (possibly unseen) ``> `` prompt with ESC so the modem leaves PDU input.
@@ -210,6 +232,7 @@ class AtChannel:
         try:
             while True:
                 data = await self._transport.read()
+                self._last_received = asyncio.get_running_loop().time()
                 for event in self._parser.feed(data):
                     self._dispatch(event)
         except AtConnectionLost as exc:

@@ -137,6 +137,18 @@ async def test_timeout_then_recovery() -> None:
     await channel.close()
 
 
+async def test_late_reply_after_a_timeout_is_not_taken_for_the_next_command() -> None:
+    modem = ScriptedModem(Faults(delay=0.15))
+    modem.replies["AT+CSQ"] = b"\r\n+CSQ: 13,0\r\n\r\nOK\r\n"
+    channel = AtChannel(modem.line.host)
+    channel.start()
+    with pytest.raises(AtTimeout):
+        await channel.execute(dataclasses.replace(c.attention(), timeout=0.1))
+    reply = await channel.execute(c.signal_quality())
+    assert reply.lines == ("+CSQ: 13,0",)
+    await channel.close()
+
+
 async def test_send_without_prompt_times_out_and_escapes() -> None:
     modem = ScriptedModem()
     channel = AtChannel(modem.line.host)
