@@ -286,13 +286,14 @@ async def test_nul_characters_do_not_make_a_part_unstorable(db: Database) -> Non
 
 
 @pytest.mark.timeout(60)
-async def test_parts_of_one_message_stored_at_the_same_moment_on_postgresql(
-    pg_migrated_url: str, clock: FakeClock
+async def test_parts_of_one_message_stored_at_the_same_moment(
+    migrated_url: str, clock: FakeClock
 ) -> None:
-    """Two connections store the two halves of each message simultaneously: without the group
-    lock neither would see the other's uncommitted half and the message would wait for the
-    reassembly timeout. Each must be completed by exactly one of the two."""
-    first, second = (open_database(pg_migrated_url, clock=clock) for _ in range(2))
+    """Two engines store the two halves of each message simultaneously. On PostgreSQL, without
+    the group lock neither would see the other's uncommitted half and the message would wait
+    for the reassembly timeout (SQLite serialises them with BEGIN IMMEDIATE). Each message must
+    be completed by exactly one of the two."""
+    first, second = (open_database(migrated_url, clock=clock) for _ in range(2))
     try:
         for ref in range(15):
             results = await asyncio.gather(

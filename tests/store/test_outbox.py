@@ -230,12 +230,12 @@ async def test_a_reply_to_a_status_event_is_refused(db: Database) -> None:
 
 
 @pytest.mark.timeout(60)
-async def test_concurrent_dispatchers_on_postgresql_keep_per_peer_order(
-    pg_migrated_url: str, clock: FakeClock
+async def test_concurrent_dispatchers_keep_per_peer_order(
+    migrated_url: str, clock: FakeClock
 ) -> None:
     """Two nodes with two dispatchers each drain 60 events of 6 peers: each event delivered once,
     never two events of one peer in flight, and each peer's events completed in order."""
-    nodes = [open_database(pg_migrated_url, clock=clock) for _ in range(2)]
+    nodes = [open_database(migrated_url, clock=clock) for _ in range(2)]
     try:
         created: dict[str, list[str]] = {}
         for index in range(60):

@@ -1,4 +1,4 @@
-"""Outgoing queue: idempotent enqueue, claiming (also concurrently on PostgreSQL), the daily
+"""Outgoing queue: idempotent enqueue, claiming (also by concurrent engines), the daily
 counter, per-part recording, sent/failed transitions and recovery of interrupted sends."""
 
 from __future__ import annotations
@@ -252,11 +252,11 @@ async def test_interrupted_sends_can_be_requeued_when_configured(db: Database) -
 
 
 @pytest.mark.timeout(60)
-async def test_concurrent_claimers_on_postgresql_never_share_a_message(
-    pg_migrated_url: str, clock: FakeClock
+async def test_concurrent_claimers_never_share_a_message(
+    migrated_url: str, clock: FakeClock
 ) -> None:
     """Four workers on two engines (two "nodes") drain one queue: every message exactly once."""
-    nodes = [open_database(pg_migrated_url, clock=clock) for _ in range(2)]
+    nodes = [open_database(migrated_url, clock=clock) for _ in range(2)]
     try:
         ids = {(await enqueue(nodes[0], f"m{i}")).id for i in range(60)}
 

@@ -181,13 +181,14 @@ async def test_aggregation_over_random_outcomes_and_orders(db: Database, seed: i
 
 @pytest.mark.timeout(60)
 async def test_simultaneous_reports_for_two_parts_still_deliver_once(
-    pg_migrated_url: str, clock: FakeClock
+    migrated_url: str, clock: FakeClock
 ) -> None:
     """Two nodes apply the reports of both parts at the same moment: the row lock on the
-    message makes the second one see the first, so `delivered` is emitted exactly once."""
+    message (PostgreSQL) or BEGIN IMMEDIATE (SQLite) makes the second one see the first, so
+    `delivered` is emitted exactly once."""
     first, second = (
-        open_database(pg_migrated_url, clock=clock),
-        open_database(pg_migrated_url, clock=clock),
+        open_database(migrated_url, clock=clock),
+        open_database(migrated_url, clock=clock),
     )
     try:
         messages = [await sent_message(first, parts=2, first_mr=2 * i) for i in range(20)]
