@@ -330,3 +330,18 @@ async def test_renewed_leases_survive_a_long_send(db: Database, clock: FakeClock
     clock.advance(minutes=4)  # node-a renewed, node-b did not
     changes = await repository.interrupt_stale_sends(db, node="node-c", render_status=render_status)
     assert [c.message_id for c in changes] == [other.id]
+
+
+async def test_queue_depths_per_modem(db: Database) -> None:
+    await enqueue(db, modem="sim800")
+    await enqueue(db, modem="sim800")
+    await enqueue(db)
+    await enqueue(db, modem="huawei")
+    assert await repository.queue_depths(db) == {"sim800": 2, None: 1, "huawei": 1}
+    sending = await claim(db, "huawei")  # the oldest eligible one: the unbound message
+    assert sending is not None
+    assert sending.text == "hello"
+    assert await repository.queue_depths(db) == {"sim800": 2, "huawei": 2}
+    await repository.record_part_sent(db, sending.id, seq=1, tp_mr=1)
+    await repository.mark_sent(db, sending.id, render_status=render_status)
+    assert await repository.queue_depths(db) == {"sim800": 2, "huawei": 1}

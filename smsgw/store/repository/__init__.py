@@ -33,6 +33,7 @@ from smsgw.store.repository.outgoing import (
     interrupt_stale_sends,
     mark_failed,
     mark_sent,
+    queue_depths,
     record_part_sent,
     renew_send_claims,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "outbox_counts",
     "part_status_for",
     "prune_incoming_parts",
+    "queue_depths",
     "record_part_sent",
     "renew_send_claims",
     "retry_dead_letter",

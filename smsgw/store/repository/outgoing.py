@@ -383,6 +383,22 @@ async def _requeue(
     )
 
 
+async def queue_depths(db: Database) -> dict[str | None, int]:
+    """Outgoing messages waiting or being sent, per modem (None: not bound to a modem yet);
+    the API picks the least-loaded ready modem from this plus `daily_count`."""
+    async with db.transaction("read queue depths") as connection:
+        rows = (
+            await connection.execute(
+                sa.select(messages.c.modem, sa.func.count())
+                .where(
+                    messages.c.status.in_([MessageStatus.QUEUED.value, MessageStatus.SENDING.value])
+                )
+                .group_by(messages.c.modem)
+            )
+        ).all()
+    return {modem: int(count) for modem, count in rows}
+
+
 async def daily_count(db: Database, modem: str, *, day: datetime.date | None = None) -> int:
     """Messages `modem` started sending on `day` (UTC; today by default), for the daily limit."""
     now = db.clock()
