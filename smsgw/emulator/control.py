@@ -26,6 +26,7 @@ import contextlib
 import json
 import logging
 import socket
+import stat
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -119,7 +120,10 @@ class ControlServer:
         self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
+        """Listen on `path`; a stale socket is replaced, any other file is refused."""
         with contextlib.suppress(FileNotFoundError):
+            if not stat.S_ISSOCK(self.path.lstat().st_mode):
+                raise FileExistsError(f"{self.path} exists and is not a socket")
             self.path.unlink()
         self._server = await asyncio.start_unix_server(
             self._serve, path=str(self.path), limit=MAX_REQUEST

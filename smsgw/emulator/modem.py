@@ -60,10 +60,16 @@ class EmulatedModem:
         await self.stop()
 
     async def start(self) -> None:
+        """Publish the pty (and the control socket); nothing is left behind on failure."""
         await self._runner.start()
         if self.control_path is not None:
-            self._control = ControlServer(self, self.control_path)
-            await self._control.start()
+            control = ControlServer(self, self.control_path)
+            try:
+                await control.start()
+            except BaseException:
+                await self._runner.stop()
+                raise
+            self._control = control
 
     async def stop(self) -> None:
         if self._control is not None:

@@ -54,7 +54,13 @@ class PtyPort:
 
 
 def _publish_link(link: Path, target: str) -> None:
-    """Atomically point `link` at `target` (a stale link from a crashed run is replaced)."""
+    """Atomically point `link` at `target` (a stale link from a crashed run is replaced).
+
+    Anything at `link` that is not a symlink is left alone (FileExistsError): a typo in
+    `--link` must never replace a real file or device node.
+    """
+    if os.path.lexists(link) and not link.is_symlink():
+        raise FileExistsError(f"{link} exists and is not a symlink; refusing to replace it")
     link.parent.mkdir(parents=True, exist_ok=True)
     temporary = link.with_name(f".{link.name}.{os.getpid()}.tmp")
     with contextlib.suppress(FileNotFoundError):
@@ -90,7 +96,11 @@ class PtyRunner:
         self._loop = asyncio.get_running_loop()
         await self.pump.start(power_on=False)
         self._writer = asyncio.create_task(self._writer_loop(), name="emulator-writer")
-        self._plug()
+        try:
+            self._plug()
+        except BaseException:
+            await self.stop()
+            raise
 
     async def stop(self) -> None:
         """Stop pumping, close the pty and remove the link."""

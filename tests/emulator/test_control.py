@@ -71,3 +71,16 @@ async def test_fault_commands_change_the_device(modem: EmulatedModem) -> None:
     assert not modem.link.exists()
     assert (await ask(modem.control_path, b'{"cmd": "replug"}'))[0]["ok"]
     assert modem.link.is_symlink()
+
+
+async def test_a_real_file_at_the_link_or_socket_path_is_never_replaced(tmp_path: Path) -> None:
+    precious = tmp_path / "precious"
+    precious.write_text("keep me")
+    with pytest.raises(FileExistsError):
+        async with EmulatedModem("sim800", precious):
+            pass
+    with pytest.raises(FileExistsError):
+        async with EmulatedModem("sim800", tmp_path / "m", control=precious):
+            pass
+    assert precious.read_text() == "keep me"
+    assert not (tmp_path / "m").exists()
