@@ -111,6 +111,8 @@ def parse_line(line: str) -> list[Command]:
                 if body[end] == '"':
                     in_quotes = not in_quotes
                 end += 1
+            if in_quotes:
+                raise LineSyntaxError(f"unbalanced quote in {line!r}")
             commands.append(_extended(body[position:end]))
             position = end
         elif char.upper() == "D":

@@ -64,6 +64,15 @@ def _accepted_basic(device: Device, command: Command) -> list[str]:
     return []
 
 
+def s_register(device: Device, command: Command) -> list[str]:
+    """`ATS0=0`, `ATS7?`...: accepted; reads show 0 (auto-answer off, like the defaults)."""
+    if command.form is Form.READ:
+        return ["000"]
+    if command.form is Form.SET:
+        int_arg(command.raw_args or "0", 0, 255)
+    return []
+
+
 @_handles("Z", "&F")
 def _reset(device: Device, command: Command) -> list[str]:
     device.settings = device.default_settings()

@@ -36,7 +36,7 @@ from typing import Literal
 from smsgw import pdu
 from smsgw.emulator import network, textmode
 from smsgw.emulator.atline import Command, LineSyntaxError, parse_line
-from smsgw.emulator.commands import HANDLERS, NO_SIM_NEEDED, SMS_COMMANDS
+from smsgw.emulator.commands import HANDLERS, NO_SIM_NEEDED, SMS_COMMANDS, s_register
 from smsgw.emulator.profiles import Profile
 from smsgw.emulator.state import CommandFailed, Prompt, Settings
 from smsgw.emulator.storage import Stat, Storage, StorageFull, StorageSet
@@ -529,6 +529,8 @@ class Device:
 
     def _execute(self, command: Command) -> list[str]:
         handler = HANDLERS.get(command.name)
+        if handler is None and command.name[:1] == "S" and command.name[1:].isdigit():
+            handler = s_register
         if handler is None:
             if command.name in self.profile.accepted_noops:
                 return []

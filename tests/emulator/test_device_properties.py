@@ -70,3 +70,35 @@ def test_no_input_crashes_the_device(tokens: list[bytes], noise: bytes, profile:
     host.wait(100.0)
     host.device.read_output()
     assert host.at("ATE1").endswith("OK\r\n")  # still alive and answering
+
+
+COMMAND_NAMES = [
+    "+CMGS", "+CMGW", "+CMGR", "+CMGL", "+CMGD", "+CMGDA", "+CNMI", "+CPMS", "+CPIN", "+CSCS",
+    "+CMGF", "+CMSS", "+CNMA", "+CSMS", "+CREG", "+CFUN", "+CSCA", "+CSMP", "+CMEE", "^CURC",
+    "+CSDH", "+CGMI", "+COPS", "+CSQ", "E", "S7", "+XYZ",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.sampled_from(COMMAND_NAMES),
+            st.sampled_from(["", "?", "=?", "="]),
+            st.text(alphabet='0123456789,"SMERTU-; ', max_size=12),
+        ),
+        max_size=8,
+    ),
+    text_mode=st.booleans(),
+    profile=st.sampled_from(["sim800", "huawei"]),
+)
+def test_structured_commands_never_crash(
+    lines: list[tuple[str, str, str]], text_mode: bool, profile: str
+) -> None:
+    host = boot(profile)
+    host.device.deliver("+40721000000", "x")
+    host.at(f"AT+CMGF={int(text_mode)}")
+    for name, form, args in lines:
+        host.raw(f"AT{name}{form}{args if form == '=' else ''}\r".encode() + b"\x1b")
+    host.wait(100.0)
+    assert host.at("AT").endswith("OK\r\n")

@@ -55,6 +55,18 @@ def test_chained_commands_stop_at_the_first_error(sim800: Host) -> None:
     assert sim800.lines("AT+CGMI;+CGMM") == ["SIMCOM_Ltd", "SIMCOM_SIM800L", "OK"]
 
 
+def test_basic_commands_glued_and_s_registers(sim800: Host) -> None:
+    assert sim800.lines("ATE0V1Q0S0=0") == ["OK"]
+    assert sim800.lines("ATS0?") == ["000", "OK"]
+    assert sim800.lines("ATS0=999") == ["ERROR"]
+    assert sim800.lines("AT&F") == ["OK"]
+
+
+def test_unbalanced_quote_is_a_plain_error(sim800: Host) -> None:
+    assert sim800.lines('AT+CPMS="SM') == ["ERROR"]
+    assert sim800.lines("AT") == ["OK"]
+
+
 def test_identity(sim800: Host) -> None:
     assert sim800.lines("AT+CGMR") == ["Revision:1418B05SIM800L24", "OK"]
     assert sim800.lines("ATI") == ["SIM800 R14.18", "OK"]
