@@ -131,3 +131,29 @@ def test_bad_pdu_is_reported_not_crashing(served: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("error:")
     assert smsgw("emulator", "sent", "--link", str(served)).returncode == 0
+
+
+def test_serve_pin_flag_locks_the_sim(tmp_path: Path) -> None:
+    link = tmp_path / "locked"
+    process = subprocess.Popen(
+        [*SMSGW, "emulator", "serve", "--profile", "huawei", "--link", str(link), "--pin", "1234"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert "emulated huawei modem" in process.stdout.readline()
+        port = serial.Serial(str(link), 115200, timeout=0.05)
+        try:
+            port.write(b"AT+CPIN?\r")
+            assert b"+CPIN: SIM PIN\r\n" in read_until(port, b"OK\r\n")
+            port.write(b'AT+CPIN="1234"\r')
+            read_until(port, b"OK\r\n")
+            port.write(b"AT+CPIN?\r")
+            assert b"+CPIN: READY\r\n" in read_until(port, b"OK\r\n")
+        finally:
+            port.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
