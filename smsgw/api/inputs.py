@@ -1,0 +1,90 @@
+"""Checks on what API clients send, turned into clear 422 answers.
+
+Everything a client controls passes through here before it reaches the gateway or the
+database, so a strange string can never turn into a 5xx further down (PostgreSQL refuses
+NUL characters, UTF-8 encoders refuse lone surrogates).
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat
+
+from smsgw.exceptions import PduError
+from smsgw.pdu import PartCount, count_parts
+
+__all__ = ["InvalidInput", "check_text", "normalise_number", "normalise_peer", "plain_string"]
+
+_PARSE_REASONS = {
+    NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
+    NumberParseException.NOT_A_NUMBER: "it is not a number",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "too short after the international prefix",
+    NumberParseException.TOO_SHORT_NSN: "too short",
+    NumberParseException.TOO_LONG: "too long",
+}
+
+
+class InvalidInput(Exception):
+    """A request value the API refuses: answered as 422 with `detail`."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def plain_string(field: str, value: str) -> str:
+    """`value` unchanged, or InvalidInput when no database or modem could take it."""
+    if "\x00" in value:
+        raise InvalidInput(f"{field}: contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{field}: contains invalid Unicode (a lone surrogate)") from None
+    return value
+
+
+def normalise_number(raw: str, region: str, *, field: str = "to") -> str:
+    """E.164 form of `raw`; national numbers are read as numbers of `region`."""
+    text = plain_string(field, raw).strip()
+    if not text:
+        raise InvalidInput(f"{field}: the phone number is empty")
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException as exc:
+        reason = _PARSE_REASONS.get(exc.error_type, "not a phone number")
+        raise InvalidInput(f"{field}: {raw!r} is not a phone number: {reason}") from None
+    if not phonenumbers.is_valid_number(number):
+        hint = (
+            f" (numbers without +country code are read as {region} numbers)"
+            if not text.startswith(("+", "00"))
+            else ""
+        )
+        raise InvalidInput(f"{field}: {raw!r} is not a valid phone number{hint}")
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def normalise_peer(raw: str, region: str) -> str:
+    """A `peer` filter: E.164 when it is a valid number, else as given (alphanumeric senders
+    such as "BANK" are peers too)."""
+    text = plain_string("peer", raw).strip()
+    try:
+        return normalise_number(text, region, field="peer")
+    except InvalidInput:
+        return text
+
+
+def check_text(text: str, max_parts: int) -> PartCount:
+    """How `text` will be split; InvalidInput when it is empty or too long."""
+    plain_string("text", text)
+    if not text.strip():
+        raise InvalidInput("text: the message is empty")
+    try:
+        count = count_parts(text)
+    except PduError as exc:
+        raise InvalidInput(f"text: cannot be encoded as SMS: {exc}") from None
+    if count.parts > max_parts:
+        raise InvalidInput(
+            f"text: needs {count.parts} SMS parts ({count.encoding}, {count.units_used} "
+            f"characters); the limit is limits.max_parts = {max_parts}"
+        )
+    return count

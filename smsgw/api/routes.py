@@ -1,0 +1,166 @@
+"""The ``/api/v1`` routes (CONTRACT.md §3): send, look up, list messages; list modems."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Security
+from fastapi.security import APIKeyHeader, HTTPBearer
+
+from smsgw.api.inputs import (
+    InvalidInput,
+    check_text,
+    normalise_number,
+    normalise_peer,
+    plain_string,
+)
+from smsgw.api.schemas import (
+    ErrorOut,
+    MessageDetailOut,
+    MessageOut,
+    MessagePage,
+    ModemList,
+    ModemOut,
+    SendAccepted,
+    SendRequest,
+)
+from smsgw.api.services import ApiServices
+from smsgw.models import Direction
+from smsgw.store import repository
+
+__all__ = ["IDEMPOTENCY_NAMESPACE", "router"]
+
+#: Prefix of API idempotency keys in the store, so a client key can never collide with the
+#: gateway's own `auto-reply:<event id>` keys.
+IDEMPOTENCY_NAMESPACE = "api:"
+MAX_IDEMPOTENCY_KEY = 200
+MAX_PAGE = 1000
+
+# Declared for the OpenAPI document (/docs "Authorize"); the check itself is ApiKeyMiddleware.
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+_bearer = HTTPBearer(auto_error=False)
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorOut, "description": "Missing or wrong API key."},
+    422: {"model": ErrorOut, "description": "Invalid request; `detail` says what is wrong."},
+    503: {"model": ErrorOut, "description": "The database is unreachable."},
+}
+
+router = APIRouter(
+    prefix="/api/v1",
+    dependencies=[Security(_api_key_header), Security(_bearer)],
+    responses=_ERRORS,
+)
+
+
+def services_of(request: Request) -> ApiServices:
+    services: ApiServices = request.app.state.services
+    return services
+
+
+Services = Annotated[ApiServices, Depends(services_of)]
+
+
+@router.post(
+    "/messages",
+    status_code=202,
+    response_model=SendAccepted,
+    summary="Queue an SMS",
+    responses={429: {"model": ErrorOut, "description": "Daily limit reached."}},
+)
+async def send_message(
+    body: SendRequest,
+    services: Services,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Retrying with the same key returns the first message instead of "
+            "sending again.",
+        ),
+    ] = None,
+) -> SendAccepted:
+    """Validate, normalise the number to E.164 and queue the message for a modem."""
+    settings = services.settings
+    to = normalise_number(body.to, settings.api.default_region)
+    check_text(body.text, settings.limits.max_parts)
+    modem = None if body.modem is None else plain_string("modem", body.modem)
+    key = None
+    if idempotency_key is not None:
+        if not idempotency_key.strip() or len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+            raise InvalidInput(
+                f"Idempotency-Key: must be 1 to {MAX_IDEMPOTENCY_KEY} non-blank characters"
+            )
+        key = IDEMPOTENCY_NAMESPACE + idempotency_key.strip()
+    enqueued = await services.submit(
+        to=to,
+        text=body.text,
+        modem=modem,
+        delivery_report=body.delivery_report,
+        idempotency_key=key,
+    )
+    message = enqueued.message
+    return SendAccepted(
+        id=message.id,
+        status=message.status.value if message.status is not None else "queued",
+        parts=message.parts,
+        encoding=message.encoding,
+        to=message.peer,
+        modem=message.modem,
+        delivery_report=message.delivery_report,
+        created=enqueued.created,
+        created_at=message.created_at,
+    )
+
+
+@router.get(
+    "/messages/{message_id}",
+    response_model=MessageDetailOut,
+    summary="One message with parts and status history",
+    responses={404: {"model": ErrorOut, "description": "No such message."}},
+)
+async def get_message(
+    message_id: Annotated[str, Path(max_length=64, description="Message id (ULID).")],
+    services: Services,
+) -> MessageDetailOut:
+    detail = await repository.get_message(services.db, plain_string("id", message_id))
+    if detail is None:
+        raise HTTPException(status_code=404, detail=f"no message with id {message_id!r}")
+    return MessageDetailOut.of_detail(detail)
+
+
+@router.get("/messages", response_model=MessagePage, summary="Message history, newest first")
+async def list_messages(
+    services: Services,
+    direction: Annotated[Direction | None, Query(description="in or out")] = None,
+    peer: Annotated[
+        str | None, Query(max_length=64, description="Only this number (or sender name).")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    before: Annotated[
+        str | None,
+        Query(max_length=64, description="Cursor: `next_before` of the previous page."),
+    ] = None,
+) -> MessagePage:
+    """Newest first; page with `before=<next_before>`. An unknown cursor is a 422."""
+    db = services.db
+    if (
+        before is not None
+        and await repository.get_message(db, plain_string("before", before)) is None
+    ):
+        raise InvalidInput(f"before: unknown cursor {before!r} (use next_before of a page)")
+    wanted_peer = (
+        None if peer is None else normalise_peer(peer, services.settings.api.default_region)
+    )
+    records = await repository.list_messages(
+        db, direction=direction, peer=wanted_peer, limit=limit, before=before
+    )
+    return MessagePage(
+        messages=[MessageOut.of(record) for record in records],
+        next_before=records[-1].id if len(records) == limit else None,
+    )
+
+
+@router.get("/modems", response_model=ModemList, summary="Modems and their state")
+async def list_modems(services: Services) -> ModemList:
+    return ModemList(modems=[ModemOut.of(view) for view in await services.modems()])

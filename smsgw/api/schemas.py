@@ -1,0 +1,232 @@
+"""Pydantic models of the REST API wire format (CONTRACT.md §3).
+
+Deliberately separate from the store's dataclasses: the database may grow columns (or
+rename them) without changing what API clients see, and the OpenAPI document is generated
+from these models alone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from smsgw.api.services import ModemView
+from smsgw.models import Direction
+from smsgw.store.types import MessageDetail, MessageRecord
+
+#: Longest text accepted on the wire: 255 parts of 153 GSM characters, rounded up. The real
+#: limit is `limits.max_parts`; this one only bounds the work a single request can cause.
+MAX_TEXT_CHARS = 40_000
+MAX_NUMBER_CHARS = 64
+MAX_MODEM_NAME_CHARS = 128
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: ``{"detail": ...}`` (a string, or a list for validation errors)."""
+
+    detail: str | list[dict[str, object]]
+
+
+class SendRequest(BaseModel):
+    """Body of ``POST /api/v1/messages``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"to": "+40721000000", "text": "Your order has shipped", "modem": None},
+            ]
+        }
+    )
+
+    to: str = Field(
+        max_length=MAX_NUMBER_CHARS,
+        description="Recipient: E.164 (+40721000000) or a national number of "
+        "`api.default_region`; normalised to E.164.",
+    )
+    text: str = Field(
+        max_length=MAX_TEXT_CHARS,
+        description="Message text; must fit in `limits.max_parts` parts.",
+    )
+    modem: str | None = Field(
+        default=None,
+        max_length=MAX_MODEM_NAME_CHARS,
+        description="Send through this modem; null lets the gateway choose.",
+    )
+    delivery_report: bool = Field(default=True, description="Request SMSC status reports.")
+
+
+class SendAccepted(BaseModel):
+    """Answer of ``POST /api/v1/messages`` (202)."""
+
+    id: str = Field(description="Message id: use it with GET /api/v1/messages/{id}.")
+    status: str = Field(description="`queued` for a new message; the current status on replay.")
+    parts: int
+    encoding: str | None
+    to: str = Field(description="The recipient, normalised to E.164.")
+    modem: str | None
+    delivery_report: bool
+    created: bool = Field(
+        description="False when the Idempotency-Key was used before: nothing new was queued "
+        "and this is the earlier message."
+    )
+    created_at: datetime
+
+
+class MessageOut(BaseModel):
+    """One message, either direction, as listed."""
+
+    id: str
+    direction: Direction
+    peer: str = Field(description="The other party: sender (in) or recipient (out).")
+    modem: str | None
+    text: str
+    encoding: str | None
+    parts: int
+    status: str | None = Field(description="Outgoing only: queued, sending, sent, ...")
+    error: str | None
+    smsc_timestamp: datetime | None
+    received_at: datetime | None
+    sent_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    delivery_report: bool
+    missing_parts: list[int] = Field(description="Incoming parts that never arrived.")
+    reply_to: str | None = Field(description="For auto-replies: the incoming message answered.")
+
+    @classmethod
+    def of(cls, record: MessageRecord) -> MessageOut:
+        return cls(
+            id=record.id,
+            direction=record.direction,
+            peer=record.peer,
+            modem=record.modem,
+            text=record.text,
+            encoding=record.encoding,
+            parts=record.parts,
+            status=None if record.status is None else record.status.value,
+            error=record.error,
+            smsc_timestamp=record.smsc_timestamp,
+            received_at=record.received_at,
+            sent_at=record.sent_at,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            delivery_report=record.delivery_report,
+            missing_parts=list(record.missing_parts),
+            reply_to=record.reply_to,
+        )
+
+
+class PartOut(BaseModel):
+    """One part of an outgoing message."""
+
+    seq: int
+    status: str
+    reference: int | None = Field(description="TP-MR the modem gave this part.")
+    sent_at: datetime | None
+    report_at: datetime | None
+    report_status: int | None = Field(description="TP-ST of the last status report.")
+    error: str | None
+
+
+class StatusEventOut(BaseModel):
+    """One entry of a message's status history, oldest first."""
+
+    status: str
+    at: datetime
+    detail: str | None
+    part: int | None = Field(description="Part number, or null for the whole message.")
+
+
+class MessageDetailOut(MessageOut):
+    """``GET /api/v1/messages/{id}``: the message, its parts and its status history."""
+
+    part_detail: list[PartOut]
+    history: list[StatusEventOut]
+
+    @classmethod
+    def of_detail(cls, detail: MessageDetail) -> MessageDetailOut:
+        base = MessageOut.of(detail.message).model_dump()
+        return cls(
+            **base,
+            part_detail=[
+                PartOut(
+                    seq=part.seq,
+                    status=part.status.value,
+                    reference=part.tp_mr,
+                    sent_at=part.sent_at,
+                    report_at=part.report_at,
+                    report_status=part.tp_st,
+                    error=part.error,
+                )
+                for part in detail.parts
+            ],
+            history=[
+                StatusEventOut(
+                    status=event.status, at=event.at, detail=event.detail, part=event.part_seq
+                )
+                for event in detail.events
+            ],
+        )
+
+
+class MessagePage(BaseModel):
+    """``GET /api/v1/messages``: newest first, with the cursor of the next page."""
+
+    messages: list[MessageOut]
+    next_before: str | None = Field(
+        description="Pass as `before` to get the next (older) page; null on the last page."
+    )
+
+
+class ModemOut(BaseModel):
+    """One modem as ``GET /api/v1/modems`` shows it."""
+
+    name: str
+    node: str
+    port: str
+    state: str
+    reason: str | None
+    manufacturer: str | None
+    model: str | None
+    revision: str | None
+    operator: str | None
+    signal_dbm: int | None
+    registration: str | None
+    storage_used: int | None
+    storage_total: int | None
+    counters: dict[str, int]
+    last_seen: datetime | None
+
+    @classmethod
+    def of(cls, view: ModemView) -> ModemOut:
+        return cls(
+            name=view.name,
+            node=view.node,
+            port=view.port,
+            state=view.state,
+            reason=view.reason,
+            manufacturer=view.manufacturer,
+            model=view.model,
+            revision=view.revision,
+            operator=view.operator,
+            signal_dbm=view.signal_dbm,
+            registration=view.registration,
+            storage_used=view.storage_used,
+            storage_total=view.storage_total,
+            counters=dict(view.counters),
+            last_seen=view.last_seen,
+        )
+
+
+class ModemList(BaseModel):
+    modems: list[ModemOut]
+
+
+class Liveness(BaseModel):
+    status: str = "ok"
+
+
+class Readiness(BaseModel):
+    ready: bool
+    reason: str
