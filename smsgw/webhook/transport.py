@@ -16,6 +16,12 @@ from smsgw.webhook.settings import WebhookSettings
 from smsgw.webhook.signing import request_headers
 
 
+def new_client() -> httpx.AsyncClient:
+    """The shared, pooled client a dispatcher posts with; built here because only this package
+    imports httpx (the gateway owns its lifetime and closes it with `aclose()`)."""
+    return httpx.AsyncClient(follow_redirects=False)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Attempt:
     """The result of one POST.

@@ -1,0 +1,130 @@
+"""`smsgw run [--config FILE]`: the gateway daemon and the REST API in one event loop.
+
+SIGTERM/SIGINT stop it gracefully (systemd's `KillMode`): the API stops accepting requests,
+then the gateway finishes what it can and records the rest for the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import importlib
+import logging
+import signal
+from typing import Any
+
+from smsgw import config as smsgw_config
+from smsgw.api.services import ApiServices, ModemView, SubmitRejected
+from smsgw.cli.config import ConfigOption, load_or_exit
+from smsgw.config import Settings
+from smsgw.exceptions import SmsgwError
+from smsgw.gateway import Gateway, SubmitRefused
+from smsgw.store import Database
+from smsgw.store.types import Enqueued
+
+log = logging.getLogger(__name__)
+
+
+class GatewayServices:
+    """`ApiServices` over a running `Gateway` (the API layer sits above the gateway, so the
+    gateway's own refusal and modem types are translated here)."""
+
+    def __init__(self, gateway: Gateway, api_key: str) -> None:
+        self.gateway = gateway
+        self.settings: Settings = gateway.settings
+        self.db: Database = gateway.db
+        self.api_key = api_key
+
+    async def submit(
+        self,
+        *,
+        to: str,
+        text: str,
+        modem: str | None,
+        delivery_report: bool,
+        idempotency_key: str | None,
+    ) -> Enqueued:
+        try:
+            return await self.gateway.submit(
+                to=to,
+                text=text,
+                modem=modem,
+                delivery_report=delivery_report,
+                idempotency_key=idempotency_key,
+            )
+        except SubmitRefused as refused:
+            raise SubmitRejected(refused.status_code, refused.detail) from refused
+
+    async def modems(self) -> list[ModemView]:
+        return [
+            ModemView(**{f.name: getattr(s, f.name) for f in dataclasses.fields(s)})
+            for s in await self.gateway.modems()
+        ]
+
+    async def ready(self) -> tuple[bool, str]:
+        return await self.gateway.ready()
+
+
+def _create_app(services: ApiServices) -> Any | None:
+    """`smsgw.api.app.create_app(services)`, or None while the API package has no app."""
+    try:
+        module = importlib.import_module("smsgw.api.app")
+    except ImportError:
+        log.warning("smsgw.api.app is not available: running without the REST API")
+        return None
+    return module.create_app(services)
+
+
+async def serve(settings: Settings, api_key: str, *, stop: asyncio.Event | None = None) -> None:
+    """Run until `stop` is set (or SIGTERM/SIGINT when it is None)."""
+    stopping = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    if stop is None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopping.set)
+    async with Gateway(settings) as gateway:
+        services = GatewayServices(gateway, api_key)
+        app = _create_app(services)
+        server_task: asyncio.Task[None] | None = None
+        server = None
+        if app is not None:
+            uvicorn = importlib.import_module("uvicorn")
+            server = uvicorn.Server(
+                uvicorn.Config(
+                    app,
+                    host=settings.api.host,
+                    port=settings.api.port,
+                    log_level=settings.log.level,
+                    lifespan="off",
+                )
+            )
+            server.install_signal_handlers = lambda: None  # ours stop the gateway too
+            server_task = asyncio.create_task(server.serve(), name="api")
+            log.info("REST API on http://%s:%d", settings.api.host, settings.api.port)
+        await stopping.wait()
+        log.info("stopping")
+        if server is not None and server_task is not None:
+            server.should_exit = True
+            with contextlib.suppress(Exception):
+                await server_task
+
+
+def run(config: ConfigOption = None) -> None:
+    """Run the gateway: modems, webhook dispatcher and REST API, until SIGTERM."""
+    settings = load_or_exit(config)
+    logging.getLogger().setLevel(settings.log.level.upper())
+    try:
+        api_key, key_file = smsgw_config.ensure_api_key(settings, smsgw_config.state_dir())
+    except SmsgwError as error:
+        log.error("cannot set up the API key: %s", error)
+        raise SystemExit(1) from error
+    if key_file is not None:
+        print(f"API key: {key_file} (send it as X-API-Key)", flush=True)
+    else:
+        print("API key: api.key from the configuration", flush=True)
+    try:
+        asyncio.run(serve(settings, api_key))
+    except SmsgwError as error:
+        log.error("gateway stopped: %s", error)
+        raise SystemExit(1) from error

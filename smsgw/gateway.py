@@ -1,1 +1,0 @@
-"""Composition layer: the only place modem, store and webhook meet (being built)."""

@@ -1,0 +1,27 @@
+"""Composition layer: the only place modem, store and webhook meet (DESIGN.md, L4).
+
+- `daemon.Gateway(settings)`: `async with` it to run everything `smsgw run` runs; it also
+  answers the REST API (`submit`, `modems`, `ready`).
+- `inbound.Inbound`: modem part → store (+ `incoming_sms` event) → only then off the SIM.
+- `outbound.ModemWorker`: one per modem, sends the queue with TP-SRR, records TP-MRs.
+- `reports.Reports`: status reports → aggregated `sms_status` events.
+- `outbox_adapter.StoreOutbox`: the webhook dispatcher's Outbox over the store.
+- `render`: the webhook bodies, rendered inside the store's transactions.
+"""
+
+from smsgw.gateway.daemon import Gateway, ModemSnapshot, SubmitRefused
+from smsgw.gateway.inbound import Inbound
+from smsgw.gateway.outbound import ModemWorker
+from smsgw.gateway.outbox_adapter import StoreOutbox, cut_reply
+from smsgw.gateway.reports import Reports
+
+__all__ = [
+    "Gateway",
+    "Inbound",
+    "ModemSnapshot",
+    "ModemWorker",
+    "Reports",
+    "StoreOutbox",
+    "SubmitRefused",
+    "cut_reply",
+]

@@ -1,0 +1,550 @@
+"""The gateway daemon: builds modems, store and webhook from `Settings` and runs them together.
+
+Start-up order matters for the no-loss guarantees: migrations first; then messages a crash
+left in `sending` are reported `interrupted` (never silently resent); then the dispatcher
+(so events committed before the crash go out at once); then the modems, whose first storage
+sweep re-reads whatever was still on the SIM. Stopping reverses it: no new modem events, a
+send under way is given time to finish, POSTs under way may finish, then the database closes.
+
+`Gateway` is also what the REST API calls (`submit`, `modems`, `ready`): `smsgw run` adapts
+it to `smsgw.api.services.ApiServices` (the API layer sits above this one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime
+import logging
+from collections.abc import Callable
+
+from smsgw import config, pdu
+from smsgw.exceptions import SmsgwError, StoreError
+from smsgw.gateway.inbound import REASSEMBLY_TIMEOUT, Inbound
+from smsgw.gateway.outbound import ModemWorker
+from smsgw.gateway.outbox_adapter import StoreOutbox
+from smsgw.gateway.render import incoming_renderer, render_status
+from smsgw.gateway.reports import Reports
+from smsgw.models import MessageStatus
+from smsgw.modem import (
+    MessageReceived,
+    ModemEvent,
+    ModemInfo,
+    ModemSettings,
+    ModemState,
+    ModemSupervisor,
+    Opener,
+    RebootDetected,
+    RegistrationChanged,
+    StateChanged,
+    StatusReportReceived,
+    StorageAlmostFull,
+    StoredSubmitFound,
+    SupervisorSettings,
+    UndecodablePdu,
+    serial_opener,
+)
+from smsgw.sdnotify import Notifier, keep_alive
+from smsgw.store import Database, open_database, repository, upgrade_database
+from smsgw.store.types import Enqueued, MessageRecord, ReceivedMessage, StatusTransition
+from smsgw.webhook import AttemptReport, WebhookDispatcher, settings_from_config, utc_now
+from smsgw.webhook.transport import new_client
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime.datetime]
+
+#: How often the node and its modems tell the database they are alive (and send leases grow).
+HEARTBEAT_INTERVAL = 15.0
+#: How often the modem details shown by the API (operator, signal...) are re-read.
+INFO_INTERVAL = 60.0
+#: How long stopping waits for a send that already reached the modem.
+SEND_GRACE = 15.0
+
+
+class SubmitRefused(SmsgwError):
+    """The gateway will not queue a send: 422 (unknown modem, too long) or 429 (daily limit)."""
+
+    def __init__(self, status_code: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status_code = status_code
+        self.detail = detail
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ModemSnapshot:
+    """One modem as the API shows it (same fields as `smsgw.api.services.ModemView`)."""
+
+    name: str
+    node: str
+    port: str
+    state: str
+    reason: str | None
+    manufacturer: str | None
+    model: str | None
+    revision: str | None
+    operator: str | None
+    signal_dbm: int | None
+    registration: str | None
+    storage_used: int | None
+    storage_total: int | None
+    counters: dict[str, int]
+    last_seen: datetime.datetime | None
+
+
+@dataclasses.dataclass
+class _Counters:
+    received: int = 0
+    sent: int = 0
+    delivered: int = 0
+    failed: int = 0
+
+
+@dataclasses.dataclass
+class _ModemRuntime:
+    settings: config.ModemSettings
+    supervisor: ModemSupervisor
+    worker: ModemWorker
+    counters: _Counters = dataclasses.field(default_factory=_Counters)
+    info: ModemInfo | None = None
+
+
+def default_opener(modem: config.ModemSettings) -> Opener:
+    return serial_opener(modem.port, baudrate=modem.baud)
+
+
+class Gateway:
+    """Everything `smsgw run` keeps alive; `async with Gateway(settings): ...`."""
+
+    def __init__(
+        self,
+        settings: config.Settings,
+        *,
+        clock: Clock = utc_now,
+        opener: Callable[[config.ModemSettings], Opener] = default_opener,
+        supervisor_settings: Callable[[config.ModemSettings], SupervisorSettings] | None = None,
+        notifier: Notifier | None = None,
+        reassembly_timeout: datetime.timedelta = REASSEMBLY_TIMEOUT,
+        resend_interrupted: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.node = settings.node.name
+        self._clock = clock
+        self._opener = opener
+        self._supervisor_settings = supervisor_settings or _supervisor_settings
+        self._notifier = notifier or Notifier()
+        self._reassembly_timeout = reassembly_timeout
+        self._resend_interrupted = resend_interrupted
+        self.db: Database = open_database(settings.database.url, clock=clock)
+        self.dispatcher: WebhookDispatcher | None = None
+        self._client = new_client()
+        self._modems: dict[str, _ModemRuntime] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._db_healthy = True
+        self._started = False
+
+    # ------------------------------------------------------------------ lifecycle
+    async def __aenter__(self) -> Gateway:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Migrate, recover, and start dispatcher, modems and background loops."""
+        if self._started:
+            return
+        self._started = True
+        await upgrade_database(self.db)
+        await repository.heartbeat_node(self.db, self.node)
+        interrupted = await repository.interrupt_stale_sends(
+            self.db,
+            node=self.node,
+            render_status=render_status,
+            resend=self._resend_interrupted,
+        )
+        for change in interrupted:
+            log.warning(
+                "message %s to %s was being sent when the gateway stopped: %s",
+                change.message_id,
+                change.peer,
+                change.error or change.status.value,
+            )
+        limits = self.settings.limits
+        webhook = self.settings.webhook
+        outbox = StoreOutbox(
+            self.db,
+            node=self.node,
+            max_parts=limits.max_parts,
+            replies_per_peer_per_hour=limits.replies_per_peer_per_hour,
+            webhook_timeout=webhook.timeout,
+            on_reply_queued=self._reply_queued,
+        )
+        if webhook.url:
+            self.dispatcher = WebhookDispatcher(
+                outbox,
+                self._client,
+                settings_from_config(webhook),
+                clock=self._clock,
+                on_attempt=_log_attempt,
+            )
+            await self.dispatcher.start()
+        else:
+            log.warning("webhook.url is empty: events are kept in the outbox until one is set")
+        self.inbound = Inbound(
+            self.db,
+            render=incoming_renderer(webhook.history_size),
+            history_size=webhook.history_size,
+            on_new_event=self._wake_dispatcher,
+            on_received=self._count_received,
+            reassembly_timeout=self._reassembly_timeout,
+        )
+        self.reports = Reports(
+            self.db, on_new_event=self._wake_dispatcher, on_transition=self._count_transition
+        )
+        for modem in self.settings.modem:
+            self._add_modem(modem)
+        interval = min(30.0, self._reassembly_timeout.total_seconds() / 4)
+        self._spawn(self.inbound.run_timeouts(max(0.05, interval)), "reassembly timeouts")
+        self._spawn(self._heartbeats(), "heartbeats")
+        self._spawn(keep_alive(self._notifier, lambda: self._db_healthy), "watchdog")
+        self._notifier.ready(self.status_line())
+        log.info("gateway node %s started with %d modem(s)", self.node, len(self._modems))
+
+    def _add_modem(self, modem: config.ModemSettings) -> None:
+        pin = modem.pin.get_secret_value() or None
+        runtime_box: list[_ModemRuntime] = []
+
+        async def sink(event: ModemEvent) -> None:
+            await self._on_event(runtime_box[0], event)
+
+        supervisor = ModemSupervisor(
+            self._opener(modem),
+            modem_id=modem.name,
+            sink=sink,
+            modem_settings=ModemSettings(pin=pin),
+            settings=self._supervisor_settings(modem),
+        )
+        worker = ModemWorker(
+            self.db,
+            supervisor,
+            node=self.node,
+            daily_limit=self.settings.limits.daily_per_modem,
+            on_new_event=self._wake_dispatcher,
+            on_transition=self._count_transition,
+        )
+        runtime = _ModemRuntime(modem, supervisor, worker)
+        runtime_box.append(runtime)
+        self._modems[modem.name] = runtime
+        supervisor.start()
+        self._spawn(worker.run(), f"sender {modem.name}")
+
+    async def stop(self) -> None:
+        """Graceful stop (SIGTERM): no loss, nothing half-done left that recovery cannot see."""
+        if not self._started:
+            await self.db.close()
+            return
+        self._started = False
+        self._notifier.stopping()
+        for runtime in self._modems.values():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(SEND_GRACE):
+                    await runtime.worker.idle.wait()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await asyncio.gather(
+            *(runtime.supervisor.stop() for runtime in self._modems.values()),
+            return_exceptions=True,
+        )
+        if self.dispatcher is not None:
+            await self.dispatcher.stop()
+        await self._client.aclose()
+        await self.db.close()
+        log.info("gateway node %s stopped", self.node)
+
+    def _spawn(self, coroutine: object, name: str) -> None:
+        assert asyncio.iscoroutine(coroutine)
+        task: asyncio.Task[None] = asyncio.create_task(_logged(coroutine, name), name=name)
+        self._tasks.append(task)
+
+    # ------------------------------------------------------------------ modem events
+    async def _on_event(self, runtime: _ModemRuntime, event: ModemEvent) -> None:
+        name = runtime.settings.name
+        if isinstance(event, MessageReceived):
+            await self.inbound.on_message(event)
+        elif isinstance(event, StatusReportReceived):
+            await self.reports.on_report(event)
+        elif isinstance(event, StateChanged):
+            log.info(
+                "%s: %s%s", name, event.state.value, f" ({event.reason})" if event.reason else ""
+            )
+            if event.state is ModemState.READY:
+                runtime.worker.wake()
+            self._notifier.status(self.status_line())
+        elif isinstance(event, UndecodablePdu):
+            log.error(
+                "%s: undecodable PDU left in storage %s/%s: %s (%s)",
+                name,
+                event.storage,
+                event.index,
+                event.reason,
+                event.pdu_hex,
+            )
+        elif isinstance(event, StoredSubmitFound):
+            log.info("%s: outgoing message left in storage %s/%s", name, event.storage, event.index)
+        elif isinstance(event, StorageAlmostFull):
+            log.warning(
+                "%s: storage %s almost full (%d/%d)", name, event.storage, event.used, event.total
+            )
+        elif isinstance(event, RebootDetected):
+            log.warning("%s: modem rebooted (%s)", name, event.reason)
+        elif isinstance(event, RegistrationChanged):
+            log.info("%s: registration %s", name, event.registration)
+
+    # ------------------------------------------------------------------ hooks
+    def _wake_dispatcher(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.wake()
+
+    def _reply_queued(self, message: MessageRecord) -> None:
+        self._wake_workers(message.modem)
+
+    def _wake_workers(self, modem: str | None) -> None:
+        for name, runtime in self._modems.items():
+            if modem is None or name == modem:
+                runtime.worker.wake()
+
+    def _count_received(self, message: ReceivedMessage) -> None:
+        runtime = self._modems.get(message.modem)
+        if runtime is not None:
+            runtime.counters.received += 1
+
+    def _count_transition(self, change: StatusTransition) -> None:
+        runtime = self._modems.get(change.modem or "")
+        if runtime is None:
+            return
+        counters = runtime.counters
+        if change.status is MessageStatus.SENT:
+            counters.sent += 1
+        elif change.status is MessageStatus.DELIVERED:
+            counters.delivered += 1
+        elif change.status in (MessageStatus.FAILED, MessageStatus.EXPIRED):
+            counters.failed += 1
+
+    # ------------------------------------------------------------------ background
+    async def _heartbeats(self) -> None:
+        last_info = float("-inf")
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await repository.heartbeat_node(self.db, self.node)
+                await repository.renew_send_claims(self.db, node=self.node)
+                refresh = loop.time() - last_info >= INFO_INTERVAL
+                for runtime in self._modems.values():
+                    if refresh:
+                        await self._refresh_info(runtime)
+                    await self._heartbeat_modem(runtime)
+                if refresh:
+                    last_info = loop.time()
+                self._db_healthy = True
+            except StoreError as error:
+                self._db_healthy = False
+                log.error("heartbeat failed: %s", error)
+            self._notifier.status(self.status_line())
+            await asyncio.sleep(HEARTBEAT_INTERVAL)
+
+    async def _refresh_info(self, runtime: _ModemRuntime) -> None:
+        modem = runtime.supervisor.modem
+        if runtime.supervisor.state is not ModemState.READY or modem is None:
+            return
+        try:
+            runtime.info = await modem.info()
+        except Exception as error:  # a busy or flaky modem must not stop the heartbeats
+            log.debug("%s: could not read modem info: %s", runtime.settings.name, error)
+
+    async def _heartbeat_modem(self, runtime: _ModemRuntime) -> None:
+        info: dict[str, object] = {
+            "port": runtime.settings.port,
+            "reason": runtime.supervisor.reason,
+        }
+        if runtime.info is not None:
+            info.update(runtime.info.as_json())
+        try:
+            await repository.heartbeat_modem(
+                self.db,
+                modem=runtime.settings.name,
+                node=self.node,
+                state=runtime.supervisor.state.value,
+                info=info,
+            )
+        except StoreError as error:
+            log.error("%s: %s", runtime.settings.name, error)
+
+    def status_line(self) -> str:
+        """The systemd STATUS= line: modem readiness at a glance."""
+        ready = sum(1 for r in self._modems.values() if r.supervisor.state is ModemState.READY)
+        states = ", ".join(f"{n} {r.supervisor.state.value}" for n, r in self._modems.items())
+        return f"{ready}/{len(self._modems)} modems ready" + (f": {states}" if states else "")
+
+    # ------------------------------------------------------------------ API services
+    async def submit(
+        self,
+        *,
+        to: str,
+        text: str,
+        modem: str | None,
+        delivery_report: bool,
+        idempotency_key: str | None,
+    ) -> Enqueued:
+        """Queue an API send on the named modem or the least-loaded READY one."""
+        if not text:
+            raise SubmitRefused(422, "text is empty")
+        count = pdu.count_parts(text)
+        limits = self.settings.limits
+        if count.parts > limits.max_parts:
+            raise SubmitRefused(
+                422, f"text needs {count.parts} parts; limits.max_parts is {limits.max_parts}"
+            )
+        target = await self._choose_modem(modem)
+        enqueued = await repository.enqueue_outgoing(
+            self.db,
+            peer=to,
+            text=text,
+            parts=count.parts,
+            encoding=count.encoding,
+            modem=target,
+            delivery_report=delivery_report,
+            idempotency_key=idempotency_key,
+        )
+        self._wake_workers(target)
+        return enqueued
+
+    async def _choose_modem(self, requested: str | None) -> str | None:
+        limit = self.settings.limits.daily_per_modem
+        if requested is not None:
+            if requested not in self._modems:
+                raise SubmitRefused(422, f"unknown modem {requested!r}")
+            if await repository.daily_count(self.db, requested) >= limit:
+                raise SubmitRefused(429, f"modem {requested} reached its daily limit ({limit})")
+            return requested
+        if not self._modems:
+            raise SubmitRefused(422, "no modem is configured")
+        depths = await repository.queue_depths(self.db)
+        candidates: list[tuple[int, str]] = []
+        for name in self._modems:
+            if await repository.daily_count(self.db, name) < limit:
+                candidates.append((depths.get(name, 0), name))
+        if not candidates:
+            raise SubmitRefused(429, f"every modem reached its daily limit ({limit})")
+        ready = [c for c in candidates if self._modems[c[1]].supervisor.state is ModemState.READY]
+        if not ready:
+            return None  # whichever modem comes back first sends it
+        return min(ready)[1]
+
+    async def modems(self) -> list[ModemSnapshot]:
+        views: list[ModemSnapshot] = []
+        for name, runtime in self._modems.items():
+            info = runtime.info
+            storage = info.storage[0] if info is not None and info.storage else None
+            counters = dataclasses.asdict(runtime.counters)
+            with contextlib.suppress(StoreError):
+                counters["today"] = await repository.daily_count(self.db, name)
+            views.append(
+                ModemSnapshot(
+                    name=name,
+                    node=self.node,
+                    port=runtime.settings.port,
+                    state=runtime.supervisor.state.value,
+                    reason=runtime.supervisor.reason or None,
+                    manufacturer=info.identity.manufacturer if info else None,
+                    model=info.identity.model if info else None,
+                    revision=info.identity.revision if info else None,
+                    operator=info.operator if info else None,
+                    signal_dbm=info.signal_dbm if info else None,
+                    registration=info.registration if info else None,
+                    storage_used=getattr(storage, "used", None),
+                    storage_total=getattr(storage, "total", None),
+                    counters=counters,
+                    last_seen=self._clock(),
+                )
+            )
+        with contextlib.suppress(StoreError):
+            for beat in await repository.list_modem_heartbeats(self.db):
+                if beat.name in self._modems:
+                    continue
+                views.append(
+                    _remote_snapshot(beat.name, beat.node, beat.state, beat.info, beat.last_seen)
+                )
+        return views
+
+    async def ready(self) -> tuple[bool, str]:
+        try:
+            await self.db.ping()
+        except StoreError as error:
+            return False, f"database unreachable: {error}"
+        ready = [n for n, r in self._modems.items() if r.supervisor.state is ModemState.READY]
+        if not ready:
+            return False, "no modem is ready: " + self.status_line()
+        return True, self.status_line()
+
+    def worker(self, name: str) -> ModemWorker:
+        return self._modems[name].worker
+
+    def supervisor(self, name: str) -> ModemSupervisor:
+        return self._modems[name].supervisor
+
+
+def _remote_snapshot(
+    name: str, node: str, state: str, info: object, last_seen: datetime.datetime
+) -> ModemSnapshot:
+    details = info if isinstance(info, dict) else {}
+
+    def text(key: str) -> str | None:
+        value = details.get(key)
+        return value if isinstance(value, str) else None
+
+    signal = details.get("signal_dbm")
+    return ModemSnapshot(
+        name=name,
+        node=node,
+        port=text("port") or "",
+        state=state,
+        reason=text("reason"),
+        manufacturer=None,
+        model=None,
+        revision=None,
+        operator=text("operator"),
+        signal_dbm=signal if isinstance(signal, int) else None,
+        registration=text("registration"),
+        storage_used=None,
+        storage_total=None,
+        counters={},
+        last_seen=last_seen,
+    )
+
+
+def _supervisor_settings(modem: config.ModemSettings) -> SupervisorSettings:
+    return SupervisorSettings(
+        dialect=None if modem.dialect == "auto" else modem.dialect,
+        health_interval=modem.health_interval.total_seconds(),
+        sweep_interval=modem.sweep_interval.total_seconds(),
+    )
+
+
+def _log_attempt(report: AttemptReport) -> None:
+    log.debug("webhook attempt %s: %s", report.entry.event_id, report.outcome)
+
+
+async def _logged(coroutine: object, name: str) -> None:
+    """Run a background loop; a crash is logged loudly instead of vanishing with its task."""
+    assert asyncio.iscoroutine(coroutine)
+    try:
+        await coroutine
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("background task %r crashed", name)

@@ -1,0 +1,131 @@
+"""Incoming SMS: modem part → store (with its webhook event) → only then off the SIM.
+
+`Inbound.on_message` is awaited by the modem layer; returning normally is what allows the
+modem to delete the entry from its storage, so it returns only after the part (and, when it
+completes a message, the message and its `incoming_sms` event) is committed. Any failure
+propagates: the entry stays on the SIM and the next sweep offers it again, and the store's
+unique key on (modem, sender, SMSC time, concat ref/seq) makes that second offer harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+from collections.abc import Callable
+
+from smsgw import pdu
+from smsgw.modem.events import MessageReceived
+from smsgw.store import Database, repository
+from smsgw.store.types import IncomingEventFactory, IncomingPart, ReceivedMessage
+
+log = logging.getLogger(__name__)
+
+#: How long the parts of a multipart message are waited for before it is delivered with the
+#: missing parts marked (issue 5: "reassembly_timeout (default 10 min)").
+REASSEMBLY_TIMEOUT = datetime.timedelta(minutes=10)
+
+
+def incoming_part(event: MessageReceived) -> IncomingPart:
+    """The store's view of one received part (8-bit data becomes hex text, it has no text)."""
+    message: pdu.Deliver = event.message
+    text = message.text if message.text is not None else (message.data or b"").hex()
+    concat = message.concat
+    if message.truncated:
+        log.warning(
+            "%s: part from %s is truncated (TP-UDL longer than the PDU); stored as read",
+            event.modem_id,
+            message.number,
+        )
+    return IncomingPart(
+        modem=event.modem_id,
+        sender=message.number,
+        smsc_timestamp=message.scts,
+        text=text,
+        encoding=message.encoding,
+        concat_ref=concat.ref if concat is not None else None,
+        concat_total=concat.total if concat is not None else 1,
+        concat_seq=concat.seq if concat is not None else 1,
+        storage_index=event.index,
+    )
+
+
+class Inbound:
+    """Stores received parts and delivers timed-out incomplete messages."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        render: IncomingEventFactory,
+        history_size: int,
+        on_new_event: Callable[[], None],
+        on_received: Callable[[ReceivedMessage], None] = lambda _message: None,
+        reassembly_timeout: datetime.timedelta = REASSEMBLY_TIMEOUT,
+    ) -> None:
+        self._db = db
+        self._render = render
+        self._history_size = history_size
+        self._on_new_event = on_new_event
+        self._on_received = on_received
+        self.reassembly_timeout = reassembly_timeout
+
+    async def on_message(self, event: MessageReceived) -> None:
+        """Commit the part; raise (keeping it on the SIM) if that is impossible."""
+        try:
+            part = incoming_part(event)
+        except ValueError as error:
+            # A part the store cannot key (no sender, bad concat header): it would be offered
+            # for ever; leave it on the SIM for the operator and say why.
+            log.error("%s: unusable incoming part left in storage: %s", event.modem_id, error)
+            raise
+        stored = await repository.store_incoming_part(
+            self._db, part, render=self._render, history_size=self._history_size
+        )
+        if not stored.is_new:
+            log.info(
+                "%s: part from %s seen again (SIM re-read), already stored",
+                part.modem,
+                part.sender,
+            )
+        if stored.message is not None:
+            self._announce(stored.message)
+
+    async def deliver_timed_out(self) -> int:
+        """Deliver incomplete messages older than the reassembly timeout; how many."""
+        messages = await repository.deliver_timed_out_parts(
+            self._db,
+            older_than=self.reassembly_timeout,
+            render=self._render,
+            history_size=self._history_size,
+        )
+        for message in messages:
+            log.warning(
+                "%s: message from %s delivered incomplete after %s; missing parts %s",
+                message.modem,
+                message.peer,
+                self.reassembly_timeout,
+                list(message.missing_parts),
+            )
+            self._announce(message)
+        return len(messages)
+
+    async def run_timeouts(self, interval: float) -> None:
+        """Background loop: check for timed-out reassemblies every `interval` seconds."""
+        while True:
+            try:
+                await self.deliver_timed_out()
+            except Exception:
+                log.exception("reassembly timeout check failed; retrying in %gs", interval)
+            await asyncio.sleep(interval)
+
+    def _announce(self, message: ReceivedMessage) -> None:
+        log.info(
+            "%s: SMS %s from %s (%d part(s)) stored",
+            message.modem,
+            message.id,
+            message.peer,
+            message.parts,
+        )
+        self._on_received(message)
+        self._on_new_event()

@@ -1,0 +1,160 @@
+"""Outgoing queue: one worker per modem takes queued messages and sends them with TP-SRR.
+
+Per message: `claim_next_outgoing` (→ `sending`, counted against the daily limit) → the modem
+sends every part → `record_part_sent` per TP-MR (so reports can be matched) → `mark_sent`;
+a `+CMS ERROR` → `mark_failed` with the cause. When the link died while a part was in the
+modem's hands (`SendFailed.uncertain`) the message is failed as `interrupted`: it may have
+gone out, and repeating it silently could double-send (issue 5). A claimed message whose send
+never reached the modem (the modem was not READY) is kept and sent once the modem is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+
+from smsgw import pdu
+from smsgw.exceptions import ModemNotReady, SendFailed
+from smsgw.gateway.render import render_status
+from smsgw.modem import ModemState, ModemSupervisor
+from smsgw.store import Database, repository
+from smsgw.store.types import MessageRecord, StatusTransition
+
+log = logging.getLogger(__name__)
+
+#: Safety-net re-check of the queue when nobody woke the worker (e.g. the UTC day rolled over
+#: while the daily limit held sends back, or another node queued for this modem).
+IDLE_POLL = 30.0
+#: Pause after a database failure before trying again.
+ERROR_PAUSE = 2.0
+
+
+def failure_reason(error: SendFailed) -> str:
+    """The short `error` of the `failed` sms_status: the +CMS cause when there is one."""
+    if error.uncertain:
+        return repository.INTERRUPTED
+    if error.cms_code is not None:
+        return f"+CMS ERROR: {error.cms_code}"
+    return str(error)
+
+
+class ModemWorker:
+    """Sends this modem's queue, one message at a time, in order."""
+
+    def __init__(
+        self,
+        db: Database,
+        supervisor: ModemSupervisor,
+        *,
+        node: str,
+        daily_limit: int | None,
+        on_new_event: Callable[[], None],
+        on_transition: Callable[[StatusTransition], None] = lambda _t: None,
+        idle_poll: float = IDLE_POLL,
+    ) -> None:
+        self._db = db
+        self._supervisor = supervisor
+        self.name = supervisor.modem_id
+        self._node = node
+        self._daily_limit = daily_limit
+        self._on_new_event = on_new_event
+        self._on_transition = on_transition
+        self._idle_poll = idle_poll
+        self._wakeup = asyncio.Event()
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    def wake(self) -> None:
+        """Something was queued for this modem (or any modem), or the modem became READY."""
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        while True:
+            self._wakeup.clear()
+            try:
+                busy = await self.send_next()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s: outgoing queue unavailable", self.name)
+                await asyncio.sleep(ERROR_PAUSE)
+                continue
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._idle_poll):
+                        await self._wakeup.wait()
+
+    async def send_next(self) -> bool:
+        """Claim and send one message; False when there was nothing to do (or not READY)."""
+        if self._supervisor.state is not ModemState.READY:
+            return False
+        message = await repository.claim_next_outgoing(
+            self._db, modem=self.name, node=self._node, daily_limit=self._daily_limit
+        )
+        if message is None:
+            return False
+        self.idle.clear()
+        try:
+            await self._send(message)
+        finally:
+            self.idle.set()
+        return True
+
+    async def _send(self, message: MessageRecord) -> None:
+        while True:
+            try:
+                references = await self._supervisor.send_sms(
+                    message.peer,
+                    message.text,
+                    srr=message.delivery_report,
+                    encoding=_encoding(message.encoding),
+                )
+                break
+            except ModemNotReady as error:
+                # Nothing was written to the modem: keep the claim (renewed by the heartbeat)
+                # and send when it is back, rather than failing a message that never left.
+                log.warning("%s: %s; message %s waits", self.name, error, message.id)
+                await self._wait_ready()
+            except SendFailed as error:
+                await self._record_parts(message, error.references)
+                reason = failure_reason(error)
+                log.error(
+                    "%s: message %s to %s failed: %s", self.name, message.id, message.peer, error
+                )
+                changes = await repository.mark_failed(
+                    self._db, message.id, error=reason, render_status=render_status
+                )
+                self._announce(changes)
+                return
+        await self._record_parts(message, references)
+        log.info(
+            "%s: message %s to %s sent, TP-MR %s", self.name, message.id, message.peer, references
+        )
+        changes = await repository.mark_sent(self._db, message.id, render_status=render_status)
+        self._announce(changes)
+
+    async def _record_parts(self, message: MessageRecord, references: Sequence[int]) -> None:
+        for seq, tp_mr in enumerate(references, start=1):
+            await repository.record_part_sent(self._db, message.id, seq=seq, tp_mr=int(tp_mr))
+
+    async def _wait_ready(self) -> None:
+        await self._supervisor.wait_state(ModemState.READY)
+
+    def _announce(self, changes: list[StatusTransition]) -> None:
+        for change in changes:
+            self._on_transition(change)
+        if changes:
+            self._on_new_event()
+
+
+def _encoding(stored: str | None) -> pdu.Encoding | None:
+    """The alphabet chosen at enqueue time, so the parts sent are the parts counted."""
+    if stored == "gsm7":
+        return "gsm7"
+    if stored == "ucs2":
+        return "ucs2"
+    if stored == "8bit":
+        return "8bit"
+    return None

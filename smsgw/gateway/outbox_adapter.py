@@ -1,0 +1,126 @@
+"""The webhook dispatcher's `Outbox` Protocol over the store's outbox functions.
+
+Each method is one store transaction. `complete` of an `incoming_sms` event queues the
+webhook's auto-reply in the same transaction (cut to `limits.max_parts` at a part boundary,
+subject to the per-peer hourly loop protection), so a crash can neither lose the reply nor
+post the event again after the reply was queued.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Callable, Sequence, Set
+
+from smsgw import pdu
+from smsgw.exceptions import PduError
+from smsgw.models import OutboxEntry, WebhookEventKind
+from smsgw.store import Database, repository
+from smsgw.store.types import MessageRecord, ReplyOutcome, ReplyRequest
+
+log = logging.getLogger(__name__)
+
+#: Longest a claim may stay unfinished before another dispatcher may take the event: well
+#: above any webhook timeout (config caps it at 300 s), so a slow POST is not doubled.
+MIN_CLAIM_LEASE = datetime.timedelta(minutes=2)
+
+
+def cut_reply(text: str, max_parts: int) -> tuple[ReplyRequest, bool]:
+    """The reply as it will be sent: at most `max_parts` parts, cut at a part boundary.
+
+    Returns the request and whether it was cut. The alphabet is fixed here and reused when
+    sending, so the parts counted are the parts sent even if the cut removed every character
+    that needed UCS-2.
+    """
+    # Bound the work (and the codec's 255-part ceiling) before splitting: no part holds
+    # more than 160 characters.
+    candidate = text[: max_parts * 160]
+    try:
+        encoding, parts = pdu.split_text(candidate)
+    except PduError:
+        candidate = text[: max_parts * 33]  # astral UCS-2: 33 characters per part at worst
+        encoding, parts = pdu.split_text(candidate)
+    cut = len(parts) > max_parts or len(candidate) < len(text)
+    kept = parts[:max_parts]
+    return ReplyRequest(text="".join(kept), parts=len(kept), encoding=encoding), cut
+
+
+class StoreOutbox:
+    """`smsgw.webhook.Outbox` backed by the database; `node` names this process's claims."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        node: str,
+        max_parts: int,
+        replies_per_peer_per_hour: int,
+        webhook_timeout: float = 10.0,
+        on_reply_queued: Callable[[MessageRecord], None] = lambda _message: None,
+    ) -> None:
+        self._db = db
+        self._node = node
+        self._max_parts = max_parts
+        self._replies_per_hour = replies_per_peer_per_hour
+        self._lease = max(MIN_CLAIM_LEASE, datetime.timedelta(seconds=3 * webhook_timeout))
+        self._on_reply_queued = on_reply_queued
+
+    async def claim_due(
+        self, now: datetime.datetime, *, exclude_peers: Set[str], limit: int
+    ) -> Sequence[OutboxEntry]:
+        # `now` is the dispatcher's clock; the store reads the same clock (the daemon gives
+        # both one), so it is not passed twice.
+        del now
+        return await repository.claim_due_events(
+            self._db, node=self._node, limit=limit, lease=self._lease, exclude_peers=exclude_peers
+        )
+
+    async def next_due_at(self, *, exclude_peers: Set[str]) -> datetime.datetime | None:
+        return await repository.next_event_due_at(self._db, exclude_peers=exclude_peers)
+
+    async def complete(self, entry: OutboxEntry, http_status: int, reply_text: str | None) -> None:
+        if entry.kind is not WebhookEventKind.INCOMING_SMS:
+            if reply_text is not None:
+                log.warning("event %s is %s: reply ignored", entry.event_id, entry.kind.value)
+            await repository.complete_event(self._db, entry.id)
+            return
+        reply = None
+        if reply_text is not None:
+            reply, cut = cut_reply(reply_text, self._max_parts)
+            if cut:
+                log.warning(
+                    "auto-reply to %s (event %s) cut to %d part(s) (limits.max_parts): "
+                    "%d of %d characters kept",
+                    entry.peer,
+                    entry.event_id,
+                    reply.parts,
+                    len(reply.text),
+                    len(reply_text),
+                )
+        result = await repository.complete_incoming_event(
+            self._db,
+            entry.id,
+            reply=reply,
+            replies_per_peer_per_hour=self._replies_per_hour,
+        )
+        if result.outcome is ReplyOutcome.SUPPRESSED:
+            log.warning(
+                "auto-reply to %s suppressed: limits.replies_per_peer_per_hour (%d) reached",
+                entry.peer,
+                self._replies_per_hour,
+            )
+        elif result.outcome is ReplyOutcome.QUEUED and result.message is not None:
+            self._on_reply_queued(result.message)
+
+    async def retry_later(
+        self, entry: OutboxEntry, next_attempt_at: datetime.datetime, error: str
+    ) -> None:
+        await repository.schedule_retry(
+            self._db, entry.id, next_attempt_at=next_attempt_at, error=error
+        )
+
+    async def dead_letter(self, entry: OutboxEntry, error: str) -> None:
+        await repository.dead_letter(self._db, entry.id, error=error)
+
+    async def drop(self, entry: OutboxEntry, reason: str) -> None:
+        await repository.drop_event(self._db, entry.id, error=reason)
