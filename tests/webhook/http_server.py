@@ -58,7 +58,7 @@ class _Server(http.server.ThreadingHTTPServer):
 class WebhookServer:
     """Records every request and answers with `responder(request)`."""
 
-    def __init__(self, responder: Responder) -> None:
+    def __init__(self, responder: Responder, *, port: int = 0) -> None:
         self.responder = responder
         self.received: list[Received] = []
         self.concurrent = 0
@@ -77,7 +77,7 @@ class WebhookServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._server = _Server(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", port), Handler)  # a fixed port: "back up" tests
         self._server.daemon_threads = True
         self._server.block_on_close = False
         self._thread = threading.Thread(
