@@ -244,3 +244,13 @@ modems = sa.Table(
     sa.Column("info", sa.JSON(), nullable=False),
     sa.Column("last_seen", UtcDateTime(), nullable=False),
 )
+
+#: How far the operator has read each conversation in the inbox (issue 9): incoming messages of
+#: `peer` with a `pk` above `last_read_pk` are unread. One row per peer, shared by every node.
+inbox_reads = sa.Table(
+    "inbox_reads",
+    metadata,
+    sa.Column("peer", sa.String(32), primary_key=True),
+    sa.Column("last_read_pk", BigKey, nullable=False),
+    sa.Column("read_at", UtcDateTime(), nullable=False),
+)
