@@ -41,6 +41,7 @@ _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 _bearer = HTTPBearer(auto_error=False)
 
 _ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorOut, "description": "The body could not be read at all."},
     401: {"model": ErrorOut, "description": "Missing or wrong API key."},
     422: {"model": ErrorOut, "description": "Invalid request; `detail` says what is wrong."},
     503: {"model": ErrorOut, "description": "The database is unreachable."},
