@@ -1,0 +1,169 @@
+"""Outgoing messages: routing over several modems, failures, limits, crash recovery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from smsgw.gateway import SubmitRefused
+from smsgw.models import MessageStatus
+from smsgw.store import open_database, repository, upgrade_database
+from tests.gateway.conftest import (
+    emulators,
+    eventually,
+    gateway_settings,
+    of_type,
+    running_gateway,
+)
+from tests.webhook.http_server import Answer, Received, WebhookServer
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def echo(request: Received) -> Answer:
+    body = request.json()
+    if body["type"] == "incoming_sms":
+        return Answer.json({"sms_text": f"re: {body['message']} via {body['modem']}"})
+    return Answer()
+
+
+async def test_replies_leave_through_the_modem_that_received(tmp_path: Path) -> None:
+    with WebhookServer(echo) as server:
+        async with emulators(tmp_path, "sim0", "sim1") as modems:
+            settings = gateway_settings(
+                tmp_path,
+                webhook_url=server.url,
+                modems={name: tmp_path / name for name in modems},
+            )
+            async with running_gateway(settings):
+                await modems["sim1"].deliver("+40721000001", "to one")
+                await modems["sim0"].deliver("+40721000002", "to zero")
+                await modems["sim1"].deliver("+40721000002", "to one again")
+                await eventually(lambda: sum(len(m.sent()) for m in modems.values()) == 3)
+                sent = {
+                    name: sorted((m.recipient, m.text) for m in e.sent())
+                    for name, e in modems.items()
+                }
+                assert sent == {
+                    "sim0": [("+40721000002", "re: to zero via sim0")],
+                    "sim1": [
+                        ("+40721000001", "re: to one via sim1"),
+                        ("+40721000002", "re: to one again via sim1"),
+                    ],
+                }
+                await eventually(
+                    lambda: (
+                        [s["status"] for s in of_type(server.received, "sms_status")].count(
+                            "delivered"
+                        )
+                        == 3
+                    )
+                )
+
+
+async def test_api_sends_use_the_named_or_least_loaded_ready_modem(tmp_path: Path) -> None:
+    with WebhookServer(lambda _r: Answer()) as server:
+        async with emulators(tmp_path, "sim0", "sim1") as modems:
+            settings = gateway_settings(
+                tmp_path,
+                webhook_url=server.url,
+                modems={name: tmp_path / name for name in modems},
+                limits={"daily_per_modem": 3},
+            )
+            async with running_gateway(settings) as gateway:
+                named = await gateway.submit(
+                    to="+40722000000", text="named", modem="sim1", delivery_report=True,
+                    idempotency_key=None,
+                )  # fmt: skip
+                assert named.message.modem == "sim1"
+                with pytest.raises(SubmitRefused) as unknown:
+                    await gateway.submit(
+                        to="+40722000000", text="x", modem="nope", delivery_report=True,
+                        idempotency_key=None,
+                    )  # fmt: skip
+                assert unknown.value.status_code == 422
+                with pytest.raises(SubmitRefused) as too_long:
+                    await gateway.submit(
+                        to="+40722000000", text="x" * 2000, modem=None, delivery_report=True,
+                        idempotency_key=None,
+                    )  # fmt: skip
+                assert too_long.value.status_code == 422
+                await eventually(lambda: len(modems["sim1"].sent()) == 1)
+                # sim1 is busier today only by the daily counter; queue depths are equal, so
+                # the choice falls on the first READY modem with the shortest queue.
+                chosen = []
+                for n in range(4):
+                    enqueued = await gateway.submit(
+                        to="+40722000000", text=f"any {n}", modem=None, delivery_report=True,
+                        idempotency_key=None,
+                    )  # fmt: skip
+                    chosen.append(enqueued.message.modem)
+                assert set(chosen) == {"sim0", "sim1"}
+                await eventually(lambda: sum(len(m.sent()) for m in modems.values()) == 5)
+                # Daily limit: 3 per modem; 5 used, one more fits, then 429.
+                await gateway.submit(
+                    to="+40722000000", text="last", modem=None, delivery_report=True,
+                    idempotency_key=None,
+                )  # fmt: skip
+                await eventually(lambda: sum(len(m.sent()) for m in modems.values()) == 6)
+                with pytest.raises(SubmitRefused) as limited:
+                    await gateway.submit(
+                        to="+40722000000", text="over", modem=None, delivery_report=True,
+                        idempotency_key=None,
+                    )  # fmt: skip
+                assert limited.value.status_code == 429
+
+
+async def test_a_cms_error_fails_the_message_with_its_cause(tmp_path: Path) -> None:
+    with WebhookServer(lambda _r: Answer()) as server:
+        async with emulators(tmp_path, "sim0") as modems:
+            settings = gateway_settings(
+                tmp_path, webhook_url=server.url, modems={"sim0": tmp_path / "sim0"}
+            )
+            async with running_gateway(settings) as gateway:
+                modems["sim0"].fail_next_send(38)
+                enqueued = await gateway.submit(
+                    to="+40722000000", text="doomed", modem=None, delivery_report=True,
+                    idempotency_key=None,
+                )  # fmt: skip
+                await eventually(lambda: len(of_type(server.received, "sms_status")) == 1)
+                (status,) = of_type(server.received, "sms_status")
+                assert status["smsId"] == enqueued.message.id
+                assert status["status"] == "failed"
+                assert status["error"] == "+CMS ERROR: 38"
+                # The modem keeps working for the next message.
+                await gateway.submit(
+                    to="+40722000000", text="fine", modem=None, delivery_report=True,
+                    idempotency_key=None,
+                )  # fmt: skip
+                await eventually(lambda: [m.text for m in modems["sim0"].sent()] == ["fine"])
+
+
+async def test_a_send_cut_by_a_crash_is_reported_interrupted_not_resent(tmp_path: Path) -> None:
+    with WebhookServer(lambda _r: Answer()) as server:
+        async with emulators(tmp_path, "sim0") as modems:
+            settings = gateway_settings(
+                tmp_path, webhook_url=server.url, modems={"sim0": tmp_path / "sim0"}
+            )
+            # A previous run of this node claimed a message and died mid-send.
+            db = open_database(settings.database.url)
+            await upgrade_database(db)
+            queued = await repository.enqueue_outgoing(
+                db, peer="+40722000000", text="maybe sent", parts=1, encoding="gsm7"
+            )
+            claimed = await repository.claim_next_outgoing(db, modem="sim0", node="test-node")
+            assert claimed is not None
+            await db.close()
+            async with running_gateway(settings) as gateway:
+                await eventually(lambda: len(of_type(server.received, "sms_status")) == 1)
+                (status,) = of_type(server.received, "sms_status")
+                assert (status["smsId"], status["status"], status["error"]) == (
+                    queued.message.id,
+                    "failed",
+                    repository.INTERRUPTED,
+                )
+                detail = await repository.get_message(gateway.db, queued.message.id)
+                assert detail is not None
+                assert detail.message.status is MessageStatus.FAILED
+            assert modems["sim0"].sent() == []
