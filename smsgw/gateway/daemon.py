@@ -172,6 +172,9 @@ class Gateway:
                 change.peer,
                 change.error or change.status.value,
             )
+        released = await repository.release_event_claims(self.db, node=self.node)
+        if released:
+            log.info("%d webhook event(s) claimed before a crash are pending again", released)
         limits = self.settings.limits
         webhook = self.settings.webhook
         outbox = StoreOutbox(

@@ -22,6 +22,7 @@ from smsgw.store.repository.outbox import (
     list_dead_letters,
     next_event_due_at,
     outbox_counts,
+    release_event_claims,
     retry_dead_letter,
     schedule_retry,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "prune_incoming_parts",
     "queue_depths",
     "record_part_sent",
+    "release_event_claims",
     "renew_send_claims",
     "retry_dead_letter",
     "schedule_retry",

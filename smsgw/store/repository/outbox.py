@@ -119,6 +119,20 @@ async def claim_due_events(
         return [to_outbox_entry(row) for row in rows]
 
 
+async def release_event_claims(db: Database, *, node: str) -> int:
+    """At start-up: make the events `node` had claimed when it died claimable at once.
+
+    A node name belongs to one process at a time, so its claims found at start are left over
+    from a crash; without this they would wait for the whole lease. Returns how many."""
+    async with db.transaction("release webhook event claims") as connection:
+        result = await connection.execute(
+            sa.update(webhook_outbox)
+            .where(webhook_outbox.c.state == _PENDING, webhook_outbox.c.claimed_by == node)
+            .values(claimed_by=None, claim_until=None)
+        )
+        return int(result.rowcount or 0)
+
+
 async def next_event_due_at(
     db: Database, *, exclude_peers: Collection[str] = ()
 ) -> datetime.datetime | None:

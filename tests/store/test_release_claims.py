@@ -1,0 +1,23 @@
+"""A restarted node takes back the webhook events it had claimed before it crashed."""
+
+from __future__ import annotations
+
+import datetime
+
+from smsgw.models import WebhookEventKind
+from smsgw.store import Database, repository
+from smsgw.store.types import NewEvent
+
+
+async def test_a_restarted_node_releases_only_its_own_claims(db: Database) -> None:
+    for n, peer in enumerate(["+1", "+2"]):
+        event = NewEvent(event_id=f"e{n}", body=b"{}")
+        await repository.enqueue_event(db, event, kind=WebhookEventKind.SMS_STATUS, peer=peer)
+    lease = datetime.timedelta(minutes=2)
+    (mine,) = await repository.claim_due_events(db, node="a", limit=1, lease=lease)
+    (theirs,) = await repository.claim_due_events(db, node="b", limit=1, lease=lease)
+    assert await repository.claim_due_events(db, node="a", lease=lease) == []
+    assert await repository.release_event_claims(db, node="a") == 1
+    (again,) = await repository.claim_due_events(db, node="a", lease=lease)
+    assert again.event_id == mine.event_id
+    assert theirs.event_id != mine.event_id
