@@ -49,6 +49,7 @@ def _register() -> None:
     app.add_typer(importlib.import_module("smsgw.cli.modem").app, name="modem")
     app.command("send")(importlib.import_module("smsgw.cli.send").send)
     app.command("run")(importlib.import_module("smsgw.cli.run").run)
+    app.command("messages")(importlib.import_module("smsgw.cli.messages").messages)
 
 
 _register()
