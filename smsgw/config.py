@@ -68,6 +68,7 @@ __all__ = [
     "ModemSettings",
     "NodeSettings",
     "Settings",
+    "UiSettings",
     "WebhookSettings",
     "default_config_path",
     "default_database_url",
@@ -345,6 +346,12 @@ class NodeSettings(_Section):
         return value
 
 
+class UiSettings(_Section):
+    """`[ui]`: the operator inbox under /ui (signed in with the API key)."""
+
+    enabled: bool = Field(default=True, description="Serve the web inbox at /ui.")
+
+
 class LogSettings(_Section):
     """`[log]`: how chatty the daemon is (`--debug` on the command line forces debug)."""
 
@@ -440,6 +447,7 @@ class Settings(BaseSettings):
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     node: NodeSettings = Field(default_factory=NodeSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    ui: UiSettings = Field(default_factory=UiSettings)
     modem: list[ModemSettings] = Field(default_factory=list)
 
     SECRET_KEYS: ClassVar[frozenset[str]] = frozenset({"api.key", "webhook.secret", "modem.pin"})
