@@ -105,18 +105,19 @@ async def _burst_with_kills(tmp_path: Path, kills: int, seed: int) -> dict[str, 
             config = _config(tmp_path, server.url)
             log = tmp_path / "daemon.log"
             daemon = await _spawn(log, "run", "--config", str(config))
+            spawned = 1
             try:
                 for n in range(MESSAGES):
                     if kill_at and n == kill_at[0]:
                         kill_at.pop(0)
                         # Kill a daemon that is really working: started, then a random moment.
-                        spawned = log.read_text().count("API key:")
                         await eventually(functools.partial(_all_started, log, spawned), within=20)
                         await asyncio.sleep(rng.uniform(0.0, 0.5))
                         daemon.send_signal(signal.SIGKILL)
                         await daemon.wait()
                         await asyncio.sleep(rng.uniform(0.0, 0.5))
                         daemon = await _spawn(log, "run", "--config", str(config))
+                        spawned += 1
                     sender = f"+4072100{n % SENDERS:04d}"
                     payload = {"cmd": "deliver", "sender": sender, "text": f"burst {n:03d}"}
                     answer = await asyncio.to_thread(control_request, control, payload)
