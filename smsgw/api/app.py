@@ -24,6 +24,7 @@ from smsgw.api.routes import router
 from smsgw.api.schemas import Liveness, Readiness
 from smsgw.api.services import ApiServices, SubmitRejected
 from smsgw.exceptions import StoreError
+from smsgw.ui import create_router as create_ui_router
 
 __all__ = ["create_app"]
 
@@ -37,8 +38,11 @@ Authenticate every `/api/` call with `X-API-Key: <key>` or `Authorization: Beare
 """
 
 
-def create_app(services: ApiServices) -> FastAPI:
-    """The REST API over `services` (the running gateway, or a test double)."""
+def create_app(services: ApiServices, *, include_ui: bool | None = None) -> FastAPI:
+    """The REST API over `services` (the running gateway, or a test double).
+
+    `include_ui` serves the operator inbox under /ui; None follows `ui.enabled`.
+    """
     app = FastAPI(
         title="smsgw",
         version=__version__,
@@ -49,11 +53,19 @@ def create_app(services: ApiServices) -> FastAPI:
     )
     app.state.services = services
     app.include_router(router)
+    if _ui_enabled(services) if include_ui is None else include_ui:
+        app.include_router(create_ui_router(services))
     _add_health_routes(app, services)
     _add_error_handlers(app)
     app.add_middleware(ApiKeyMiddleware, expected_key=lambda: services.api_key)
     app.add_middleware(RequestMetricsMiddleware)
     return app
+
+
+def _ui_enabled(services: ApiServices) -> bool:
+    """`ui.enabled`; True for a services object without settings (the OpenAPI test's)."""
+    settings = getattr(services, "settings", None)
+    return settings is None or bool(settings.ui.enabled)
 
 
 def _add_health_routes(app: FastAPI, services: ApiServices) -> None:
