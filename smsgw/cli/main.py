@@ -50,6 +50,7 @@ def _register() -> None:
     app.command("send")(importlib.import_module("smsgw.cli.send").send)
     app.command("run")(importlib.import_module("smsgw.cli.run").run)
     app.command("messages")(importlib.import_module("smsgw.cli.messages").messages)
+    app.command("demo")(importlib.import_module("smsgw.cli.demo").demo)
 
 
 _register()
