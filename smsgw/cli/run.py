@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import importlib
 import logging
 import signal
-from typing import Any
+from collections.abc import Iterator
+
+import uvicorn
 
 from smsgw import config as smsgw_config
-from smsgw.api.services import ApiServices, ModemView, SubmitRejected
+from smsgw.api.app import create_app
+from smsgw.api.services import ModemView, SubmitRejected
 from smsgw.cli.config import ConfigOption, load_or_exit
 from smsgw.config import Settings
 from smsgw.exceptions import SmsgwError
@@ -24,6 +26,14 @@ from smsgw.store import Database
 from smsgw.store.types import Enqueued
 
 log = logging.getLogger(__name__)
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handlers: ours stop the gateway and the API together."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 class GatewayServices:
@@ -66,16 +76,6 @@ class GatewayServices:
         return await self.gateway.ready()
 
 
-def _create_app(services: ApiServices) -> Any | None:
-    """`smsgw.api.app.create_app(services)`, or None while the API package has no app."""
-    try:
-        module = importlib.import_module("smsgw.api.app")
-    except ImportError:
-        log.warning("smsgw.api.app is not available: running without the REST API")
-        return None
-    return module.create_app(services)
-
-
 async def serve(settings: Settings, api_key: str, *, stop: asyncio.Event | None = None) -> None:
     """Run until `stop` is set (or SIGTERM/SIGINT when it is None)."""
     stopping = stop or asyncio.Event()
@@ -85,29 +85,27 @@ async def serve(settings: Settings, api_key: str, *, stop: asyncio.Event | None 
             loop.add_signal_handler(signum, stopping.set)
     async with Gateway(settings) as gateway:
         services = GatewayServices(gateway, api_key)
-        app = _create_app(services)
-        server_task: asyncio.Task[None] | None = None
-        server = None
-        if app is not None:
-            uvicorn = importlib.import_module("uvicorn")
-            server = uvicorn.Server(
-                uvicorn.Config(
-                    app,
-                    host=settings.api.host,
-                    port=settings.api.port,
-                    log_level=settings.log.level,
-                    lifespan="off",
-                )
+        server = _QuietServer(
+            uvicorn.Config(
+                create_app(services),
+                host=settings.api.host,
+                port=settings.api.port,
+                log_level=settings.log.level,
+                lifespan="off",
             )
-            server.install_signal_handlers = lambda: None  # ours stop the gateway too
-            server_task = asyncio.create_task(server.serve(), name="api")
-            log.info("REST API on http://%s:%d", settings.api.host, settings.api.port)
-        await stopping.wait()
+        )
+        server_task = asyncio.create_task(server.serve(), name="api")
+        log.info("REST API on http://%s:%d", settings.api.host, settings.api.port)
+        stop_waiter = asyncio.create_task(stopping.wait())
+        await asyncio.wait({stop_waiter, server_task}, return_when=asyncio.FIRST_COMPLETED)
+        if server_task.done() and not stopping.is_set():
+            stop_waiter.cancel()
+            # uvicorn exits by itself when it cannot bind api.listen: that is fatal.
+            raise SmsgwError(f"the REST API could not listen on {settings.api.listen}")
         log.info("stopping")
-        if server is not None and server_task is not None:
-            server.should_exit = True
-            with contextlib.suppress(Exception):
-                await server_task
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await server_task
 
 
 def run(config: ConfigOption = None) -> None:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from smsgw import config, pdu
 from smsgw.exceptions import SmsgwError, StoreError
+from smsgw.gateway import telemetry
 from smsgw.gateway.inbound import REASSEMBLY_TIMEOUT, Inbound
 from smsgw.gateway.outbound import ModemWorker
 from smsgw.gateway.outbox_adapter import StoreOutbox
@@ -48,7 +49,7 @@ from smsgw.modem import (
 from smsgw.sdnotify import Notifier, keep_alive
 from smsgw.store import Database, open_database, repository, upgrade_database
 from smsgw.store.types import Enqueued, MessageRecord, ReceivedMessage, StatusTransition
-from smsgw.webhook import AttemptReport, WebhookDispatcher, settings_from_config, utc_now
+from smsgw.webhook import WebhookDispatcher, settings_from_config, utc_now
 from smsgw.webhook.transport import new_client
 
 log = logging.getLogger(__name__)
@@ -191,7 +192,7 @@ class Gateway:
                 self._client,
                 settings_from_config(webhook),
                 clock=self._clock,
-                on_attempt=_log_attempt,
+                on_attempt=telemetry.webhook_attempt,
             )
             await self.dispatcher.start()
         else:
@@ -241,6 +242,7 @@ class Gateway:
         runtime = _ModemRuntime(modem, supervisor, worker)
         runtime_box.append(runtime)
         self._modems[modem.name] = runtime
+        telemetry.modem_state(modem.name, supervisor.state.value)
         supervisor.start()
         self._spawn(worker.run(), f"sender {modem.name}")
 
@@ -285,6 +287,7 @@ class Gateway:
             log.info(
                 "%s: %s%s", name, event.state.value, f" ({event.reason})" if event.reason else ""
             )
+            telemetry.modem_state(name, event.state.value)
             if event.state is ModemState.READY:
                 runtime.worker.wake()
             self._notifier.status(self.status_line())
@@ -323,10 +326,12 @@ class Gateway:
 
     def _count_received(self, message: ReceivedMessage) -> None:
         runtime = self._modems.get(message.modem)
+        telemetry.message_received(message.modem)
         if runtime is not None:
             runtime.counters.received += 1
 
     def _count_transition(self, change: StatusTransition) -> None:
+        telemetry.message_transition(change)
         runtime = self._modems.get(change.modem or "")
         if runtime is None:
             return
@@ -353,6 +358,7 @@ class Gateway:
                     await self._heartbeat_modem(runtime)
                 if refresh:
                     last_info = loop.time()
+                await telemetry.refresh_queues(self.db)
                 self._db_healthy = True
             except StoreError as error:
                 self._db_healthy = False
@@ -366,6 +372,7 @@ class Gateway:
             return
         try:
             runtime.info = await modem.info()
+            telemetry.modem_info(runtime.settings.name, runtime.info)
         except Exception as error:  # a busy or flaky modem must not stop the heartbeats
             log.debug("%s: could not read modem info: %s", runtime.settings.name, error)
 
@@ -423,6 +430,8 @@ class Gateway:
             delivery_report=delivery_report,
             idempotency_key=idempotency_key,
         )
+        if enqueued.created:
+            telemetry.message_queued(target)
         self._wake_workers(target)
         return enqueued
 
@@ -536,10 +545,6 @@ def _supervisor_settings(modem: config.ModemSettings) -> SupervisorSettings:
         health_interval=modem.health_interval.total_seconds(),
         sweep_interval=modem.sweep_interval.total_seconds(),
     )
-
-
-def _log_attempt(report: AttemptReport) -> None:
-    log.debug("webhook attempt %s: %s", report.entry.event_id, report.outcome)
 
 
 async def _logged(coroutine: object, name: str) -> None:

@@ -1,0 +1,79 @@
+"""`smsgw run`'s serve(): the gateway and the REST API in one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+
+from smsgw.cli.run import serve
+from tests.gateway.conftest import emulators, eventually, gateway_settings, of_type
+from tests.webhook.http_server import Answer, WebhookServer
+
+pytestmark = pytest.mark.timeout(60)
+
+KEY = "k" * 32
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+async def test_an_api_send_goes_out_and_its_statuses_reach_the_webhook(tmp_path: Path) -> None:
+    port = _free_port()
+    with WebhookServer(lambda _r: Answer()) as server:
+        async with emulators(tmp_path, "sim0") as modems:
+            settings = gateway_settings(
+                tmp_path, webhook_url=server.url, modems={"sim0": tmp_path / "sim0"}
+            )
+            settings = settings.model_validate(
+                settings.model_dump() | {"api": {"listen": f"127.0.0.1:{port}", "key": KEY}}
+            )
+            stop = asyncio.Event()
+            daemon = asyncio.create_task(serve(settings, KEY, stop=stop))
+            base = f"http://127.0.0.1:{port}"
+            try:
+                async with httpx.AsyncClient(base_url=base, timeout=5) as client:
+
+                    async def ready() -> int:
+                        try:
+                            return (await client.get("/health/ready")).status_code
+                        except httpx.TransportError:
+                            return 0
+
+                    async with asyncio.timeout(15):
+                        while await ready() != 200:  # noqa: ASYNC110 - polling over HTTP
+                            await asyncio.sleep(0.05)
+                    unauthorised = await client.post(
+                        "/api/v1/messages", json={"to": "+40722000000", "text": "hi"}
+                    )
+                    assert unauthorised.status_code == 401
+                    answer = await client.post(
+                        "/api/v1/messages",
+                        json={"to": "+40722000000", "text": "hello from the API"},
+                        headers={"X-API-Key": KEY},
+                    )
+                    assert answer.status_code == 202, answer.text
+                    sms_id = answer.json()["id"]
+                    await eventually(lambda: len(of_type(server.received, "sms_status")) == 2)
+                    assert [
+                        (s["smsId"], s["status"]) for s in of_type(server.received, "sms_status")
+                    ] == [
+                        (sms_id, "sent"),
+                        (sms_id, "delivered"),
+                    ]
+                    assert [m.text for m in modems["sim0"].sent()] == ["hello from the API"]
+                    listed = await client.get("/api/v1/modems", headers={"X-API-Key": KEY})
+                    assert listed.status_code == 200
+                    assert "sim0" in listed.text
+                    exported = (await client.get("/metrics")).text
+                    assert 'smsgw_messages_out_total{modem="sim0",status="delivered"}' in exported
+            finally:
+                stop.set()
+                await daemon
