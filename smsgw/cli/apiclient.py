@@ -9,6 +9,7 @@ key file the daemon generated in the state directory. Every failure becomes one 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -77,6 +78,7 @@ class ApiClient:
 
     def __init__(self, target: ApiTarget, *, timeout: float = 10.0) -> None:
         self.target = target
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
         self._http = httpx.Client(
             base_url=target.url,
             headers={"X-API-Key": target.key},

@@ -80,13 +80,17 @@ def demo(
     delivery reports), then keeps running so you can send and receive by hand. Everything
     lives in a temporary directory that is removed on exit (Ctrl-C).
     """
+    root = logging.getLogger()
+    level = root.level
     if not verbose:
-        logging.getLogger().setLevel(logging.WARNING)
+        root.setLevel(logging.WARNING)  # the story is printed; the gateway's log is noise
     console = Console(highlight=False)
     try:
         code = asyncio.run(_main(console, once=once))
     except KeyboardInterrupt:
         code = EXIT_OK
+    finally:
+        root.setLevel(level)
     raise typer.Exit(code)
 
 

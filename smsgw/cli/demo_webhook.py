@@ -54,6 +54,7 @@ class DemoWebhook:
     def __init__(self, secret: str) -> None:
         self.secret = secret
         self.received: list[ReceivedEvent] = []
+        self._answers: dict[str, str | None] = {}  # Idempotency-Key -> reply given
         self._changed = asyncio.Condition()
         self.app = Starlette(routes=[Route(PATH, self._handle, methods=["POST"])])
 
@@ -86,12 +87,20 @@ class DemoWebhook:
             return JSONResponse({"error": "not JSON"}, status_code=400)
         if not isinstance(payload, dict):
             return JSONResponse({"error": "not a JSON object"}, status_code=400)
-        reply = None
-        if payload.get("type") == "incoming_sms":
-            reply = auto_reply(str(payload.get("message", "")))
-        async with self._changed:
-            self.received.append(ReceivedEvent(payload, signature_ok, reply))
-            self._changed.notify_all()
+        # Delivery is at-least-once: a retried event carries the same Idempotency-Key and
+        # gets the same answer without being handled (or shown) twice.
+        event_key = request.headers.get("idempotency-key")
+        if event_key is not None and event_key in self._answers:
+            reply = self._answers[event_key]
+        else:
+            reply = None
+            if payload.get("type") == "incoming_sms":
+                reply = auto_reply(str(payload.get("message", "")))
+            if event_key is not None:
+                self._answers[event_key] = reply
+            async with self._changed:
+                self.received.append(ReceivedEvent(payload, signature_ok, reply))
+                self._changed.notify_all()
         if reply is None:
             return Response(status_code=200)
         return JSONResponse({"sms_text": reply})
