@@ -254,6 +254,8 @@ class Gateway:
         self._started = False
         self._notifier.stopping()
         for runtime in self._modems.values():
+            if runtime.supervisor.state is not ModemState.READY:
+                continue  # a claimed message waiting for the modem stays claimed (recovered)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(SEND_GRACE):
                     await runtime.worker.idle.wait()

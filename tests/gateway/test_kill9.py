@@ -135,8 +135,9 @@ async def _burst_with_kills(tmp_path: Path, kills: int, seed: int) -> dict[str, 
                     await eventually(lambda: len(delivered()) == MESSAGES, within=60)
                 await asyncio.sleep(0.5)
             finally:
-                daemon.terminate()
-                await daemon.wait()
+                daemon.terminate()  # SIGTERM: the graceful way out
+                async with asyncio.timeout(30):
+                    exit_code = await daemon.wait()
         keys: dict[str, set[str]] = collections.defaultdict(set)
         posts: collections.Counter[str] = collections.Counter()
         for received in list(server.received):
@@ -155,6 +156,8 @@ async def _burst_with_kills(tmp_path: Path, kills: int, seed: int) -> dict[str, 
     (tmp_path / "counts.json").write_text(json.dumps(counts))
     print(f"kill -9 burst (seed {seed}): {json.dumps(counts)}")
     assert _started(log) == kills + 1
+    assert exit_code == 0, log.read_text()[-3000:]
+    assert log.read_text().count("gateway node kill9 stopped") == 1
     assert counts["lost"] == 0, (counts, log.read_text()[-3000:])
     assert counts["duplicates_with_another_key"] == 0, counts
     return counts
