@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smsgw import __version__, metrics
+from smsgw.api import deadletters
 from smsgw.api.auth import ApiKeyMiddleware
 from smsgw.api.inputs import InvalidInput
 from smsgw.api.routes import router
@@ -53,6 +54,7 @@ def create_app(services: ApiServices, *, include_ui: bool | None = None) -> Fast
     )
     app.state.services = services
     app.include_router(router)
+    app.include_router(deadletters.router)
     if _ui_enabled(services) if include_ui is None else include_ui:
         app.include_router(create_ui_router(services))
     _add_health_routes(app, services)

@@ -28,7 +28,7 @@ from smsgw.api.services import ApiServices
 from smsgw.models import Direction
 from smsgw.store import repository
 
-__all__ = ["IDEMPOTENCY_NAMESPACE", "router"]
+__all__ = ["ERRORS", "IDEMPOTENCY_NAMESPACE", "SECURITY", "Services", "router"]
 
 #: Prefix of API idempotency keys in the store, so a client key can never collide with the
 #: gateway's own `auto-reply:<event id>` keys.
@@ -40,18 +40,16 @@ MAX_PAGE = 1000
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 _bearer = HTTPBearer(auto_error=False)
 
-_ERRORS: dict[int | str, dict[str, object]] = {
+ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorOut, "description": "The body could not be read at all."},
     401: {"model": ErrorOut, "description": "Missing or wrong API key."},
     422: {"model": ErrorOut, "description": "Invalid request; `detail` says what is wrong."},
     503: {"model": ErrorOut, "description": "The database is unreachable."},
 }
 
-router = APIRouter(
-    prefix="/api/v1",
-    dependencies=[Security(_api_key_header), Security(_bearer)],
-    responses=_ERRORS,
-)
+SECURITY = [Security(_api_key_header), Security(_bearer)]
+
+router = APIRouter(prefix="/api/v1", dependencies=SECURITY, responses=ERRORS)
 
 
 def services_of(request: Request) -> ApiServices:

@@ -230,3 +230,29 @@ class Liveness(BaseModel):
 class Readiness(BaseModel):
     ready: bool
     reason: str
+
+
+class DeadLetterOut(BaseModel):
+    """A webhook event given up on after `webhook.max_age` (CONTRACT.md §2)."""
+
+    id: int = Field(description="Outbox entry id: use it to retry.")
+    event_id: str = Field(description="The Idempotency-Key the event was posted with.")
+    kind: str = Field(description="incoming_sms or sms_status.")
+    peer: str
+    attempts: int
+    created_at: datetime
+    dead_at: datetime | None
+    last_error: str | None
+    payload: object = Field(description="The JSON body that was posted on every attempt.")
+
+
+class DeadLetterPage(BaseModel):
+    events: list[DeadLetterOut]
+    next_before: int | None = Field(
+        description="Pass as `before` to get the next (older) page; null on the last page."
+    )
+
+
+class RetryAccepted(BaseModel):
+    id: int
+    status: str = "pending"

@@ -14,6 +14,8 @@ API_ROUTES = [
     ("GET", "/api/v1/messages"),
     ("GET", "/api/v1/messages/01HZZZZZZZZZZZZZZZZZZZZZZZ"),
     ("GET", "/api/v1/modems"),
+    ("GET", "/api/v1/webhook/dead-letters"),
+    ("POST", "/api/v1/webhook/dead-letters/1/retry"),
     ("GET", "/api/v2/nonexistent"),
 ]
 

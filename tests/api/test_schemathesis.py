@@ -95,6 +95,8 @@ def test_every_operation_was_exercised() -> None:
         "GET /api/v1/messages",
         "GET /api/v1/messages/{message_id}",
         "GET /api/v1/modems",
+        "GET /api/v1/webhook/dead-letters",
+        "POST /api/v1/webhook/dead-letters/{entry_id}/retry",
         "GET /health/live",
         "GET /health/ready",
         "GET /metrics",
