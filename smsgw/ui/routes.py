@@ -48,7 +48,9 @@ SECURITY_HEADERS = {
     ),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: with it Chromium sends `Origin: null` on form posts, which the
+    # same-origin check below must refuse.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
@@ -465,9 +467,7 @@ class InboxUi:
                 status_code=404,
                 problem="That event is no longer dead-lettered (already retried?).",
             )
-        wake = getattr(self.services, "wake_webhook", None)
-        if callable(wake):
-            wake()
+        _wake_webhook(self.services)
         return RedirectResponse(
             f"{UI_PREFIX}/webhook?retried={raw_id}", status_code=303, headers=SECURITY_HEADERS
         )
@@ -484,6 +484,18 @@ class InboxUi:
             media_type=media_type,
             headers={"Cache-Control": "max-age=300", "X-Content-Type-Options": "nosniff"},
         )
+
+
+def _wake_webhook(services: ApiServices) -> None:
+    """Tell the dispatcher a retried event is due now; otherwise it sleeps until its next due
+    event or its idle poll (30 s). `ApiServices` has no such hook yet, so this looks for
+    `wake_webhook()` on the services, else the running gateway's dispatcher (`smsgw run`)."""
+    wake = getattr(services, "wake_webhook", None)
+    if wake is None:
+        dispatcher = getattr(getattr(services, "gateway", None), "dispatcher", None)
+        wake = getattr(dispatcher, "wake", None)
+    if callable(wake):
+        wake()
 
 
 def create_router(services: ApiServices, *, watch: ModemWatch | None = None) -> APIRouter:

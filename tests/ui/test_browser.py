@@ -1,0 +1,268 @@
+"""The operator inbox in headless Chromium against the real daemon (`smsgw run`'s `serve`)
+with an emulated SIM800 on a pty and a real webhook server.
+
+Flows (issue 9): sign in; a conversation that arrived through the emulator appears without
+reloading; a reply goes out through the emulator and its status turns `delivered`; an
+unplugged modem shows as disconnected, then ready again; a dead-lettered webhook event is
+retried from the page. Every page is also screenshotted at desktop and phone widths into
+docs/screenshots/, and grepped for the API key and the webhook secret.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from smsgw.pdu import count_parts
+from tests.ui.browser import DESKTOP, PHONE, SCREENSHOTS, chromium, skip_reason
+from tests.ui.live_gateway import API_KEY, WEBHOOK_SECRET, LiveGateway, live_gateway
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
+
+pytestmark = [
+    pytest.mark.timeout(90),
+    pytest.mark.skipif(skip_reason() is not None, reason=skip_reason() or ""),
+]
+
+CUSTOMER = "+40721000111"
+WAIT_MS = 15_000
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveGateway]:
+    with live_gateway(tmp_path_factory.mktemp("ui-gateway")) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+def sign_in(context: BrowserContext, gateway: LiveGateway, key: str = API_KEY) -> Page:
+    page = context.new_page()
+    page.goto(f"{gateway.base_url}/ui/")
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    return page
+
+
+@pytest.fixture
+def page(browser: Browser, gateway: LiveGateway) -> Iterator[Page]:
+    context = browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
+    signed_in = sign_in(context, gateway)
+    signed_in.wait_for_url("**/ui/conversations")
+    yield signed_in
+    context.close()
+
+
+def deliver(gateway: LiveGateway, sender: str, text: str) -> None:
+    gateway.run(gateway.modem.deliver(sender, text))
+
+
+def test_wrong_or_missing_key_shows_no_content(browser: Browser, gateway: LiveGateway) -> None:
+    deliver(gateway, "+40721000999", "secret order details")
+    context = browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
+    try:
+        anonymous = context.new_page()
+        for path in ("/ui/conversations", "/ui/modems", "/ui/webhook", "/ui/conversations/x"):
+            anonymous.goto(gateway.base_url + path)
+            assert anonymous.url.endswith("/ui/login")
+            assert "+40721000999" not in anonymous.content()
+            assert "secret order details" not in anonymous.content()
+        fragment = context.request.get(f"{gateway.base_url}/ui/live/conversations")
+        assert fragment.status == 401
+        assert fragment.text() == ""
+
+        wrong = sign_in(context, gateway, key="not-the-key")
+        assert wrong.get_by_role("alert").inner_text() == "Wrong API key."
+        assert "+40721000999" not in wrong.content()
+        assert not [c for c in context.cookies() if c["name"] == "smsgw_ui"]
+    finally:
+        context.close()
+
+
+def test_incoming_conversation_appears_and_the_reply_is_delivered(
+    page: Page, gateway: LiveGateway
+) -> None:
+    from playwright.sync_api import expect
+
+    # Arrives while the list is open: it must show up without a reload, marked unread.
+    deliver(gateway, CUSTOMER, "Hello, is my order #1234 on its way?")
+    row = page.locator(f'li.conversation[data-peer="{CUSTOMER}"]')
+    expect(row).to_be_visible(timeout=WAIT_MS)
+    expect(row.locator(".badge")).to_have_text("1")
+    expect(row).to_contain_text("is my order #1234 on its way?")
+
+    row.get_by_role("link").click()
+    page.wait_for_url(re.compile(r".*/ui/conversations/%2B40721000111.*"))
+    expect(page.locator(".bubble.in").last).to_contain_text("order #1234")
+    box = page.get_by_label(re.compile("^Reply"))
+    box.fill("Yes — it ships today! 📦")
+    counter = page.locator("#reply-counter")
+    expect(counter).to_have_attribute("data-encoding", "ucs2")
+    expect(counter).to_contain_text("1 SMS · UCS-2")
+    page.get_by_role("button", name="Send").click()
+
+    mine = page.locator(".bubble.out").last
+    expect(mine).to_contain_text("it ships today")
+    expect(mine).to_have_attribute("data-status", "delivered", timeout=WAIT_MS)
+    sent = [m for m in gateway.modem.sent() if m.recipient == CUSTOMER]
+    assert [m.text for m in sent] == ["Yes — it ships today! 📦"]
+    # Reading the thread cleared the unread badge.
+    page.get_by_role("link", name="All conversations").click()
+    expect(page.locator(f'li.conversation[data-peer="{CUSTOMER}"] .badge')).to_have_count(0)
+
+
+def test_an_unplugged_modem_shows_disconnected_then_ready(page: Page, gateway: LiveGateway) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_role("link", name="Modems").click()
+    card = page.locator('section.modem[data-modem="sim0"]')
+    expect(card).to_have_attribute("data-state", "ready", timeout=WAIT_MS)
+    expect(card).to_contain_text("dBm")
+    gateway.run(gateway.modem.unplug())
+    expect(card).to_have_attribute("data-state", "disconnected", timeout=WAIT_MS)
+    expect(card.locator(".problems")).to_contain_text("disconnected")
+    gateway.run(gateway.modem.replug())
+    expect(card).to_have_attribute("data-state", "ready", timeout=30_000)
+
+
+def test_a_dead_lettered_webhook_event_is_retried(page: Page, gateway: LiveGateway) -> None:
+    from playwright.sync_api import expect
+
+    peer, text = "+40721000222", "please call me back"
+    gateway.webhook.failing = True
+    deliver(gateway, peer, text)
+    page.get_by_role("link", name="Webhook").click()
+    dead = page.locator("ul.dead-letters li").filter(has_text=peer)
+    expect(dead).to_be_visible(timeout=WAIT_MS)  # max_age is 2 s in this gateway
+    expect(dead).to_contain_text("500")
+    gateway.webhook.failing = False
+
+    dead.get_by_role("button", name=re.compile("^Retry event")).click()
+    expect(page.get_by_role("status")).to_contain_text("queued again")
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while time.monotonic() < deadline and not any(
+        r.json().get("message") == text for r in gateway.webhook.accepted
+    ):
+        time.sleep(0.05)
+    assert [r.json()["sender"] for r in gateway.webhook.accepted if r.json().get("message") == text]
+    expect(page.locator("ul.dead-letters li").filter(has_text=peer)).to_have_count(
+        0, timeout=WAIT_MS
+    )
+
+
+COUNTER_TEXTS = [
+    "",
+    "Hello",
+    "x" * 160,
+    "x" * 161,
+    "x" * 306,
+    "x" * 307,
+    "€" * 80,  # extension characters cost two septets
+    "€" * 81,
+    "a" + "€" * 76 + "b",  # an escape pair never straddles two parts
+    "ü" * 70,
+    "ş" * 70,  # not GSM-7: UCS-2
+    "ş" * 71,
+    "😀" * 35,  # astral: two UTF-16 units each
+    "😀" * 36,
+    "a" + "😀" * 33 + "b",
+    "line one\nline two\r\n{[]}~^|\\ @£$¥",
+    "Ελληνικά ΔΦΓΛΩ",
+    "ΔΦΓΛΩΠΨΣΘΞ" * 17,
+    "ñandú" * 40,
+]
+
+
+def test_the_javascript_counter_matches_count_parts(page: Page, gateway: LiveGateway) -> None:
+    deliver(gateway, "+40721000333", "counter test")
+    page.goto(f"{gateway.base_url}/ui/conversations/%2B40721000333")
+    form = page.locator("#reply")
+    tables = (form.get_attribute("data-gsm7"), form.get_attribute("data-gsm7-ext"))
+    for text in COUNTER_TEXTS:
+        counted = page.evaluate(
+            "([text, basic, ext]) => smsgwCountParts(text, JSON.parse(basic), JSON.parse(ext))",
+            [text, *tables],
+        )
+        expected = count_parts(text)
+        assert (counted["encoding"], counted["parts"], counted["units"]) == (
+            expected.encoding,
+            expected.parts,
+            expected.units_used,
+        ), text
+        assert counted["perPart"] == expected.units_per_part, text
+    # And what the operator sees while typing.
+    page.get_by_label(re.compile("^Reply")).fill("x" * 161)
+    counter = page.locator("#reply-counter")
+    assert counter.inner_text() == "161 / 306 · 2 SMS · GSM-7"
+
+
+PAGES = {
+    "login": "/ui/login",
+    "conversations": "/ui/conversations",
+    "thread": "/ui/conversations/%2B40721000111",
+    "modems": "/ui/modems",
+    "webhook": "/ui/webhook",
+}
+FRAGMENTS = [
+    "/ui/live/conversations",
+    "/ui/live/thread/%2B40721000111",
+    "/ui/live/modems",
+    "/ui/live/webhook",
+    "/ui/static/ui.js",
+    "/ui/static/ui.css",
+]
+
+
+def _screenshot(page: Page, name: str, size: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}-{size}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
+
+
+def test_every_page_at_desktop_and_phone_width_without_secrets(
+    browser: Browser, gateway: LiveGateway
+) -> None:
+    deliver(gateway, CUSTOMER, "Thanks! Can I change the delivery address?")
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        context = browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+        try:
+            login = context.new_page()
+            login.goto(gateway.base_url + PAGES["login"])
+            _screenshot(login, "login", size)
+            signed_in = sign_in(context, gateway)
+            signed_in.wait_for_url("**/ui/conversations")
+            for name, path in PAGES.items():
+                if name == "login":
+                    continue
+                signed_in.goto(gateway.base_url + path)
+                html = signed_in.content()
+                assert API_KEY not in html, name
+                assert WEBHOOK_SECRET not in html, name
+                # No horizontal scrolling at phone width.
+                overflow = signed_in.evaluate(
+                    "document.documentElement.scrollWidth - window.innerWidth"
+                )
+                assert overflow <= 1, f"{name} scrolls sideways at {size} width"
+                assert _screenshot(signed_in, name, size).stat().st_size > 1000
+            for path in FRAGMENTS:
+                body = context.request.get(gateway.base_url + path)
+                assert body.status == 200, path
+                assert API_KEY not in body.text(), path
+                assert WEBHOOK_SECRET not in body.text(), path
+            for cookie in context.cookies():
+                assert API_KEY not in cookie["value"]
+                session = cookie["name"] == "smsgw_ui"
+                assert not session or (cookie["httpOnly"] and cookie["sameSite"] == "Strict")
+        finally:
+            context.close()
