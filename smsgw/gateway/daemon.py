@@ -17,7 +17,8 @@ import contextlib
 import dataclasses
 import datetime
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from smsgw import config, pdu
 from smsgw.exceptions import SmsgwError, StoreError
@@ -219,10 +220,9 @@ class Gateway:
 
     def _add_modem(self, modem: config.ModemSettings) -> None:
         pin = modem.pin.get_secret_value() or None
-        runtime_box: list[_ModemRuntime] = []
 
         async def sink(event: ModemEvent) -> None:
-            await self._on_event(runtime_box[0], event)
+            await self._on_event(self._modems[modem.name], event)
 
         supervisor = ModemSupervisor(
             self._opener(modem),
@@ -240,7 +240,6 @@ class Gateway:
             on_transition=self._count_transition,
         )
         runtime = _ModemRuntime(modem, supervisor, worker)
-        runtime_box.append(runtime)
         self._modems[modem.name] = runtime
         telemetry.modem_state(modem.name, supervisor.state.value)
         supervisor.start()
@@ -273,8 +272,7 @@ class Gateway:
         await self.db.close()
         log.info("gateway node %s stopped", self.node)
 
-    def _spawn(self, coroutine: object, name: str) -> None:
-        assert asyncio.iscoroutine(coroutine)
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         task: asyncio.Task[None] = asyncio.create_task(_logged(coroutine, name), name=name)
         self._tasks.append(task)
 
@@ -549,9 +547,8 @@ def _supervisor_settings(modem: config.ModemSettings) -> SupervisorSettings:
     )
 
 
-async def _logged(coroutine: object, name: str) -> None:
+async def _logged(coroutine: Coroutine[Any, Any, None], name: str) -> None:
     """Run a background loop; a crash is logged loudly instead of vanishing with its task."""
-    assert asyncio.iscoroutine(coroutine)
     try:
         await coroutine
     except asyncio.CancelledError:
