@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
+from smsgw.emulator import DeviceOptions, EmulatedModem
 from smsgw.gateway import SubmitRefused
 from smsgw.models import MessageStatus
 from smsgw.store import open_database, repository, upgrade_database
@@ -167,3 +169,59 @@ async def test_a_send_cut_by_a_crash_is_reported_interrupted_not_resent(tmp_path
                 assert detail is not None
                 assert detail.message.status is MessageStatus.FAILED
             assert modems["sim0"].sent() == []
+
+
+async def test_a_link_lost_during_cmgs_is_reported_interrupted_not_resent(
+    tmp_path: Path,
+) -> None:
+    slow = DeviceOptions(boot_scale=0.0, report_delay=0.3, cmgs_delay=1.0)
+    with WebhookServer(lambda _r: Answer()) as server:
+        async with EmulatedModem("sim800", tmp_path / "sim0", options=slow) as emulator:
+            settings = gateway_settings(
+                tmp_path, webhook_url=server.url, modems={"sim0": tmp_path / "sim0"}
+            )
+            async with running_gateway(settings) as gateway:
+                enqueued = await gateway.submit(
+                    to="+40722000000", text="in the modem's hands", modem=None,
+                    delivery_report=True, idempotency_key=None,
+                )  # fmt: skip
+                await asyncio.sleep(0.5)  # AT+CMGS written, the network has not answered
+                await emulator.unplug(for_s=1.0)
+                await eventually(lambda: len(of_type(server.received, "sms_status")) == 1)
+                (status,) = of_type(server.received, "sms_status")
+                assert (status["smsId"], status["status"], status["error"]) == (
+                    enqueued.message.id,
+                    "failed",
+                    repository.INTERRUPTED,
+                )
+                await gateway.supervisor("sim0").wait_ready()
+                await asyncio.sleep(0.5)
+                assert [m.text for m in emulator.sent()] == []  # not silently repeated
+
+
+async def test_over_the_daily_limit_a_message_waits_in_the_queue(tmp_path: Path) -> None:
+    with WebhookServer(lambda _r: Answer()) as server:
+        async with emulators(tmp_path, "sim0") as modems:
+            settings = gateway_settings(
+                tmp_path,
+                webhook_url=server.url,
+                modems={"sim0": tmp_path / "sim0"},
+                limits={"daily_per_modem": 1},
+            )
+            async with running_gateway(settings) as gateway:
+                # Both queued at once (e.g. by two API calls racing the first claim).
+                first, second = [
+                    await repository.enqueue_outgoing(
+                        gateway.db, peer="+40722000000", text=text, parts=1, encoding="gsm7",
+                        delivery_report=False,
+                    )
+                    for text in ("today", "tomorrow")
+                ]  # fmt: skip
+                gateway.worker("sim0").wake()
+                await eventually(lambda: len(modems["sim0"].sent()) == 1)
+                await asyncio.sleep(0.5)
+                assert [m.text for m in modems["sim0"].sent()] == ["today"]
+                waiting = await repository.get_message(gateway.db, second.message.id)
+                assert waiting is not None
+                assert waiting.message.status is MessageStatus.QUEUED
+                assert first.message.id != second.message.id
