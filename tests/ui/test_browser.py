@@ -10,12 +10,14 @@ docs/screenshots/, and grepped for the API key and the webhook secret.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 
 from smsgw.pdu import count_parts
@@ -64,7 +66,23 @@ def page(browser: Browser, gateway: LiveGateway) -> Iterator[Page]:
 
 
 def deliver(gateway: LiveGateway, sender: str, text: str) -> None:
+    """An SMS from `sender` through the emulator, returning once the gateway has stored it
+    (asked through the REST API, as any client would)."""
     gateway.run(gateway.modem.deliver(sender, text))
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while time.monotonic() < deadline:
+        listed = httpx.get(
+            f"{gateway.base_url}/api/v1/messages",
+            params={"peer": sender, "direction": "in"},
+            headers={"X-API-Key": API_KEY},
+            timeout=5,
+        )
+        if listed.status_code == 200 and any(
+            text in json.dumps(message, ensure_ascii=False) for message in listed.json()["messages"]
+        ):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the gateway did not store the SMS from {sender}")
 
 
 def test_wrong_or_missing_key_shows_no_content(browser: Browser, gateway: LiveGateway) -> None:
