@@ -1,7 +1,8 @@
 """Outgoing queue: one worker per modem takes queued messages and sends them with TP-SRR.
 
-Per message: `claim_next_outgoing` (→ `sending`, counted against the daily limit) → the modem
-sends every part → `record_part_sent` per TP-MR (so reports can be matched) → `mark_sent`;
+Per message: `claim_next_outgoing` (→ `sending`, counted against the daily limit) → each part
+goes to the modem and its TP-MR is recorded at once (`record_part_sent`, so a report that
+arrives before the next part is accepted still matches) → `mark_sent`;
 a `+CMS ERROR` → `mark_failed` with the cause. When the link died while a part was in the
 modem's hands (`SendFailed.uncertain`) the message is failed as `interrupted`: it may have
 gone out, and repeating it silently could double-send (issue 5). A claimed message whose send
@@ -13,10 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from smsgw import pdu
-from smsgw.exceptions import ModemNotReady, SendFailed
+from smsgw.exceptions import ModemNotReady, PduError, SendFailed
 from smsgw.gateway.render import render_status
 from smsgw.modem import ModemState, ModemSupervisor
 from smsgw.store import Database, repository
@@ -103,41 +104,62 @@ class ModemWorker:
         return True
 
     async def _send(self, message: MessageRecord) -> None:
-        while True:
+        try:
+            parts = pdu.encode_submit(
+                message.peer,
+                message.text,
+                srr=message.delivery_report,
+                encoding=_encoding(message.encoding),
+            )
+        except PduError as error:
+            await self._fail(message, f"cannot encode the message: {error}")
+            return
+        if len(parts) != message.parts:
+            await self._fail(message, f"encoded into {len(parts)} parts, queued as {message.parts}")
+            return
+        references: list[int] = []
+        for seq, part in enumerate(parts, start=1):
             try:
-                references = await self._supervisor.send_sms(
-                    message.peer,
-                    message.text,
-                    srr=message.delivery_report,
-                    encoding=_encoding(message.encoding),
-                )
-                break
-            except ModemNotReady as error:
-                # Nothing was written to the modem: keep the claim (renewed by the heartbeat)
-                # and send when it is back, rather than failing a message that never left.
-                log.warning("%s: %s; message %s waits", self.name, error, message.id)
-                await self._wait_ready()
+                tp_mr = await self._send_part(message, part)
             except SendFailed as error:
-                await self._record_parts(message, error.references)
-                reason = failure_reason(error)
-                log.error(
-                    "%s: message %s to %s failed: %s", self.name, message.id, message.peer, error
-                )
-                changes = await repository.mark_failed(
-                    self._db, message.id, error=reason, render_status=render_status
-                )
-                self._announce(changes)
+                log.error("%s: message %s to %s, part %d/%d failed: %s", self.name, message.id,
+                          message.peer, seq, len(parts), error)  # fmt: skip
+                await self._fail(message, failure_reason(error))
                 return
-        await self._record_parts(message, references)
+            except Exception:
+                # Anything else after the part may have been written: report it, never guess.
+                log.exception("%s: message %s, part %d/%d: unexpected failure while sending",
+                              self.name, message.id, seq, len(parts))  # fmt: skip
+                await self._fail(message, repository.INTERRUPTED)
+                return
+            # On record at once: a fast network reports a part before the next is accepted.
+            await repository.record_part_sent(self._db, message.id, seq=seq, tp_mr=tp_mr)
+            references.append(tp_mr)
         log.info(
             "%s: message %s to %s sent, TP-MR %s", self.name, message.id, message.peer, references
         )
         changes = await repository.mark_sent(self._db, message.id, render_status=render_status)
         self._announce(changes)
 
-    async def _record_parts(self, message: MessageRecord, references: Sequence[int]) -> None:
-        for seq, tp_mr in enumerate(references, start=1):
-            await repository.record_part_sent(self._db, message.id, seq=seq, tp_mr=int(tp_mr))
+    async def _send_part(self, message: MessageRecord, part: pdu.EncodedPdu) -> int:
+        """One part through the READY modem; its TP-MR. Waits while the modem is not READY:
+        nothing was written then, so sending later (the remaining parts keep their
+        concatenation reference) repeats nothing."""
+        while True:
+            try:
+                modem = self._supervisor.ready_modem()
+            except ModemNotReady as error:
+                log.warning("%s: %s; message %s waits", self.name, error, message.id)
+                await self._wait_ready()
+                continue
+            (tp_mr,) = await modem.send_pdus([part])
+            return tp_mr
+
+    async def _fail(self, message: MessageRecord, reason: str) -> None:
+        changes = await repository.mark_failed(
+            self._db, message.id, error=reason, render_status=render_status
+        )
+        self._announce(changes)
 
     async def _wait_ready(self) -> None:
         await self._supervisor.wait_state(ModemState.READY)

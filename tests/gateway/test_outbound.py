@@ -225,3 +225,27 @@ async def test_over_the_daily_limit_a_message_waits_in_the_queue(tmp_path: Path)
                 assert waiting is not None
                 assert waiting.message.status is MessageStatus.QUEUED
                 assert first.message.id != second.message.id
+
+
+async def test_reports_of_early_parts_arriving_mid_send_still_count(tmp_path: Path) -> None:
+    # A slow SMSC answer per part and a fast network: part 1's report is in before part 3
+    # is accepted, so each part's TP-MR must be on record as soon as the modem returns it.
+    options = DeviceOptions(boot_scale=0.0, report_delay=0.05, cmgs_delay=0.4)
+    with WebhookServer(lambda _r: Answer()) as server:
+        async with EmulatedModem("sim800", tmp_path / "sim0", options=options) as emulator:
+            settings = gateway_settings(
+                tmp_path, webhook_url=server.url, modems={"sim0": tmp_path / "sim0"}
+            )
+            async with running_gateway(settings) as gateway:
+                enqueued = await gateway.submit(
+                    to="+40722000000", text="x" * 400, modem=None, delivery_report=True,
+                    idempotency_key=None,
+                )  # fmt: skip
+                assert enqueued.message.parts == 3
+                await eventually(lambda: len(of_type(server.received, "sms_status")) == 2)
+                statuses = of_type(server.received, "sms_status")
+                assert [(s["status"], s["parts"]) for s in statuses] == [
+                    ("sent", 3),
+                    ("delivered", 3),
+                ]
+                assert [m.parts for m in emulator.sent()] == [3]
