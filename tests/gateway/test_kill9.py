@@ -22,12 +22,13 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from smsgw.emulator.control import request as control_request
 from tests.gateway.conftest import eventually
-from tests.webhook.http_server import Answer, WebhookServer
+from tests.webhook.http_server import Answer, Received, WebhookServer
 
 MESSAGES = 200
 SENDERS = 10
@@ -62,6 +63,22 @@ async def _emulator(tmp_path: Path) -> AsyncIterator[Path]:
     finally:
         process.terminate()
         await process.wait()
+
+
+def _body(request: Received) -> dict[str, Any]:
+    """The JSON posted, or {} for a request the kill cut off mid-body."""
+    try:
+        return request.json()
+    except ValueError:
+        return {}
+
+
+def _acknowledge(request: Received) -> Answer:
+    """Every tenth message gets an auto-reply, so sends are cut by the kills too."""
+    body = _body(request)
+    if body.get("type") == "incoming_sms" and body["message"].endswith("0"):
+        return Answer.json({"sms_text": f"ack {body['message']}"})
+    return Answer()
 
 
 def _started(log: Path) -> int:
@@ -100,7 +117,7 @@ sweep_interval = "5s"
 async def _burst_with_kills(tmp_path: Path, kills: int, seed: int) -> dict[str, int]:
     rng = random.Random(seed)
     kill_at = sorted(rng.sample(range(10, MESSAGES - 10), kills))
-    with WebhookServer(lambda _r: Answer()) as server:
+    with WebhookServer(_acknowledge) as server:
         async with _emulator(tmp_path) as control:
             config = _config(tmp_path, server.url)
             log = tmp_path / "daemon.log"
@@ -126,14 +143,16 @@ async def _burst_with_kills(tmp_path: Path, kills: int, seed: int) -> dict[str, 
 
                 def delivered() -> set[str]:
                     return {
-                        r.json()["message"]
-                        for r in list(server.received)
-                        if r.json()["type"] == "incoming_sms"
+                        body["message"]
+                        for body in map(_body, list(server.received))
+                        if body.get("type") == "incoming_sms"
                     }
 
                 with contextlib.suppress(AssertionError):  # counted below, with the log
                     await eventually(lambda: len(delivered()) == MESSAGES, within=60)
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(1.0)  # the last auto-replies go out
+                answer = await asyncio.to_thread(control_request, control, {"cmd": "sent"})
+                replies = collections.Counter(str(m["text"]) for m in answer["sent"])
             finally:
                 daemon.terminate()  # SIGTERM: the graceful way out
                 async with asyncio.timeout(30):
@@ -141,8 +160,8 @@ async def _burst_with_kills(tmp_path: Path, kills: int, seed: int) -> dict[str, 
         keys: dict[str, set[str]] = collections.defaultdict(set)
         posts: collections.Counter[str] = collections.Counter()
         for received in list(server.received):
-            body = received.json()
-            if body["type"] == "incoming_sms":
+            body = _body(received)
+            if body.get("type") == "incoming_sms":
                 keys[body["message"]].add(received.headers["idempotency-key"])
                 posts[body["message"]] += 1
     counts = {
@@ -152,6 +171,9 @@ async def _burst_with_kills(tmp_path: Path, kills: int, seed: int) -> dict[str, 
         "lost": MESSAGES - len(keys),
         "duplicated": sum(1 for count in posts.values() if count > 1),
         "duplicates_with_another_key": sum(1 for k in keys.values() if len(k) > 1),
+        "replies_asked": MESSAGES // 10,
+        "replies_sent": len(replies),
+        "replies_sent_twice": sum(1 for count in replies.values() if count > 1),
     }
     (tmp_path / "counts.json").write_text(json.dumps(counts))
     print(f"kill -9 burst (seed {seed}): {json.dumps(counts)}")
@@ -160,6 +182,9 @@ async def _burst_with_kills(tmp_path: Path, kills: int, seed: int) -> dict[str, 
     assert log.read_text().count("gateway node kill9 stopped") == 1
     assert counts["lost"] == 0, (counts, log.read_text()[-3000:])
     assert counts["duplicates_with_another_key"] == 0, counts
+    # A reply cut by a kill is reported `interrupted`, never sent a second time.
+    assert counts["replies_sent_twice"] == 0, counts
+    assert counts["replies_sent"] >= counts["replies_asked"] - kills, counts
     return counts
 
 
