@@ -25,7 +25,15 @@ _WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
 
 class ApiClientError(Exception):
-    """The request could not be made or the API refused it; the message says why."""
+    """The request could not be made or the API refused it; the message says why.
+
+    `fatal` means no further request can succeed either (daemon unreachable, key refused),
+    as opposed to the API refusing this one request (422, 429).
+    """
+
+    def __init__(self, message: str, *, fatal: bool = False) -> None:
+        super().__init__(message)
+        self.fatal = fatal
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -117,20 +125,23 @@ class ApiClient:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.InvalidURL as exc:
-            raise ApiClientError(f"bad API URL {self.target.url!r}: {exc}") from None
+            raise ApiClientError(f"bad API URL {self.target.url!r}: {exc}", fatal=True) from None
         except httpx.TimeoutException:
-            raise ApiClientError(f"the smsgw API at {self.target.url} did not answer") from None
+            raise ApiClientError(
+                f"the smsgw API at {self.target.url} did not answer", fatal=True
+            ) from None
         except httpx.HTTPError as exc:
             raise ApiClientError(
                 f"cannot reach the smsgw API at {self.target.url} ({exc}); "
-                "is `smsgw run` running? (--api URL to point elsewhere)"
+                "is `smsgw run` running? (--api URL to point elsewhere)",
+                fatal=True,
             ) from None
         try:
             data = response.json()
         except ValueError:
             data = None
         if response.status_code == 401:
-            raise ApiClientError(f"the API at {self.target.url} refused the key (401)")
+            raise ApiClientError(f"the API at {self.target.url} refused the key (401)", fatal=True)
         if response.is_error:
             detail = data.get("detail") if isinstance(data, dict) else response.text[:200]
             raise ApiClientError(f"{response.status_code}: {_detail_text(detail)}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -80,6 +81,14 @@ def send(
             help="Request a delivery report (default: yes through the API, no with --port).",
         ),
     ] = None,
+    resend: Annotated[
+        bool,
+        typer.Option(
+            "--resend",
+            help="--csv: send every row again even if this exact file was sent before "
+            "(by default a re-run only sends the rows that did not go through).",
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Send an SMS through the running daemon, a CSV file of them, or one directly (--port).
@@ -102,7 +111,7 @@ def send(
     if csv_file is not None:
         if to is not None or text is not None:
             fail("--csv takes the recipients and texts from the file: drop TO and TEXT", EXIT_USAGE)
-        _send_csv(target, csv_file, modem=modem, delivery_report=delivery_report)
+        _send_csv(target, csv_file, modem=modem, delivery_report=delivery_report, resend=resend)
         return
     to, text = _need_to_and_text(to, text)
     try:
@@ -158,10 +167,17 @@ def read_csv_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
-def _send_csv(target: ApiTarget, path: Path, *, modem: str | None, delivery_report: bool) -> None:
+def _send_csv(
+    target: ApiTarget, path: Path, *, modem: str | None, delivery_report: bool, resend: bool
+) -> None:
+    """Every row through the API. Each row carries an Idempotency-Key made of the file's
+    digest and the line number, so re-running a file after an interruption sends only the
+    rows that did not go through (unless `resend`)."""
     rows = read_csv_rows(path)
+    digest = None if resend else hashlib.sha256(path.read_bytes()).hexdigest()[:20]
     console = Console(stderr=True)
     queued = 0
+    already = 0
     failures: list[str] = []
     progress = Progress(
         TextColumn("[bold]sending"),
@@ -180,19 +196,24 @@ def _send_csv(target: ApiTarget, path: Path, *, modem: str | None, delivery_repo
                     text=row.get("text", ""),
                     modem=row.get("modem") or modem,
                     delivery_report=delivery_report,
+                    idempotency_key=None if digest is None else f"csv:{digest}:{line}",
                 )
             except ApiClientError as exc:
-                failures.append(f"{path}:{line}: {exc}")
-                if str(exc).startswith("cannot reach") or "refused the key" in str(exc):
+                if exc.fatal:
                     progress.stop()
-                    fail(str(exc))
+                    fail(f"{exc} (stopped at {path}:{line}; run again to send the rest)")
+                failures.append(f"{path}:{line}: {exc}")
             else:
-                queued += 1
+                if accepted.get("created", True):
+                    queued += 1
+                else:
+                    already += 1
                 print(json.dumps({"line": line, **accepted}), flush=True)
             progress.advance(task)
     for failure in failures:
         print(f"error: {failure}", file=sys.stderr)
-    console.print(f"{queued} queued, {len(failures)} refused, {len(rows)} rows")
+    earlier = f", {already} already sent by an earlier run" if already else ""
+    console.print(f"{queued} queued{earlier}, {len(failures)} refused, {len(rows)} rows")
     if failures:
         raise typer.Exit(EXIT_FAILED)
 

@@ -165,3 +165,37 @@ def test_send_as_a_real_subprocess(api: LiveApi, tmp_path: Path, empty_config: P
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["to"] == "+40721555301"
     assert completed.stderr == ""
+
+
+def test_rerunning_a_csv_sends_only_what_did_not_go_through(
+    api: LiveApi, empty_config: Path, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "rerun.csv"
+    sheet.write_text("to,text\n+40721555401,one\n+40721555402,two\n", encoding="utf-8")
+    common = ["--api", api.base_url, "--key", api.key, "-c", str(empty_config)]
+    code, first, _ = _send("--csv", str(sheet), *common)
+    assert code == 0
+    code, again, err = _send("--csv", str(sheet), *common)
+    assert code == 0
+    assert [json.loads(line)["id"] for line in again.splitlines()] == [
+        json.loads(line)["id"] for line in first.splitlines()
+    ]
+    assert "0 queued, 2 already sent by an earlier run, 0 refused, 2 rows" in err
+    code, resent, _ = _send("--csv", str(sheet), "--resend", *common)
+    assert code == 0
+    assert {json.loads(line)["id"] for line in resent.splitlines()}.isdisjoint(
+        json.loads(line)["id"] for line in first.splitlines()
+    )
+
+
+def test_csv_stops_at_the_first_row_when_the_daemon_is_unreachable(
+    empty_config: Path, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "down.csv"
+    sheet.write_text("to,text\n+40721555501,one\n+40721555502,two\n", encoding="utf-8")
+    code, out, err = _send(
+        "--csv", str(sheet), "--api", "http://127.0.0.1:9", "--key", "k", "-c", str(empty_config)
+    )
+    assert code == 1
+    assert out == ""
+    assert f"stopped at {sheet}:2; run again to send the rest" in err
