@@ -265,10 +265,8 @@ def test_every_page_at_desktop_and_phone_width_without_secrets(
                 if name == "login":
                     continue
                 signed_in.goto(gateway.base_url + path)
-                if name == "modems":  # the gateway reads modem info every 15 s
-                    expect(signed_in.locator("section.modem").first).to_contain_text(
-                        "dBm", timeout=30_000
-                    )
+                if name == "modems":
+                    expect(signed_in.locator("section.modem").first).to_contain_text("ready")
                 html = signed_in.content()
                 assert API_KEY not in html, name
                 assert WEBHOOK_SECRET not in html, name
