@@ -12,7 +12,14 @@ from __future__ import annotations
 
 import threading
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+)
 from prometheus_client.exposition import generate_latest
 
 __all__ = [
@@ -35,6 +42,8 @@ __all__ = [
 ]
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+# process_* (CPU, resident memory, open fds, start time): what a Pi operator checks first.
+ProcessCollector(registry=REGISTRY)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 MESSAGES_IN = Counter(

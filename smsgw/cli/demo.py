@@ -44,6 +44,7 @@ from smsgw.cli.demo_webhook import DemoWebhook, ReceivedEvent, auto_reply
 from smsgw.cli.run import GatewayServices
 from smsgw.config import Settings
 from smsgw.emulator import DeviceOptions, EmulatedModem
+from smsgw.exceptions import SmsgwError
 from smsgw.gateway import Gateway
 from smsgw.models import Direction
 from smsgw.store import repository
@@ -89,6 +90,9 @@ def demo(
         code = asyncio.run(_main(console, once=once))
     except KeyboardInterrupt:
         code = EXIT_OK
+    except (SmsgwError, OSError) as exc:  # e.g. no pty available, port or disk trouble
+        console.print(f"[bold red]✗ demo failed:[/] {exc}")
+        code = EXIT_FAILED
     finally:
         root.setLevel(level)
     raise typer.Exit(code)

@@ -102,6 +102,7 @@ def test_metrics_are_prometheus_text_and_count_requests(
     text = response.text
     assert "# TYPE smsgw_messages_out_total counter" in text
     assert "# TYPE smsgw_webhook_latency_seconds histogram" in text
+    assert "process_resident_memory_bytes" in text
     assert 'smsgw_api_requests_total{method="GET",route="/api/v1/modems",status="200"}' in text
 
 
