@@ -240,6 +240,19 @@ FRAGMENTS = [
 ]
 
 
+def _unlabelled_controls(page: Page) -> list[str]:
+    """Visible inputs, text areas and buttons that a screen reader could not name."""
+    unnamed: list[str] = page.locator(
+        "input:not([type=hidden]), textarea, select, button"
+    ).evaluate_all(
+        """elements => elements
+            .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                         && !(e.tagName === 'BUTTON' && e.textContent.trim()))
+            .map(e => e.outerHTML)"""
+    )
+    return unnamed
+
+
 def _screenshot(page: Page, name: str, size: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}-{size}.png"
@@ -258,6 +271,7 @@ def test_every_page_at_desktop_and_phone_width_without_secrets(
         try:
             login = context.new_page()
             login.goto(gateway.base_url + PAGES["login"])
+            assert _unlabelled_controls(login) == []
             _screenshot(login, "login", size)
             signed_in = sign_in(context, gateway)
             signed_in.wait_for_url("**/ui/conversations")
@@ -267,6 +281,7 @@ def test_every_page_at_desktop_and_phone_width_without_secrets(
                 signed_in.goto(gateway.base_url + path)
                 if name == "modems":
                     expect(signed_in.locator("section.modem").first).to_contain_text("ready")
+                assert _unlabelled_controls(signed_in) == [], name
                 html = signed_in.content()
                 assert API_KEY not in html, name
                 assert WEBHOOK_SECRET not in html, name
