@@ -32,8 +32,12 @@ PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
+def chromium_path() -> str | None:
+    return CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+
+
 def skip_reason() -> str | None:
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+    if chromium_path() is None:
         return f"Chromium is not installed at {CHROMIUM} (apt-get install chromium; .ci/run does)"
     try:
         import playwright.sync_api  # noqa: F401
@@ -50,7 +54,7 @@ def chromium() -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:
