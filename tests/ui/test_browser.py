@@ -11,6 +11,7 @@ docs/screenshots/, and grepped for the API key and the webhook secret.
 from __future__ import annotations
 
 import json
+import random
 import re
 import time
 from collections.abc import Iterator
@@ -217,6 +218,27 @@ def test_the_javascript_counter_matches_count_parts(page: Page, gateway: LiveGat
             expected.units_used,
         ), text
         assert counted["perPart"] == expected.units_per_part, text
+    # And a few hundred random texts over the awkward characters, in one round trip.
+    rng = random.Random(9)
+    gsm_only = "aZ0 \n€{}[]~^|\\@£ñüΔΩé\rä"
+    mixed = gsm_only + "ş😀🇷🇴"
+    texts = [
+        "".join(rng.choices(gsm_only if n % 2 else mixed, k=rng.randint(0, 400)))
+        for n in range(300)
+    ]
+    assert {count_parts(text).encoding for text in texts} == {"gsm7", "ucs2"}
+    counted_all = page.evaluate(
+        """([texts, basic, ext]) => texts.map(
+            t => smsgwCountParts(t, JSON.parse(basic), JSON.parse(ext)))""",
+        [texts, *tables],
+    )
+    for text, counted in zip(texts, counted_all, strict=True):
+        expected = count_parts(text)
+        assert (counted["encoding"], counted["parts"], counted["units"]) == (
+            expected.encoding,
+            expected.parts,
+            expected.units_used,
+        ), text
     # And what the operator sees while typing.
     page.get_by_label(re.compile("^Reply")).fill("x" * 161)
     counter = page.locator("#reply-counter")
