@@ -76,6 +76,16 @@ class GatewayServices:
         return await self.gateway.ready()
 
 
+async def _serve_api(server: uvicorn.Server) -> None:
+    """uvicorn calls sys.exit() when it cannot bind; inside the loop that would skip the
+    gateway's graceful stop, so it becomes a normal return here (the caller sees the task end
+    before any stop was asked for)."""
+    try:
+        await server.serve()
+    except SystemExit as exit_request:
+        log.error("the REST API stopped at start-up (uvicorn exit %s)", exit_request.code)
+
+
 async def serve(settings: Settings, api_key: str, *, stop: asyncio.Event | None = None) -> None:
     """Run until `stop` is set (or SIGTERM/SIGINT when it is None)."""
     stopping = stop or asyncio.Event()
@@ -94,13 +104,13 @@ async def serve(settings: Settings, api_key: str, *, stop: asyncio.Event | None 
                 lifespan="off",
             )
         )
-        server_task = asyncio.create_task(server.serve(), name="api")
+        server_task = asyncio.create_task(_serve_api(server), name="api")
         log.info("REST API on http://%s:%d", settings.api.host, settings.api.port)
         stop_waiter = asyncio.create_task(stopping.wait())
         await asyncio.wait({stop_waiter, server_task}, return_when=asyncio.FIRST_COMPLETED)
         if server_task.done() and not stopping.is_set():
             stop_waiter.cancel()
-            # uvicorn exits by itself when it cannot bind api.listen: that is fatal.
+            # uvicorn ends by itself when it cannot bind api.listen: that is fatal.
             raise SmsgwError(f"the REST API could not listen on {settings.api.listen}")
         log.info("stopping")
         server.should_exit = True

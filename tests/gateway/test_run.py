@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from smsgw.cli.run import serve
+from smsgw.exceptions import SmsgwError
 from tests.gateway.conftest import emulators, eventually, gateway_settings, of_type
 from tests.webhook.http_server import Answer, WebhookServer
 
@@ -77,3 +78,16 @@ async def test_an_api_send_goes_out_and_its_statuses_reach_the_webhook(tmp_path:
             finally:
                 stop.set()
                 await daemon
+
+
+async def test_a_busy_api_port_stops_the_gateway_with_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        settings = gateway_settings(tmp_path, webhook_url="", modems={})
+        settings = settings.model_validate(
+            settings.model_dump() | {"api": {"listen": f"127.0.0.1:{port}", "key": KEY}}
+        )
+        with pytest.raises(SmsgwError, match="could not listen"):
+            await serve(settings, KEY, stop=asyncio.Event())
