@@ -35,7 +35,7 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 faults: $(STAMP)
-	$(PY) -m pytest -q -m faults tests/faults $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m faults tests $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	$(VENV)/bin/smsgw demo
