@@ -15,7 +15,16 @@ from rich.table import Table
 from bench.common import Result
 
 # Benchmark modules in the order they run; each has `run() -> list[Result]`.
-MODULES: list[str] = ["pdu_decode", "webhook", "at_cost", "store", "emulator", "api", "ui_inbox", "gateway"]
+MODULES: list[str] = [
+    "pdu_decode",
+    "webhook",
+    "at_cost",
+    "store",
+    "emulator",
+    "api",
+    "ui_inbox",
+    "gateway",
+]
 
 RESULTS = Path(__file__).with_name("results.json")
 
