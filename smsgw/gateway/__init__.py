@@ -7,6 +7,7 @@
 - `reports.Reports`: status reports → aggregated `sms_status` events.
 - `outbox_adapter.StoreOutbox`: the webhook dispatcher's Outbox over the store.
 - `render`: the webhook bodies, rendered inside the store's transactions.
+- `telemetry`: the Prometheus numbers (objects in `smsgw.metrics`).
 """
 
 from smsgw.gateway.daemon import Gateway, ModemSnapshot, SubmitRefused

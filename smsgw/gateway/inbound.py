@@ -79,9 +79,16 @@ class Inbound:
             # for ever; leave it on the SIM for the operator and say why.
             log.error("%s: unusable incoming part left in storage: %s", event.modem_id, error)
             raise
-        stored = await repository.store_incoming_part(
-            self._db, part, render=self._render, history_size=self._history_size
-        )
+        try:
+            stored = await repository.store_incoming_part(
+                self._db, part, render=self._render, history_size=self._history_size
+            )
+        except Exception:
+            if event.storage is None:
+                # Routed straight to us (+CMT), not on the SIM: nothing will offer it again.
+                log.error("%s: SMS from %s routed without storage could not be stored: lost",
+                          part.modem, part.sender)  # fmt: skip
+            raise
         if not stored.is_new:
             log.info(
                 "%s: part from %s seen again (SIM re-read), already stored",
