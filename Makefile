@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-test
 
-.PHONY: test lint typecheck imports pytest bench faults demo venv clean
+.PHONY: test lint typecheck imports pytest bench faults demo screenshots venv clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ bench: $(STAMP)
 
 faults: $(STAMP)
 	$(PY) -m pytest -q -m faults tests $(PYTEST_ARGS)
+
+# Refresh docs/screenshots/*.png (the browser tests write them only when asked).
+screenshots: $(STAMP)
+	SMSGW_SCREENSHOTS=1 $(PY) -m pytest -q tests/ui/test_browser.py -k every_page $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	$(VENV)/bin/smsgw demo

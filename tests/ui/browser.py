@@ -7,8 +7,9 @@ tests skip with a reason when it or the Python package is missing.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,13 @@ CHROMIUM_ARGS = [
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+#: Set to 1 (`make screenshots`) to refresh docs/screenshots/; otherwise pages are still
+#: rendered and checked, but nothing is written, so a test run leaves the tree clean.
+SCREENSHOTS_ENV = "SMSGW_SCREENSHOTS"
+
+
+def screenshots_wanted(env: Mapping[str, str] | None = None) -> bool:
+    return (os.environ if env is None else env).get(SCREENSHOTS_ENV, "") not in ("", "0")
 
 
 def chromium_path() -> str | None:

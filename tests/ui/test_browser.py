@@ -4,8 +4,9 @@ with an emulated SIM800 on a pty and a real webhook server.
 Flows (issue 9): sign in; a conversation that arrived through the emulator appears without
 reloading; a reply goes out through the emulator and its status turns `delivered`; an
 unplugged modem shows as disconnected, then ready again; a dead-lettered webhook event is
-retried from the page. Every page is also screenshotted at desktop and phone widths into
-docs/screenshots/, and grepped for the API key and the webhook secret.
+retried from the page. Every page is also rendered at desktop and phone widths (written to
+docs/screenshots/ only with SMSGW_SCREENSHOTS=1, `make screenshots`), and grepped for the
+API key and the webhook secret.
 """
 
 from __future__ import annotations
@@ -15,14 +16,20 @@ import random
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
 from smsgw.pdu import count_parts
-from tests.ui.browser import DESKTOP, PHONE, SCREENSHOTS, chromium, skip_reason
+from tests.ui.browser import (
+    DESKTOP,
+    PHONE,
+    SCREENSHOTS,
+    chromium,
+    screenshots_wanted,
+    skip_reason,
+)
 from tests.ui.live_gateway import API_KEY, WEBHOOK_SECRET, LiveGateway, live_gateway
 
 if TYPE_CHECKING:
@@ -275,11 +282,21 @@ def _unlabelled_controls(page: Page) -> list[str]:
     return unnamed
 
 
-def _screenshot(page: Page, name: str, size: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}-{size}.png"
-    page.screenshot(path=str(path), full_page=False)
-    return path
+def _screenshot_files() -> dict[str, tuple[int, int]]:
+    """Name -> (size, mtime in ns) of every file in docs/screenshots/."""
+    if not SCREENSHOTS.is_dir():
+        return {}
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in SCREENSHOTS.iterdir()}
+
+
+def _screenshot(page: Page, name: str, size: str) -> bytes:
+    """Render the visible page as PNG; written to docs/screenshots/ only when asked
+    (SMSGW_SCREENSHOTS=1, `make screenshots`), so ordinary runs leave the tree clean."""
+    png = page.screenshot(full_page=False)
+    if screenshots_wanted():
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / f"{name}-{size}.png").write_bytes(png)
+    return png
 
 
 def test_every_page_at_desktop_and_phone_width_without_secrets(
@@ -287,6 +304,7 @@ def test_every_page_at_desktop_and_phone_width_without_secrets(
 ) -> None:
     from playwright.sync_api import expect
 
+    before = _screenshot_files()
     deliver(gateway, CUSTOMER, "Thanks! Can I change the delivery address?")
     for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         context = browser.new_context(viewport=viewport)  # type: ignore[arg-type]
@@ -312,7 +330,7 @@ def test_every_page_at_desktop_and_phone_width_without_secrets(
                     "document.documentElement.scrollWidth - window.innerWidth"
                 )
                 assert overflow <= 1, f"{name} scrolls sideways at {size} width"
-                assert _screenshot(signed_in, name, size).stat().st_size > 1000
+                assert len(_screenshot(signed_in, name, size)) > 1000
             for path in FRAGMENTS:
                 body = context.request.get(gateway.base_url + path)
                 assert body.status == 200, path
@@ -324,3 +342,5 @@ def test_every_page_at_desktop_and_phone_width_without_secrets(
                 assert not session or (cookie["httpOnly"] and cookie["sameSite"] == "Strict")
         finally:
             context.close()
+    if not screenshots_wanted():
+        assert _screenshot_files() == before, "an ordinary test run rewrote docs/screenshots/"
