@@ -25,7 +25,7 @@ from smsgw.emulator.control import ControlServer
 from smsgw.emulator.device import Device, DeviceOptions, UrcPosition
 from smsgw.emulator.network import SentMessage
 from smsgw.emulator.profiles import Profile, get_profile
-from smsgw.emulator.pty import PtyRunner
+from smsgw.emulator.pty import PtyRunner, WireTap
 
 
 class EmulatedModem:
@@ -99,6 +99,10 @@ class EmulatedModem:
             "unresponsive": self.device.unresponsive,
             "sent": len(self.device.sent),
         }
+
+    def add_wire_tap(self, tap: WireTap) -> None:
+        """Observe every chunk crossing the pty, timestamped (benchmarks: +CMTI -> POST)."""
+        self._runner.taps.append(tap)
 
     # ------------------------------------------------------------------ network side
     async def deliver(

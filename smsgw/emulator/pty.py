@@ -18,7 +18,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 import tty
+from collections.abc import Callable
 from pathlib import Path
 
 from smsgw.emulator.device import Device
@@ -29,6 +31,11 @@ log = logging.getLogger(__name__)
 READ_CHUNK = 4096
 #: With pacing on, output is written in slices of 1/PACING_SLICES_PER_S of a second.
 PACING_SLICES_PER_S = 50
+
+#: Observes the wire: ("rx", bytes the host wrote) or ("tx", bytes the modem wrote) and the
+#: `time.monotonic()` at which they crossed the pty. Benchmarks time `+CMTI` and `AT+CMGS`
+#: with it; it must return quickly (it runs inside the pump).
+WireTap = Callable[[str, bytes, float], None]
 
 
 class PtyPort:
@@ -84,6 +91,7 @@ class PtyRunner:
         self._writable = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._replug_task: asyncio.Task[None] | None = None
+        self.taps: list[WireTap] = []
 
     @property
     def ready(self) -> asyncio.Event:
@@ -167,7 +175,14 @@ class PtyRunner:
         except OSError as error:  # EIO: no slave open (cannot happen while we hold one)
             log.debug("pty read failed: %s", error)
             return
+        self._tap("rx", data)
         self.pump.feed(data)
+
+    def _tap(self, direction: str, data: bytes) -> None:
+        if self.taps:
+            now = time.monotonic()
+            for tap in self.taps:
+                tap(direction, data, now)
 
     def _queue_output(self, data: bytes) -> None:
         if self.port is not None:
@@ -184,7 +199,8 @@ class PtyRunner:
                     slice_bytes = self.baud // 10 // PACING_SLICES_PER_S
                     chunk_size = max(1, min(chunk_size, slice_bytes))
                 try:
-                    written = os.write(self.port.master_fd, bytes(self._outgoing[:chunk_size]))
+                    chunk = bytes(self._outgoing[:chunk_size])
+                    written = os.write(self.port.master_fd, chunk)
                 except BlockingIOError:
                     await asyncio.sleep(0.01)  # nobody reads: the pty buffer is full
                     continue
@@ -193,5 +209,6 @@ class PtyRunner:
                     self._outgoing.clear()
                     break
                 del self._outgoing[:written]
+                self._tap("tx", chunk[:written])
                 if self.baud:
                     await asyncio.sleep(written * 10 / self.baud)
