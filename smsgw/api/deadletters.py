@@ -72,4 +72,5 @@ async def retry_dead_letter(
     """Puts the event back in the outbox: the dispatcher posts it again, same Idempotency-Key."""
     if not await repository.retry_dead_letter(services.db, entry_id):
         raise HTTPException(status_code=404, detail=f"no dead-lettered event with id {entry_id}")
+    services.wake_webhook()
     return RetryAccepted(id=entry_id)

@@ -83,3 +83,11 @@ class ApiServices(Protocol):
     async def ready(self) -> tuple[bool, str]:
         """True when the DB is reachable and at least one modem is READY; and why not."""
         ...
+
+    def wake_webhook(self) -> None:
+        """Tell the webhook dispatcher an event became due now (a dead letter was retried).
+
+        Without it the dispatcher sleeps until its next known due event or its idle poll
+        (30 s), so "Retry now" would not be now.  A no-op when no webhook is configured.
+        """
+        ...

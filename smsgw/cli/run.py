@@ -75,6 +75,11 @@ class GatewayServices:
     async def ready(self) -> tuple[bool, str]:
         return await self.gateway.ready()
 
+    def wake_webhook(self) -> None:
+        dispatcher = self.gateway.dispatcher
+        if dispatcher is not None:  # None when webhook.url is empty
+            dispatcher.wake()
+
 
 async def _serve_api(server: uvicorn.Server) -> None:
     """uvicorn calls sys.exit() when it cannot bind; inside the loop that would skip the

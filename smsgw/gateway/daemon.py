@@ -273,7 +273,8 @@ class Gateway:
         log.info("gateway node %s stopped", self.node)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
-        task: asyncio.Task[None] = asyncio.create_task(_logged(coroutine, name), name=name)
+        task: asyncio.Task[None] = asyncio.create_task(coroutine, name=name)
+        task.add_done_callback(_log_crash)
         self._tasks.append(task)
 
     # ------------------------------------------------------------------ modem events
@@ -547,11 +548,14 @@ def _supervisor_settings(modem: config.ModemSettings) -> SupervisorSettings:
     )
 
 
-async def _logged(coroutine: Coroutine[Any, Any, None], name: str) -> None:
-    """Run a background loop; a crash is logged loudly instead of vanishing with its task."""
-    try:
-        await coroutine
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("background task %r crashed", name)
+def _log_crash(task: asyncio.Task[None]) -> None:
+    """A crashed background loop is logged loudly instead of vanishing with its task.
+
+    A done-callback rather than a wrapper coroutine: a task cancelled before its first step
+    (a gateway stopped right after starting) then closes its coroutine cleanly, where a wrapper
+    would leave the inner coroutine "never awaited"."""
+    if task.cancelled():
+        return
+    error = task.exception()
+    if error is not None:
+        log.error("background task %r crashed", task.get_name(), exc_info=error)

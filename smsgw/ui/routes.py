@@ -467,7 +467,7 @@ class InboxUi:
                 status_code=404,
                 problem="That event is no longer dead-lettered (already retried?).",
             )
-        _wake_webhook(self.services)
+        self.services.wake_webhook()
         return RedirectResponse(
             f"{UI_PREFIX}/webhook?retried={raw_id}", status_code=303, headers=SECURITY_HEADERS
         )
@@ -484,18 +484,6 @@ class InboxUi:
             media_type=media_type,
             headers={"Cache-Control": "max-age=300", "X-Content-Type-Options": "nosniff"},
         )
-
-
-def _wake_webhook(services: ApiServices) -> None:
-    """Tell the dispatcher a retried event is due now; otherwise it sleeps until its next due
-    event or its idle poll (30 s). `ApiServices` has no such hook yet, so this looks for
-    `wake_webhook()` on the services, else the running gateway's dispatcher (`smsgw run`)."""
-    wake = getattr(services, "wake_webhook", None)
-    if wake is None:
-        dispatcher = getattr(getattr(services, "gateway", None), "dispatcher", None)
-        wake = getattr(dispatcher, "wake", None)
-    if callable(wake):
-        wake()
 
 
 def create_router(services: ApiServices, *, watch: ModemWatch | None = None) -> APIRouter:

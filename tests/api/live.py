@@ -47,6 +47,8 @@ class FakeServices:
     db: Database
     api_key: str
     is_ready: bool = True
+    #: How many times the API asked the (absent) webhook dispatcher to look for due events.
+    webhook_wakes: int = 0
 
     async def submit(
         self,
@@ -100,6 +102,9 @@ class FakeServices:
     async def ready(self) -> tuple[bool, str]:
         await self.db.ping()
         return (True, "ok") if self.is_ready else (False, "no modem is READY")
+
+    def wake_webhook(self) -> None:
+        self.webhook_wakes += 1
 
 
 def write_config(directory: Path, *, daily_per_modem: int = 10000, max_parts: int = 6) -> Path:

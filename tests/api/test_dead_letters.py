@@ -49,13 +49,16 @@ def test_dead_letters_are_listed_paged_and_retried(tmp_path: Path) -> None:
         assert [event["id"] for event in older["events"]] == [first]
         assert older["next_before"] is None
 
+        assert api.services.webhook_wakes == 0
         retried = client.post(f"/api/v1/webhook/dead-letters/{first}/retry")
         assert retried.status_code == 202
         assert retried.json() == {"id": first, "status": "pending"}
+        assert api.services.webhook_wakes == 1  # posted now, not at the next idle poll
         remaining = client.get("/api/v1/webhook/dead-letters").json()["events"]
         assert [event["id"] for event in remaining] == [second]
         again = client.post(f"/api/v1/webhook/dead-letters/{first}/retry")
         assert again.status_code == 404
+        assert api.services.webhook_wakes == 1
 
 
 @pytest.mark.parametrize(

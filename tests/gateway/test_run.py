@@ -9,8 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from smsgw.cli.run import serve
+from smsgw.cli.run import GatewayServices, serve
 from smsgw.exceptions import SmsgwError
+from smsgw.gateway import Gateway
+from smsgw.models import WebhookEventKind
+from smsgw.store import repository
+from smsgw.store.types import NewEvent
 from tests.gateway.conftest import emulators, eventually, gateway_settings, of_type
 from tests.webhook.http_server import Answer, WebhookServer
 
@@ -91,3 +95,32 @@ async def test_a_busy_api_port_stops_the_gateway_with_a_clear_error(tmp_path: Pa
         )
         with pytest.raises(SmsgwError, match="could not listen"):
             await serve(settings, KEY, stop=asyncio.Event())
+
+
+async def test_wake_webhook_posts_a_retried_dead_letter_at_once(tmp_path: Path) -> None:
+    """The API's "retry" wakes the running dispatcher; without the wake it would sleep until
+    its 30 s idle poll, far beyond this test's 5 s window."""
+    with WebhookServer(lambda _r: Answer()) as server:
+        settings = gateway_settings(tmp_path, webhook_url=server.url, modems={})
+        async with Gateway(settings) as gateway:
+            services = GatewayServices(gateway, KEY)
+            entry = await repository.enqueue_event(
+                gateway.db,
+                NewEvent(event_id="dead-1.sent", body=b'{"type": "sms_status"}'),
+                kind=WebhookEventKind.SMS_STATUS,
+                peer="+40722000000",
+            )
+            assert entry is not None
+            assert await repository.dead_letter(gateway.db, entry.id, error="HTTP 500 for 48h")
+            await asyncio.sleep(0.3)  # the dispatcher has gone back to its idle sleep
+            assert await repository.retry_dead_letter(gateway.db, entry.id)
+            services.wake_webhook()
+            await eventually(lambda: len(server.received) == 1, within=5)
+            assert server.received[0].json() == {"type": "sms_status"}
+
+
+async def test_wake_webhook_without_a_webhook_is_harmless(tmp_path: Path) -> None:
+    settings = gateway_settings(tmp_path, webhook_url="", modems={})
+    async with Gateway(settings) as gateway:
+        assert gateway.dispatcher is None
+        GatewayServices(gateway, KEY).wake_webhook()

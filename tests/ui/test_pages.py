@@ -185,14 +185,17 @@ def test_dead_letter_retry(operator: httpx.Client, api: LiveApi) -> None:
     page = operator.get("/ui/webhook").text
     assert "HTTP 503 from webhook" in page
     assert "ui-dead-1" in page
+    wakes = api.services.webhook_wakes
     retried = operator.post(
         f"/ui/webhook/dead/{entry.id}/retry", data={"csrf": _field(page, "csrf")}
     )
     assert retried.status_code == 303
+    assert api.services.webhook_wakes == wakes + 1
     assert "queued again" in operator.get(retried.headers["location"]).text
     assert api.run(repository.list_dead_letters(db)) == []
     again = operator.post(f"/ui/webhook/dead/{entry.id}/retry", data={"csrf": _field(page, "csrf")})
     assert again.status_code == 404
+    assert api.services.webhook_wakes == wakes + 1
 
 
 def test_logout_ends_the_session(operator: httpx.Client) -> None:
