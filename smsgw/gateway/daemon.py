@@ -109,7 +109,9 @@ class _ModemRuntime:
     supervisor: ModemSupervisor
     worker: ModemWorker
     counters: _Counters = dataclasses.field(default_factory=_Counters)
+    #: Last details read from the modem, kept between reads and while it is not READY.
     info: ModemInfo | None = None
+    info_refresh: asyncio.Task[None] | None = None
 
 
 def default_opener(modem: config.ModemSettings) -> Opener:
@@ -258,9 +260,10 @@ class Gateway:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(SEND_GRACE):
                     await runtime.worker.idle.wait()
-        for task in self._tasks:
+        refreshes = [r.info_refresh for r in self._modems.values() if r.info_refresh is not None]
+        for task in [*self._tasks, *refreshes]:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._tasks, *refreshes, return_exceptions=True)
         self._tasks.clear()
         await asyncio.gather(
             *(runtime.supervisor.stop() for runtime in self._modems.values()),
@@ -291,6 +294,7 @@ class Gateway:
             telemetry.modem_state(name, event.state.value)
             if event.state is ModemState.READY:
                 runtime.worker.wake()
+                self._refresh_info_soon(runtime)
             self._notifier.status(self.status_line())
         elif isinstance(event, UndecodablePdu):
             log.error(
@@ -366,6 +370,24 @@ class Gateway:
                 log.error("heartbeat failed: %s", error)
             self._notifier.status(self.status_line())
             await asyncio.sleep(HEARTBEAT_INTERVAL)
+
+    def _refresh_info_soon(self, runtime: _ModemRuntime) -> None:
+        """Read operator, signal and storage as soon as a modem becomes READY.
+
+        The heartbeat re-reads them only every INFO_INTERVAL and skips modems that are not
+        READY (as all are at start), so without this the API and UI would show nothing for
+        up to a minute after a start or reconnect.  A task, because the event sink must
+        return to the supervisor before the modem can answer more commands."""
+        if runtime.info_refresh is not None and not runtime.info_refresh.done():
+            return
+
+        async def refresh() -> None:
+            await self._refresh_info(runtime)
+            await self._heartbeat_modem(runtime)  # other nodes see it at once, too
+
+        task = asyncio.create_task(refresh(), name=f"info {runtime.settings.name}")
+        task.add_done_callback(_log_crash)
+        runtime.info_refresh = task
 
     async def _refresh_info(self, runtime: _ModemRuntime) -> None:
         modem = runtime.supervisor.modem

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import socket
 from pathlib import Path
@@ -98,3 +99,40 @@ async def test_systemd_hears_ready_and_stopping(tmp_path: Path) -> None:
     assert first.startswith("READY=1")
     assert "STATUS=" in first
     assert any(d.startswith("STOPPING=1") for d in datagrams)
+
+
+async def test_modem_details_are_shown_as_soon_as_the_modem_is_ready(tmp_path: Path) -> None:
+    """Operator and signal come from a read when the modem turns READY, not from the next
+    60 s info heartbeat (the start-up one found the modem unplugged and skipped it)."""
+    async with emulators(tmp_path, "sim0") as modems:
+        await modems["sim0"].unplug()
+        settings = gateway_settings(tmp_path, webhook_url="", modems={"sim0": tmp_path / "sim0"})
+        async with Gateway(settings, supervisor_settings=fast_supervisors) as gateway:
+            supervisor = gateway.supervisor("sim0")
+
+            async def details() -> tuple[str | None, int | None]:
+                [view] = await gateway.modems()
+                return view.operator, view.signal_dbm
+
+            await eventually(lambda: bool(supervisor.reason))  # tried and found no modem
+            assert await details() == (None, None)
+            await modems["sim0"].replug()
+            async with asyncio.timeout(5):
+                await supervisor.wait_ready()
+                while None in await details():  # noqa: ASYNC110 - polling the API view
+                    await asyncio.sleep(0.05)
+            operator, signal = await details()
+            assert operator
+            assert signal is not None
+            assert signal < 0
+            async with asyncio.timeout(5):  # the heartbeat row other nodes read, too
+                while True:
+                    [beat] = await repository.list_modem_heartbeats(gateway.db)
+                    if isinstance(beat.info, dict) and beat.info.get("operator") == operator:
+                        break
+                    await asyncio.sleep(0.05)
+            # The last details stay visible while the modem is away (kept between reads).
+            await modems["sim0"].unplug()
+            await eventually(lambda: supervisor.state is not ModemState.READY)
+            [view] = await gateway.modems()
+            assert (view.operator, view.signal_dbm) == (operator, signal)
