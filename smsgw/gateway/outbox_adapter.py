@@ -46,7 +46,11 @@ def cut_reply(text: str, max_parts: int) -> tuple[ReplyRequest, bool]:
 
 
 class StoreOutbox:
-    """`smsgw.webhook.Outbox` backed by the database; `node` names this process's claims."""
+    """`smsgw.webhook.Outbox` backed by the database; `node` names this process's claims.
+
+    Every finishing call passes `node`: when this node's lease ran out and another node took
+    the event over, the late result is ignored instead of releasing the other node's claim.
+    """
 
     def __init__(
         self,
@@ -82,7 +86,7 @@ class StoreOutbox:
         if entry.kind is not WebhookEventKind.INCOMING_SMS:
             if reply_text is not None:
                 log.warning("event %s is %s: reply ignored", entry.event_id, entry.kind.value)
-            await repository.complete_event(self._db, entry.id)
+            await repository.complete_event(self._db, entry.id, node=self._node)
             return
         reply = None
         if reply_text is not None:
@@ -102,6 +106,7 @@ class StoreOutbox:
             entry.id,
             reply=reply,
             replies_per_peer_per_hour=self._replies_per_hour,
+            node=self._node,
         )
         if result.outcome is ReplyOutcome.SUPPRESSED:
             log.warning(
@@ -116,11 +121,11 @@ class StoreOutbox:
         self, entry: OutboxEntry, next_attempt_at: datetime.datetime, error: str
     ) -> None:
         await repository.schedule_retry(
-            self._db, entry.id, next_attempt_at=next_attempt_at, error=error
+            self._db, entry.id, next_attempt_at=next_attempt_at, error=error, node=self._node
         )
 
     async def dead_letter(self, entry: OutboxEntry, error: str) -> None:
-        await repository.dead_letter(self._db, entry.id, error=error)
+        await repository.dead_letter(self._db, entry.id, error=error, node=self._node)
 
     async def drop(self, entry: OutboxEntry, reason: str) -> None:
-        await repository.drop_event(self._db, entry.id, error=reason)
+        await repository.drop_event(self._db, entry.id, error=reason, node=self._node)

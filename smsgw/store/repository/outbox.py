@@ -161,12 +161,31 @@ async def next_event_due_at(
     return next_attempt_at if claim_until is None else max(next_attempt_at, claim_until)
 
 
+def _still_claimed(entry_id: int, node: str | None) -> list[sa.ColumnElement[bool]]:
+    """The event is pending and, when `node` is given, not claimed by another node.
+
+    With several nodes, a dispatcher whose lease ran out (a POST slower than the lease, a
+    stalled process) may finish after another node claimed the event again; its late result
+    must not release the other node's claim, or a third node could post it too and the peer's
+    next event could overtake it. `node=None` (tests, one-process tools) skips the check.
+    """
+    conditions = [webhook_outbox.c.pk == entry_id, webhook_outbox.c.state == _PENDING]
+    if node is not None:
+        conditions.append(_not_claimed_by_another(node))
+    return conditions
+
+
+def _not_claimed_by_another(node: str) -> sa.ColumnElement[bool]:
+    return sa.or_(webhook_outbox.c.claimed_by.is_(None), webhook_outbox.c.claimed_by == node)
+
+
 async def _finish(
     db: Database,
     entry_id: int,
     what: str,
     state: OutboxState,
     *,
+    node: str | None,
     error: str | None = None,
 ) -> bool:
     now = db.clock()
@@ -183,36 +202,46 @@ async def _finish(
         values["last_error"] = error
     async with db.transaction(what) as connection:
         result = await connection.execute(
-            sa.update(webhook_outbox)
-            .where(webhook_outbox.c.pk == entry_id, webhook_outbox.c.state == _PENDING)
-            .values(**values)
+            sa.update(webhook_outbox).where(*_still_claimed(entry_id, node)).values(**values)
         )
         return bool(result.rowcount == 1)
 
 
-async def complete_event(db: Database, entry_id: int) -> bool:
-    """The webhook accepted the event (2xx). False if it was no longer pending."""
-    return await _finish(db, entry_id, "complete webhook event", OutboxState.DELIVERED)
+async def complete_event(db: Database, entry_id: int, *, node: str | None = None) -> bool:
+    """The webhook accepted the event (2xx). False if it was no longer pending (or, with
+    `node`, no longer claimed by that node)."""
+    return await _finish(db, entry_id, "complete webhook event", OutboxState.DELIVERED, node=node)
 
 
-async def dead_letter(db: Database, entry_id: int, *, error: str) -> bool:
+async def dead_letter(db: Database, entry_id: int, *, error: str, node: str | None = None) -> bool:
     """Give up after `max_age`; the event stays visible (`list_dead_letters`)."""
-    return await _finish(db, entry_id, "dead-letter webhook event", OutboxState.DEAD, error=error)
+    return await _finish(
+        db, entry_id, "dead-letter webhook event", OutboxState.DEAD, node=node, error=error
+    )
 
 
-async def drop_event(db: Database, entry_id: int, *, error: str = "410 Gone") -> bool:
+async def drop_event(
+    db: Database, entry_id: int, *, error: str = "410 Gone", node: str | None = None
+) -> bool:
     """The webhook answered 410 Gone: never try this event again."""
-    return await _finish(db, entry_id, "drop webhook event", OutboxState.DROPPED, error=error)
+    return await _finish(
+        db, entry_id, "drop webhook event", OutboxState.DROPPED, node=node, error=error
+    )
 
 
 async def schedule_retry(
-    db: Database, entry_id: int, *, next_attempt_at: datetime.datetime, error: str
+    db: Database,
+    entry_id: int,
+    *,
+    next_attempt_at: datetime.datetime,
+    error: str,
+    node: str | None = None,
 ) -> bool:
     """A failed attempt: count it, remember why, release the claim until `next_attempt_at`."""
     async with db.transaction("schedule webhook retry") as connection:
         result = await connection.execute(
             sa.update(webhook_outbox)
-            .where(webhook_outbox.c.pk == entry_id, webhook_outbox.c.state == _PENDING)
+            .where(*_still_claimed(entry_id, node))
             .values(
                 attempts=webhook_outbox.c.attempts + 1,
                 next_attempt_at=next_attempt_at,
@@ -230,6 +259,7 @@ async def complete_incoming_event(
     *,
     reply: ReplyRequest | None,
     replies_per_peer_per_hour: int,
+    node: str | None = None,
 ) -> ReplyResult:
     """The webhook accepted an `incoming_sms` event; queue its auto-reply in the same
     transaction, so a crash can neither lose the reply nor post the event again after it.
@@ -237,6 +267,7 @@ async def complete_incoming_event(
     The reply goes to the sender through the modem that received the message. When the peer
     already got `replies_per_peer_per_hour` auto-replies in the last hour (two bots
     ping-ponging through a paid SIM), the reply is recorded as suppressed instead.
+    With `node`, an event another node has claimed since is left alone (`ALREADY_DONE`).
     """
     now = db.clock()
     async with db.transaction("complete incoming webhook event") as connection:
@@ -247,7 +278,8 @@ async def complete_incoming_event(
         ).one_or_none()
         if entry is None:
             raise StoreError(f"no webhook event {entry_id}")
-        if entry.state != _PENDING:
+        taken_over = node is not None and entry.claimed_by not in (None, node)
+        if entry.state != _PENDING or taken_over:
             return ReplyResult(outcome=ReplyOutcome.ALREADY_DONE, message=None)
         await connection.execute(
             sa.update(webhook_outbox)

@@ -13,6 +13,7 @@ from smsgw.exceptions import StoreError
 from smsgw.models import Direction, MessageStatus
 from smsgw.store.database import Database
 from smsgw.store.ids import new_id
+from smsgw.store.notify import notify_queued
 from smsgw.store.repository._common import (
     add_status_event,
     for_update,
@@ -122,6 +123,7 @@ async def enqueue_in(
         ],
     )
     await add_status_event(connection, message_pk=pk, status=MessageStatus.QUEUED.value, at=now)
+    await notify_queued(connection, db, modem)
     row = (await connection.execute(sa.select(messages).where(messages.c.pk == pk))).one()
     return Enqueued(
         message=to_record(row, reply_to=await reply_to_id(connection, reply_to_pk)), created=True
@@ -318,16 +320,46 @@ async def interrupt_stale_sends(
     `requeued` history row says so).
     """
     now = db.clock()
+    return await _interrupt(
+        db,
+        sa.or_(messages.c.claimed_by == node, messages.c.claim_until < now),
+        now=now,
+        render_status=render_status,
+        resend=resend,
+    )
+
+
+async def interrupt_expired_sends(
+    db: Database, *, render_status: StatusEventFactory, resend: bool = False
+) -> list[StatusTransition]:
+    """`interrupt_stale_sends` for other nodes only: messages whose claim lease ran out because
+    the node sending them stopped renewing it (died, or lost the database for a whole lease).
+
+    Every node calls this periodically, so a dead node's `sending` messages become
+    `interrupted` about one lease after its last heartbeat. A live node's own sends are never
+    touched: its heartbeat renews their leases (`renew_send_claims`).
+    """
+    now = db.clock()
+    return await _interrupt(
+        db, messages.c.claim_until < now, now=now, render_status=render_status, resend=resend
+    )
+
+
+async def _interrupt(
+    db: Database,
+    which: sa.ColumnElement[bool],
+    *,
+    now: datetime.datetime,
+    render_status: StatusEventFactory,
+    resend: bool,
+) -> list[StatusTransition]:
     changes: list[StatusTransition] = []
     async with db.transaction("recover interrupted sends") as connection:
         rows = (
             await connection.execute(
                 for_update(
                     sa.select(messages)
-                    .where(
-                        messages.c.status == MessageStatus.SENDING.value,
-                        sa.or_(messages.c.claimed_by == node, messages.c.claim_until < now),
-                    )
+                    .where(messages.c.status == MessageStatus.SENDING.value, which)
                     .order_by(messages.c.pk),
                     db,
                     skip_locked=True,
@@ -336,7 +368,7 @@ async def interrupt_stale_sends(
         ).all()
         for message in rows:
             if resend:
-                await _requeue(connection, message, now=now)
+                await _requeue(connection, db, message, now=now)
             else:
                 changes += await _fail(
                     connection, db, message, error=INTERRUPTED, now=now, render_status=render_status
@@ -360,7 +392,7 @@ async def renew_send_claims(
 
 
 async def _requeue(
-    connection: AsyncConnection, message: sa.Row[Any], *, now: datetime.datetime
+    connection: AsyncConnection, db: Database, message: sa.Row[Any], *, now: datetime.datetime
 ) -> None:
     await connection.execute(
         sa.update(messages)
@@ -381,6 +413,7 @@ async def _requeue(
         at=now,
         detail=f"requeued after interruption on node {message.claimed_by}",
     )
+    await notify_queued(connection, db, message.modem)
 
 
 async def queue_depths(db: Database) -> dict[str | None, int]:
