@@ -24,6 +24,7 @@ MODULES: list[str] = [
     "api",
     "ui_inbox",
     "gateway",
+    "daemon",
 ]
 
 RESULTS = Path(__file__).with_name("results.json")
