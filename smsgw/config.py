@@ -337,6 +337,15 @@ class NodeSettings(_Section):
     """`[node]`: identity of this host when several gateways share one PostgreSQL."""
 
     name: str = Field(default_factory=_hostname, description="Unique per host. Default: hostname.")
+    heartbeat_interval: Duration = Field(
+        default=timedelta(seconds=15),
+        description="How often this node tells the database it is alive (and renews its leases).",
+    )
+    lease: Duration = Field(
+        default=timedelta(minutes=2),
+        description="How long after its last heartbeat a node counts as dead: its unfinished "
+        "sends are then reported interrupted and its webhook events taken over by other nodes.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -344,6 +353,24 @@ class NodeSettings(_Section):
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}", value):
             raise ValueError(f"{value!r} is not a node name: 1-63 letters, digits, '.', '_' or '-'")
         return value
+
+    @field_validator("heartbeat_interval")
+    @classmethod
+    def _heartbeat_bounds(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=0.1):
+            raise ValueError("must be at least 0.1s")
+        return value
+
+    @model_validator(mode="after")
+    def _lease_outlives_heartbeats(self) -> NodeSettings:
+        # A live node renews its leases every heartbeat; with less than two heartbeats of
+        # margin, one slow database round would make other nodes take a live node for dead.
+        if self.lease < 3 * self.heartbeat_interval:
+            raise ValueError(
+                f"node.lease ({format_duration(self.lease)}) must be at least three "
+                f"node.heartbeat_interval ({format_duration(self.heartbeat_interval)})"
+            )
+        return self
 
 
 class UiSettings(_Section):
