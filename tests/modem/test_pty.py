@@ -19,6 +19,8 @@ from smsgw.modem import (
     SupervisorSettings,
     serial_opener,
 )
+from smsgw.store import repository
+from tests.api.live import API_KEY, live_api
 from tests.modem.helpers import Recorder, eventually
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.slow]
@@ -91,10 +93,24 @@ async def test_cli_modem_info_and_send(tmp_path: Path, profile: str) -> None:
         assert [m.text for m in emulator.sent()] == ["from the CLI"]
 
 
-async def test_cli_send_without_port_says_only_port_works() -> None:
-    code, _, err = await _cli("send", "+40722000009", "hi")
-    assert code == 2
-    assert "--port" in err
+async def test_cli_send_without_port_goes_to_the_daemon_not_the_modem(tmp_path: Path) -> None:
+    """Without --port `smsgw send` is an API client: it queues the message with the daemon
+    and never opens a modem, even when one is right there on a pty."""
+    link = tmp_path / "modem"
+    async with EmulatedModem("sim800", link, options=OPTIONS) as emulator:
+        async with asyncio.timeout(10):
+            await emulator.wait_ready()
+        with live_api(tmp_path) as api:
+            code, out, err = await _cli(
+                "send", "+40722000009", "via the daemon", "--api", api.base_url, "--key", API_KEY
+            )
+            assert code == 0, err
+            queued = json.loads(out)
+            assert queued["status"] == "queued"
+            message = api.run(repository.get_message(api.services.db, queued["id"]))
+            assert message is not None
+            assert message.message.text == "via the daemon"
+        assert emulator.sent() == []
 
 
 async def test_cli_modem_info_on_a_missing_port(tmp_path: Path) -> None:
