@@ -10,7 +10,7 @@
 - `telemetry`: the Prometheus numbers (objects in `smsgw.metrics`).
 """
 
-from smsgw.gateway.daemon import Gateway, ModemSnapshot, SubmitRefused
+from smsgw.gateway.daemon import Gateway, ModemNameTaken, ModemSnapshot, SubmitRefused
 from smsgw.gateway.inbound import Inbound
 from smsgw.gateway.outbound import ModemWorker
 from smsgw.gateway.outbox_adapter import StoreOutbox, cut_reply
@@ -19,6 +19,7 @@ from smsgw.gateway.reports import Reports
 __all__ = [
     "Gateway",
     "Inbound",
+    "ModemNameTaken",
     "ModemSnapshot",
     "ModemWorker",
     "Reports",

@@ -6,6 +6,12 @@ left in `sending` are reported `interrupted` (never silently resent); then the d
 sweep re-reads whatever was still on the SIM. Stopping reverses it: no new modem events, a
 send under way is given time to finish, POSTs under way may finish, then the database closes.
 
+Several nodes may share one PostgreSQL (issue 8, docs/multi-node.md): each node registers
+its modems at start (a name another live node uses stops the start with `ModemNameTaken`),
+sends unbound messages from whichever READY modem claims them first (LISTEN/NOTIFY wakes the
+workers of every node; a short poll backs it up), renews the leases of its own sends every
+heartbeat and reports the sends of nodes silent for a whole `node.lease` as `interrupted`.
+
 `Gateway` is also what the REST API calls (`submit`, `modems`, `ready`): `smsgw run` adapts
 it to `smsgw.api.services.ApiServices` (the API layer sits above this one).
 """
@@ -24,7 +30,7 @@ from smsgw import config, pdu
 from smsgw.exceptions import SmsgwError, StoreError
 from smsgw.gateway import telemetry
 from smsgw.gateway.inbound import REASSEMBLY_TIMEOUT, Inbound
-from smsgw.gateway.outbound import ModemWorker
+from smsgw.gateway.outbound import IDLE_POLL, ModemWorker
 from smsgw.gateway.outbox_adapter import StoreOutbox
 from smsgw.gateway.render import incoming_renderer, render_status
 from smsgw.gateway.reports import Reports
@@ -49,6 +55,7 @@ from smsgw.modem import (
 )
 from smsgw.sdnotify import Notifier, keep_alive
 from smsgw.store import Database, open_database, repository, upgrade_database
+from smsgw.store.notify import QueueListener
 from smsgw.store.types import Enqueued, MessageRecord, ReceivedMessage, StatusTransition
 from smsgw.webhook import WebhookDispatcher, settings_from_config, utc_now
 from smsgw.webhook.transport import new_client
@@ -57,12 +64,17 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime.datetime]
 
-#: How often the node and its modems tell the database they are alive (and send leases grow).
-HEARTBEAT_INTERVAL = 15.0
+#: Idle re-check of the queue on PostgreSQL, should a notification be lost (the listener's
+#: connection dropped): other nodes queue work this node's modems can take.
+SHARED_DB_POLL = 2.0
 #: How often the modem details shown by the API (operator, signal...) are re-read.
 INFO_INTERVAL = 60.0
 #: How long stopping waits for a send that already reached the modem.
 SEND_GRACE = 15.0
+
+
+class ModemNameTaken(SmsgwError):
+    """A configured modem name is in use by another live node on the same database."""
 
 
 class SubmitRefused(SmsgwError):
@@ -141,6 +153,7 @@ class Gateway:
         self._reassembly_timeout = reassembly_timeout
         self._resend_interrupted = resend_interrupted
         self.db: Database = open_database(settings.database.url, clock=clock)
+        self._listener = QueueListener(self.db, self._wake_workers)
         self.dispatcher: WebhookDispatcher | None = None
         self._client = new_client()
         self._modems: dict[str, _ModemRuntime] = {}
@@ -176,6 +189,7 @@ class Gateway:
                 change.peer,
                 change.error or change.status.value,
             )
+        await self._register_modems()
         released = await repository.release_event_claims(self.db, node=self.node)
         if released:
             log.info("%d webhook event(s) claimed before a crash are pending again", released)
@@ -187,6 +201,7 @@ class Gateway:
             max_parts=limits.max_parts,
             replies_per_peer_per_hour=limits.replies_per_peer_per_hour,
             webhook_timeout=webhook.timeout,
+            lease=self.settings.node.lease,
             on_reply_queued=self._reply_queued,
         )
         if webhook.url:
@@ -216,6 +231,7 @@ class Gateway:
         interval = min(30.0, self._reassembly_timeout.total_seconds() / 4)
         self._spawn(self.inbound.run_timeouts(max(0.05, interval)), "reassembly timeouts")
         self._spawn(self._heartbeats(), "heartbeats")
+        self._spawn(self._listener.run(), "queue notifications")
         self._spawn(keep_alive(self._notifier, lambda: self._db_healthy), "watchdog")
         self._notifier.ready(self.status_line())
         log.info("gateway node %s started with %d modem(s)", self.node, len(self._modems))
@@ -240,12 +256,36 @@ class Gateway:
             daily_limit=self.settings.limits.daily_per_modem,
             on_new_event=self._wake_dispatcher,
             on_transition=self._count_transition,
+            lease=self.settings.node.lease,
+            idle_poll=SHARED_DB_POLL if self._listener.needed else IDLE_POLL,
         )
         runtime = _ModemRuntime(modem, supervisor, worker)
         self._modems[modem.name] = runtime
         telemetry.modem_state(modem.name, supervisor.state.value)
         supervisor.start()
         self._spawn(worker.run(), f"sender {modem.name}")
+
+    async def _register_modems(self) -> None:
+        """Claim this node's modem names before opening any port: with several nodes on one
+        database, a name another live node reports is a configuration mistake that would mix
+        up both modems' auto-replies and reports, so the start stops with a clear error."""
+        for modem in self.settings.modem:
+            try:
+                await repository.heartbeat_modem(
+                    self.db,
+                    modem=modem.name,
+                    node=self.node,
+                    state=ModemState.DISCONNECTED.value,
+                    info={"port": modem.port},
+                    stale_after=self.settings.node.lease,
+                )
+            except StoreError as error:
+                self._started = False
+                await self.db.close()
+                raise ModemNameTaken(
+                    f"cannot start node {self.node}: {error}. Rename [[modem]] {modem.name!r} "
+                    f"in this node's configuration, or stop the other node"
+                ) from error
 
     async def stop(self) -> None:
         """Graceful stop (SIGTERM): no loss, nothing half-done left that recovery cannot see."""
@@ -355,7 +395,10 @@ class Gateway:
         while True:
             try:
                 await repository.heartbeat_node(self.db, self.node)
-                await repository.renew_send_claims(self.db, node=self.node)
+                await repository.renew_send_claims(
+                    self.db, node=self.node, lease=self.settings.node.lease
+                )
+                await self._interrupt_dead_nodes_sends()
                 refresh = loop.time() - last_info >= INFO_INTERVAL
                 for runtime in self._modems.values():
                     if refresh:
@@ -369,7 +412,24 @@ class Gateway:
                 self._db_healthy = False
                 log.error("heartbeat failed: %s", error)
             self._notifier.status(self.status_line())
-            await asyncio.sleep(HEARTBEAT_INTERVAL)
+            await asyncio.sleep(self.settings.node.heartbeat_interval.total_seconds())
+
+    async def _interrupt_dead_nodes_sends(self) -> None:
+        """Messages another node was sending when it went silent for a whole lease: reported
+        `interrupted` (the AT+CMGS may have gone out), never sent a second time."""
+        changes = await repository.interrupt_expired_sends(
+            self.db, render_status=render_status, resend=self._resend_interrupted
+        )
+        for change in changes:
+            log.warning(
+                "message %s to %s was being sent by a node that stopped answering: %s",
+                change.message_id,
+                change.peer,
+                change.error or change.status.value,
+            )
+            self._count_transition(change)
+        if changes:
+            self._wake_dispatcher()
 
     def _refresh_info_soon(self, runtime: _ModemRuntime) -> None:
         """Read operator, signal and storage as soon as a modem becomes READY.
@@ -413,6 +473,7 @@ class Gateway:
                 node=self.node,
                 state=runtime.supervisor.state.value,
                 info=info,
+                stale_after=self.settings.node.lease,
             )
         except StoreError as error:
             log.error("%s: %s", runtime.settings.name, error)
@@ -433,7 +494,8 @@ class Gateway:
         delivery_report: bool,
         idempotency_key: str | None,
     ) -> Enqueued:
-        """Queue an API send on the named modem or the least-loaded READY one."""
+        """Queue an API send for the named modem, or unbound: the first READY modem of any
+        node claims it (so a modem that dies after the submit holds nothing back)."""
         if not text:
             raise SubmitRefused(422, "text is empty")
         count = pdu.count_parts(text)
@@ -459,26 +521,29 @@ class Gateway:
         return enqueued
 
     async def _choose_modem(self, requested: str | None) -> str | None:
+        """The modem the message is bound to (None: unbound), after the 422/429 checks over
+        every modem any node has registered."""
         limit = self.settings.limits.daily_per_modem
+        known = await self._known_modems()
         if requested is not None:
-            if requested not in self._modems:
+            if requested not in known:
                 raise SubmitRefused(422, f"unknown modem {requested!r}")
             if await repository.daily_count(self.db, requested) >= limit:
                 raise SubmitRefused(429, f"modem {requested} reached its daily limit ({limit})")
             return requested
-        if not self._modems:
+        if not known:
             raise SubmitRefused(422, "no modem is configured")
-        depths = await repository.queue_depths(self.db)
-        candidates: list[tuple[int, str]] = []
-        for name in self._modems:
+        for name in sorted(known):
             if await repository.daily_count(self.db, name) < limit:
-                candidates.append((depths.get(name, 0), name))
-        if not candidates:
-            raise SubmitRefused(429, f"every modem reached its daily limit ({limit})")
-        ready = [c for c in candidates if self._modems[c[1]].supervisor.state is ModemState.READY]
-        if not ready:
-            return None  # whichever modem comes back first sends it
-        return min(ready)[1]
+                return None
+        raise SubmitRefused(429, f"every modem reached its daily limit ({limit})")
+
+    async def _known_modems(self) -> set[str]:
+        """This node's modems plus those other nodes registered (PostgreSQL shared)."""
+        names = set(self._modems)
+        if self._listener.needed:
+            names.update(beat.name for beat in await repository.list_modem_heartbeats(self.db))
+        return names
 
     async def modems(self) -> list[ModemSnapshot]:
         views: list[ModemSnapshot] = []

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import logging
 from collections.abc import Callable
 
@@ -54,6 +55,7 @@ class ModemWorker:
         on_new_event: Callable[[], None],
         on_transition: Callable[[StatusTransition], None] = lambda _t: None,
         idle_poll: float = IDLE_POLL,
+        lease: datetime.timedelta = repository.DEFAULT_LEASE,
     ) -> None:
         self._db = db
         self._supervisor = supervisor
@@ -63,6 +65,7 @@ class ModemWorker:
         self._on_new_event = on_new_event
         self._on_transition = on_transition
         self._idle_poll = idle_poll
+        self._lease = lease
         self._wakeup = asyncio.Event()
         self.idle = asyncio.Event()
         self.idle.set()
@@ -92,7 +95,11 @@ class ModemWorker:
         if self._supervisor.state is not ModemState.READY:
             return False
         message = await repository.claim_next_outgoing(
-            self._db, modem=self.name, node=self._node, daily_limit=self._daily_limit
+            self._db,
+            modem=self.name,
+            node=self._node,
+            lease=self._lease,
+            daily_limit=self._daily_limit,
         )
         if message is None:
             return False

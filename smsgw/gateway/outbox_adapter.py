@@ -20,8 +20,8 @@ from smsgw.store.types import MessageRecord, ReplyOutcome, ReplyRequest
 
 log = logging.getLogger(__name__)
 
-#: Longest a claim may stay unfinished before another dispatcher may take the event: well
-#: above any webhook timeout (config caps it at 300 s), so a slow POST is not doubled.
+#: Default for how long a claim may stay unfinished before another dispatcher may take the
+#: event (the daemon passes `node.lease`, same default).
 MIN_CLAIM_LEASE = datetime.timedelta(minutes=2)
 
 
@@ -60,13 +60,17 @@ class StoreOutbox:
         max_parts: int,
         replies_per_peer_per_hour: int,
         webhook_timeout: float = 10.0,
+        lease: datetime.timedelta = MIN_CLAIM_LEASE,
         on_reply_queued: Callable[[MessageRecord], None] = lambda _message: None,
     ) -> None:
         self._db = db
         self._node = node
         self._max_parts = max_parts
         self._replies_per_hour = replies_per_peer_per_hour
-        self._lease = max(MIN_CLAIM_LEASE, datetime.timedelta(seconds=3 * webhook_timeout))
+        # `lease` is the node's (`node.lease`): how long other nodes wait before posting what
+        # a silent node had claimed; never shorter than three webhook timeouts, so a slow but
+        # live POST is not doubled.
+        self._lease = max(lease, datetime.timedelta(seconds=3 * webhook_timeout))
         self._on_reply_queued = on_reply_queued
 
     async def claim_due(

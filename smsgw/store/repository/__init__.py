@@ -27,6 +27,7 @@ from smsgw.store.repository.outbox import (
     schedule_retry,
 )
 from smsgw.store.repository.outgoing import (
+    DEFAULT_LEASE,
     INTERRUPTED,
     claim_next_outgoing,
     daily_count,
@@ -43,6 +44,7 @@ from smsgw.store.repository.queries import get_message, list_messages
 from smsgw.store.repository.reports import apply_status_report, part_status_for
 
 __all__ = [
+    "DEFAULT_LEASE",
     "INTERRUPTED",
     "MISSING_PART_MARKER",
     "apply_status_report",
