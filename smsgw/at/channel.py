@@ -44,17 +44,23 @@ from smsgw.at.parser import (
 from smsgw.exceptions import (
     AtCommandError,
     AtConnectionLost,
+    AtError,
     AtResponseError,
     AtTimeout,
     CmeError,
     CmsError,
 )
 
-__all__ = ["AtChannel", "Reply", "UrcHandler"]
+__all__ = ["AtChannel", "CommandObserver", "Reply", "UrcHandler", "outcome_of"]
 
 log = logging.getLogger(__name__)
 
 UrcHandler = Callable[[Urc], None]
+#: Told about every finished command: (``Command.name``, seconds from write to final result,
+#: outcome). Outcomes: ``ok``, ``error``, ``cme``, ``cms``, ``timeout``, ``connection_lost``,
+#: ``cancelled``. A plain callable so this layer needs no metrics library: the gateway
+#: wires it to Prometheus. It must not block; whatever it raises is logged and ignored.
+CommandObserver = Callable[[str, float, str], None]
 ESC = b"\x1b"
 SETTLE_QUIET = 0.3
 SETTLE_LIMIT = 3.0
@@ -91,8 +97,15 @@ class _Pending:
 class AtChannel:
     """Runs AT commands over a transport, one at a time; see the module docstring."""
 
-    def __init__(self, transport: Transport, *, parser: AtParser | None = None) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        parser: AtParser | None = None,
+        observer: CommandObserver | None = None,
+    ) -> None:
         self._transport = transport
+        self._observer = observer
         self._parser = parser or AtParser()
         self._lock = asyncio.Lock()
         self._pending: _Pending | None = None
@@ -166,36 +179,62 @@ class AtChannel:
             if self._unsettled:
                 await self._settle()
             loop = asyncio.get_running_loop()
-            pending = _Pending(command, loop.create_future(), loop.create_future())
-            self._pending = pending
-            self._parser.expect(command.text, payload=command.payload)
-            payload_written = False
+            started = loop.time()
+            outcome = "error"
             try:
-                async with asyncio.timeout(limit):
-                    self.sent[command.text] += 1
-                    await self._transport.write(command.wire)
-                    if command.payload is not None:
-                        await pending.prompt  # also resolved by a final result or loss
-                        if not pending.result.done():
-                            await self._transport.write(command.wire_payload)
-                            payload_written = True
-                    final = await pending.result
-            except TimeoutError:
-                self._unsettled = True
-                self._abort_prompt(pending, payload_written)
-                raise AtTimeout(f"{command.text!r}: no final result within {limit:g} s") from None
+                reply = await self._run(command, limit)
+                outcome = "ok"
+                return reply
+            except AtError as error:
+                outcome = outcome_of(error)
+                raise
             except asyncio.CancelledError:
-                self._unsettled = not pending.result.done()
-                self._abort_prompt(pending, payload_written)
+                outcome = "cancelled"
                 raise
             finally:
-                self._pending = None
-                self._parser.expect(None)
-                for future in (pending.result, pending.prompt):
-                    if future.done() and not future.cancelled():
-                        future.exception()  # mark retrieved
-                    future.cancel()
-            return _reply_or_raise(command, pending.lines, final)
+                self._observe(command, loop.time() - started, outcome)
+
+    def _observe(self, command: Command, seconds: float, outcome: str) -> None:
+        if self._observer is None:
+            return
+        try:
+            self._observer(command.name, seconds, outcome)
+        except Exception:
+            log.exception("%s: command observer failed", self.description)
+
+    async def _run(self, command: Command, limit: float) -> Reply:
+        """One command, with the channel lock held."""
+        loop = asyncio.get_running_loop()
+        pending = _Pending(command, loop.create_future(), loop.create_future())
+        self._pending = pending
+        self._parser.expect(command.text, payload=command.payload)
+        payload_written = False
+        try:
+            async with asyncio.timeout(limit):
+                self.sent[command.text] += 1
+                await self._transport.write(command.wire)
+                if command.payload is not None:
+                    await pending.prompt  # also resolved by a final result or loss
+                    if not pending.result.done():
+                        await self._transport.write(command.wire_payload)
+                        payload_written = True
+                final = await pending.result
+        except TimeoutError:
+            self._unsettled = True
+            self._abort_prompt(pending, payload_written)
+            raise AtTimeout(f"{command.text!r}: no final result within {limit:g} s") from None
+        except asyncio.CancelledError:
+            self._unsettled = not pending.result.done()
+            self._abort_prompt(pending, payload_written)
+            raise
+        finally:
+            self._pending = None
+            self._parser.expect(None)
+            for future in (pending.result, pending.prompt):
+                if future.done() and not future.cancelled():
+                    future.exception()  # mark retrieved
+                future.cancel()
+        return _reply_or_raise(command, pending.lines, final)
 
     async def _settle(self) -> None:
         """After a timeout or cancellation, wait until the line has been quiet for
@@ -284,6 +323,19 @@ class AtChannel:
                 pending.prompt.set_result(None)
         if not deliberate:
             log.info("%s: connection lost: %s", self.description, reason)
+
+
+def outcome_of(error: AtError) -> str:
+    """The observer's outcome name for a command that failed with `error`."""
+    if isinstance(error, AtTimeout):
+        return "timeout"
+    if isinstance(error, AtConnectionLost):
+        return "connection_lost"
+    if isinstance(error, CmeError):
+        return "cme"
+    if isinstance(error, CmsError):
+        return "cms"
+    return "error"
 
 
 def _reply_or_raise(command: Command, lines: list[str], final: Final) -> Reply:

@@ -38,6 +38,16 @@ class Command:
             raise ValueError("timeout must be positive")
 
     @property
+    def name(self) -> str:
+        """The command without its arguments (``AT+CMGR=3`` -> ``AT+CMGR``), for metrics
+        labels: bounded, and never a phone number or PDU. Queries and tests keep their
+        suffix (``AT+CPMS?``, ``AT+CNMI=?``) since they are different operations."""
+        text = self.text.upper()
+        if text.endswith("=?"):
+            return text
+        return text.split("=", 1)[0]
+
+    @property
     def wire(self) -> bytes:
         """The bytes written for the command line itself."""
         return self.text.encode("ascii") + b"\r"

@@ -248,6 +248,7 @@ class Gateway:
             sink=sink,
             modem_settings=ModemSettings(pin=pin),
             settings=self._supervisor_settings(modem),
+            at_observer=telemetry.at_command_observer(modem.name),
         )
         worker = ModemWorker(
             self.db,

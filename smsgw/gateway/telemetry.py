@@ -4,6 +4,7 @@ the API renders them). Labels stay bounded: modem names, statuses, event kinds."
 from __future__ import annotations
 
 from smsgw import metrics
+from smsgw.at.channel import CommandObserver
 from smsgw.models import MessageStatus
 from smsgw.modem import ModemInfo
 from smsgw.store import Database, repository
@@ -30,6 +31,20 @@ def modem_state(modem: str, state: str) -> None:
 def modem_info(modem: str, info: ModemInfo) -> None:
     if info.signal_dbm is not None:
         metrics.MODEM_SIGNAL_DBM.labels(modem=modem).set(info.signal_dbm)
+
+
+def at_command_observer(modem: str) -> CommandObserver:
+    """The AT channel's observer for `modem`: round-trip times of finished commands, and
+    errors by kind. A command cancelled by its caller is neither (it did not finish)."""
+
+    def observe(command: str, seconds: float, outcome: str) -> None:
+        if outcome == "cancelled":
+            return
+        metrics.AT_COMMAND_SECONDS.labels(modem=modem, command=command).observe(seconds)
+        if outcome != "ok":
+            metrics.AT_COMMAND_ERRORS.labels(modem=modem, command=command, error=outcome).inc()
+
+    return observe
 
 
 def webhook_attempt(report: AttemptReport) -> None:

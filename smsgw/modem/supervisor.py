@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from smsgw import pdu
-from smsgw.at.channel import AtChannel
+from smsgw.at.channel import AtChannel, CommandObserver
 from smsgw.at.link import Transport
 from smsgw.exceptions import (
     AtConnectionLost,
@@ -77,8 +77,10 @@ class ModemSupervisor:
         sink: EventSink | None = None,
         modem_settings: ModemSettings | None = None,
         settings: SupervisorSettings | None = None,
+        at_observer: CommandObserver | None = None,
     ) -> None:
         self._opener = opener
+        self._at_observer = at_observer
         self.modem_id = modem_id
         self._sink: EventSink = sink or discard_events
         self.modem_settings = modem_settings or ModemSettings()
@@ -165,7 +167,7 @@ class ModemSupervisor:
         except AtConnectionLost as exc:
             await self._set_state(ModemState.DISCONNECTED, str(exc))
             return False, False
-        channel = AtChannel(transport)
+        channel = AtChannel(transport, observer=self._at_observer)
         channel.start()
         modem: Modem | None = None
         reached_ready = False

@@ -224,3 +224,57 @@ async def test_counts_commands_sent() -> None:
         await channel.execute(c.attention())
     assert channel.sent["AT"] == 3
     await channel.close()
+
+
+async def test_observer_hears_every_command_with_its_name_time_and_outcome() -> None:
+    modem = ScriptedModem(Faults(delay=0.02))
+    modem.replies.update(
+        {
+            "AT+CSQ": b"\r\n+CSQ: 13,0\r\n\r\nOK\r\n",
+            "AT+CMGD=9": b"\r\n+CMS ERROR: 321\r\n",
+            "AT+CPIN?": b"\r\n+CME ERROR: 10\r\n",
+        }
+    )
+    heard: list[tuple[str, float, str]] = []
+
+    def observer(name: str, seconds: float, outcome: str) -> None:
+        heard.append((name, seconds, outcome))
+        if name == "AT+CPIN?":
+            raise RuntimeError("a broken observer must not break the channel")
+
+    channel = AtChannel(modem.line.host, observer=observer)
+    channel.start()
+    await channel.execute(c.signal_quality())
+    with pytest.raises(CmsError):
+        await channel.execute(c.delete_message(9))
+    with pytest.raises(CmeError):
+        await channel.execute(c.pin_query())
+    with pytest.raises(AtCommandError):
+        await channel.execute(c.Command("AT+NOPE=1"))
+    modem.silent = True
+    with pytest.raises(AtTimeout):
+        await channel.execute(dataclasses.replace(c.read_message(4), timeout=0.05))
+    task = asyncio.create_task(channel.execute(c.signal_quality()))
+    await asyncio.sleep(0.4)  # past the post-timeout settling, so the command is written
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    task = asyncio.create_task(channel.execute(c.attention()))
+    await asyncio.sleep(0.4)
+    modem.line.disconnect("unplugged")
+    with pytest.raises(AtConnectionLost):
+        await task
+    with pytest.raises(AtConnectionLost):  # refused before writing: nothing to time
+        await channel.execute(c.attention())
+    await channel.close()
+    assert [(name, outcome) for name, _, outcome in heard] == [
+        ("AT+CSQ", "ok"),
+        ("AT+CMGD", "cms"),
+        ("AT+CPIN?", "cme"),
+        ("AT+NOPE", "error"),
+        ("AT+CMGR", "timeout"),
+        ("AT+CSQ", "cancelled"),
+        ("AT", "connection_lost"),
+    ]
+    assert all(seconds >= 0.02 for _, seconds, outcome in heard if outcome != "cancelled")
+    assert 0.05 <= heard[4][1] < 1.0

@@ -48,3 +48,18 @@ def test_bad_arguments_are_rejected(build: object) -> None:
     assert callable(build)
     with pytest.raises(ValueError, match=r"."):
         build()
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("AT+CMGS=23", "AT+CMGS"),
+        ("at+cmgr=3", "AT+CMGR"),
+        ("AT+CPMS?", "AT+CPMS?"),
+        ("AT+CNMI=?", "AT+CNMI=?"),
+        ('AT+CPMS="SM","SM","SM"', "AT+CPMS"),
+        ("ATE0", "ATE0"),
+    ],
+)
+def test_command_name_drops_arguments_for_bounded_metric_labels(text: str, name: str) -> None:
+    assert c.Command(text).name == name

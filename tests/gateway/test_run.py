@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from smsgw.cli.run import GatewayServices, serve
 from smsgw.exceptions import SmsgwError
@@ -124,3 +125,58 @@ async def test_wake_webhook_without_a_webhook_is_harmless(tmp_path: Path) -> Non
     async with Gateway(settings) as gateway:
         assert gateway.dispatcher is None
         GatewayServices(gateway, KEY).wake_webhook()
+
+
+def _sample(exported: str, name: str, labels: dict[str, str]) -> float:
+    """A sample's value in a /metrics text (0 when absent)."""
+    for family in text_string_to_metric_families(exported):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return float(sample.value)
+    return 0.0
+
+
+async def test_metrics_show_at_command_latency_and_errors_after_traffic(tmp_path: Path) -> None:
+    port = _free_port()
+    with WebhookServer(lambda _r: Answer()) as server:
+        async with emulators(tmp_path, "atm0") as modems:
+            settings = gateway_settings(
+                tmp_path, webhook_url=server.url, modems={"atm0": tmp_path / "atm0"}
+            )
+            settings = settings.model_validate(
+                settings.model_dump() | {"api": {"listen": f"127.0.0.1:{port}", "key": KEY}}
+            )
+            stop = asyncio.Event()
+            daemon = asyncio.create_task(serve(settings, KEY, stop=stop))
+            try:
+                async with httpx.AsyncClient(
+                    base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": KEY}, timeout=5
+                ) as client:
+
+                    async def status(path: str) -> int:
+                        try:
+                            return (await client.get(path)).status_code
+                        except httpx.TransportError:
+                            return 0
+
+                    async with asyncio.timeout(15):
+                        while await status("/health/ready") != 200:  # noqa: ASYNC110
+                            await asyncio.sleep(0.05)
+                    modems["atm0"].fail_next_send(cause=500)
+                    for text in ("refused by the network", "accepted"):
+                        answer = await client.post(
+                            "/api/v1/messages", json={"to": "+40722000000", "text": text}
+                        )
+                        assert answer.status_code == 202, answer.text
+                    await eventually(lambda: len(of_type(server.received, "sms_status")) >= 2)
+                    exported = (await client.get("/metrics")).text
+            finally:
+                stop.set()
+                await daemon
+    sends = {"modem": "atm0", "command": "AT+CMGS"}
+    assert _sample(exported, "smsgw_at_command_seconds_count", sends) == 2
+    assert _sample(exported, "smsgw_at_command_seconds_sum", sends) > 0
+    # The health check and init commands were timed too, each under its own bounded name.
+    assert _sample(exported, "smsgw_at_command_seconds_count", {**sends, "command": "AT"}) >= 1
+    assert _sample(exported, "smsgw_at_command_errors_total", {**sends, "error": "cms"}) == 1
+    assert "+40722000000" not in exported
