@@ -93,14 +93,27 @@ def test_deliver_sent_urc_reboot_unplug_through_the_control_socket(served: Path)
         assert smsgw("emulator", "reboot", "--link", str(served)).returncode == 0
         assert b"RDY" in read_until(port, b"SMS Ready\r\n")
 
+        # While this old port stays open its pty number cannot be reused, so a link to a
+        # different pty proves unplug + replug happened, however long the CLI took to exit
+        # (under load it may outlive the 0.5 s, so "the link is gone now" would be a race).
+        unplugged = os.readlink(served)
         assert smsgw("emulator", "unplug", "--link", str(served), "--for", "0.5").returncode == 0
+        deadline = time.monotonic() + 10
+        while _link_target(served) in (None, unplugged) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert served.is_symlink()
+        assert os.readlink(served) != unplugged
+        with pytest.raises(serial.SerialException):  # the old pty is hung up for good
+            read_until(port, b"OK\r\n", 1.0)
     finally:
         port.close()
-    assert not os.path.lexists(served)
-    deadline = time.monotonic() + 5
-    while not served.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert served.is_symlink()
+
+
+def _link_target(link: Path) -> str | None:
+    try:
+        return os.readlink(link)
+    except FileNotFoundError:
+        return None
 
 
 def test_deliver_pdu_verbatim(served: Path) -> None:
