@@ -1,0 +1,164 @@
+"""Several `smsgw run` processes on one PostgreSQL, two emulated modems each.
+
+- 1,000 API sends spread over every node's API: each message sent exactly once (counted on
+  the emulated modems), none left behind.
+- One node `kill -9`'d in the middle: the queue goes on through the others; what the dead
+  node was sending becomes `failed`/`interrupted` after one lease (at most one per modem of
+  that node), and no message is sent twice.
+- SMS arriving on every modem: each `incoming_sms` event reaches the webhook exactly once per
+  Idempotency-Key, whichever node's dispatcher posts it.
+
+`make test` runs bounded versions; `make faults` the long ones (three nodes, more kills).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import random
+from pathlib import Path
+
+import pytest
+
+from tests.scaleout.cluster import Cluster, ClusterOptions, OutgoingRow, send_many
+from tests.webhook.http_server import Answer, WebhookServer
+
+pytestmark = pytest.mark.slow
+
+
+def _texts(count: int, label: str) -> list[str]:
+    return [f"{label} {n:04d}" for n in range(count)]
+
+
+def _check_sent_once(
+    cluster: Cluster, accepted: dict[str, str], rows: list[OutgoingRow]
+) -> collections.Counter[str]:
+    """Every accepted message is final; sent ones went out exactly once, interrupted ones at
+    most once, nothing else went out. Returns the statuses."""
+    on_air = collections.Counter(message.text for message in cluster.sent())
+    by_id = {row.id: row for row in rows}
+    assert set(by_id) == set(accepted), "the database lost or invented messages"
+    statuses: collections.Counter[str] = collections.Counter()
+    for message_id, text in accepted.items():
+        row = by_id[message_id]
+        statuses[row.status] += 1
+        if row.status in ("sent", "delivered"):
+            assert on_air[text] == 1, (row, on_air[text])
+        else:
+            assert (row.status, row.error) == ("failed", "interrupted"), row
+            assert on_air[text] <= 1, (row, on_air[text])
+    assert sum(on_air.values()) == sum(on_air[text] for text in accepted.values())
+    assert max(on_air.values()) == 1, on_air.most_common(3)
+    return statuses
+
+
+async def _sends_each_once(tmp_path: Path, url: str, nodes: int, messages: int) -> None:
+    async with Cluster(tmp_path, url, ClusterOptions(nodes=nodes)) as cluster:
+        accepted = await send_many(cluster.nodes, _texts(messages, "bulk"))
+        rows = await cluster.wait_settled(within=120)
+        statuses = _check_sent_once(cluster, accepted, rows)
+        assert statuses["sent"] + statuses["delivered"] == messages, statuses
+        # The load was shared: every node's modems sent some of it.
+        senders = collections.Counter(cluster.node_of(row.modem) for row in rows)
+        assert set(senders) == {node.name for node in cluster.nodes}, senders
+        codes = await cluster.stop_all()
+        assert set(codes.values()) == {0}, codes
+
+
+async def _kill_one_midway(tmp_path: Path, url: str, nodes: int, messages: int, seed: int) -> None:
+    rng = random.Random(seed)
+    async with Cluster(tmp_path, url, ClusterOptions(nodes=nodes, cmgs_delay=0.05)) as cluster:
+        victim = cluster.nodes[rng.randrange(nodes)]
+        first = await send_many(cluster.nodes, _texts(messages // 2, "before"))
+        # Kill while the victim's modems are busy with the first half.
+        async with asyncio.timeout(30):
+            while sum(len(m.sent()) for m in victim.modems.values()) < 4:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+        await asyncio.sleep(rng.uniform(0.0, 0.3))
+        cluster.kill(victim)
+        second = await send_many(cluster.nodes, _texts(messages - messages // 2, "after"))
+        rows = await cluster.wait_settled(within=120)
+        statuses = _check_sent_once(cluster, {**first, **second}, rows)
+        interrupted = [row for row in rows if row.status == "failed"]
+        assert {cluster.node_of(row.modem) for row in interrupted} <= {victim.name}, interrupted
+        assert len(interrupted) <= len(victim.modems), interrupted
+        survivors = {cluster.node_of(row.modem) for row in rows if row.id in second}
+        assert victim.name not in survivors
+        print(f"kill -9 {victim.name} of {nodes} nodes, {messages} sends: {dict(statuses)}")
+        assert statuses["sent"] + statuses["delivered"] + len(interrupted) == messages
+        codes = await cluster.stop_all()
+        assert codes.pop(victim.name) == -9
+        assert set(codes.values()) == {0}, codes
+
+
+async def _inbound_delivered_once(tmp_path: Path, url: str, nodes: int, per_modem: int) -> None:
+    with WebhookServer(lambda _request: Answer()) as server:
+        options = ClusterOptions(nodes=nodes, webhook_url=server.url)
+        async with Cluster(tmp_path, url, options) as cluster:
+            expected = set()
+            for n in range(per_modem):
+                for name, modem in cluster.modems.items():
+                    text = f"to {name} #{n}"
+                    expected.add(text)
+                    await modem.deliver(f"+4072{n % 7:07d}", text)
+
+            def incoming() -> list[tuple[str, str]]:
+                return [
+                    (r.headers["idempotency-key"], r.json()["message"])
+                    for r in list(server.received)
+                    if r.json().get("type") == "incoming_sms"
+                ]
+
+            async with asyncio.timeout(60):
+                while {text for _key, text in incoming()} != expected:  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
+            await asyncio.sleep(1.0)  # time for a duplicate POST to show up
+            posts = collections.Counter(key for key, _text in incoming())
+            assert len(posts) == len(expected)
+            assert max(posts.values()) == 1, posts.most_common(3)
+            codes = await cluster.stop_all()
+            assert set(codes.values()) == {0}, codes
+
+
+@pytest.mark.timeout(150)
+async def test_two_nodes_send_1000_api_messages_each_exactly_once(
+    tmp_path: Path, pg_url: str
+) -> None:
+    await _sends_each_once(tmp_path, pg_url, nodes=2, messages=1000)
+
+
+@pytest.mark.timeout(150)
+async def test_a_node_killed_midway_hands_its_queue_to_the_others(
+    tmp_path: Path, pg_url: str
+) -> None:
+    await _kill_one_midway(tmp_path, pg_url, nodes=3, messages=300, seed=random.randrange(1 << 30))
+
+
+@pytest.mark.timeout(120)
+async def test_inbound_on_every_modem_is_posted_once_per_idempotency_key(
+    tmp_path: Path, pg_url: str
+) -> None:
+    await _inbound_delivered_once(tmp_path, pg_url, nodes=3, per_modem=10)
+
+
+@pytest.mark.faults
+@pytest.mark.timeout(300)
+async def test_three_nodes_send_1000_api_messages_each_exactly_once(
+    tmp_path: Path, pg_url: str
+) -> None:
+    await _sends_each_once(tmp_path, pg_url, nodes=3, messages=1000)
+
+
+@pytest.mark.faults
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(("nodes", "seed"), [(2, 1), (3, 2), (3, 3)])
+async def test_kill_9_of_one_node_during_1000_sends(
+    tmp_path: Path, pg_url: str, nodes: int, seed: int
+) -> None:
+    await _kill_one_midway(tmp_path, pg_url, nodes=nodes, messages=1000, seed=seed)
+
+
+@pytest.mark.faults
+@pytest.mark.timeout(300)
+async def test_inbound_burst_on_three_nodes(tmp_path: Path, pg_url: str) -> None:
+    await _inbound_delivered_once(tmp_path, pg_url, nodes=3, per_modem=60)
