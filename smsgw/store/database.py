@@ -6,12 +6,20 @@ USB hub, SD card): with `NORMAL`, WAL commits are only synced at checkpoints and
 messages could vanish from both the SIM and the database. SMS rates are far below what FULL
 costs (one fsync per commit). Writers use `BEGIN IMMEDIATE`, so two writers queue on the busy
 timeout instead of failing with "database is locked" when a read transaction tries to upgrade.
+
+Within one process, SQLite transactions also queue on an asyncio lock before `BEGIN IMMEDIATE`:
+without it, two tasks (the modem storing a part, the webhook dispatcher claiming an event)
+collide on the file lock and the loser sleeps in SQLite's busy handler (1, 2, 5, 10... ms,
+holding an aiosqlite thread) even though the winner commits in well under a millisecond.
+The busy timeout still covers other processes (another node, a CLI on the same file).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime
+import weakref
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -61,6 +69,9 @@ class Database:
     def __init__(self, engine: AsyncEngine, *, clock: Clock = utc_now) -> None:
         self.engine = engine
         self.clock = clock
+        self._writer_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def dialect(self) -> str:
@@ -80,7 +91,7 @@ class Database:
         store never see SQLAlchemy, asyncpg or sqlite3 exceptions.
         """
         try:
-            async with self.engine.begin() as connection:
+            async with self._writer_turn(), self.engine.begin() as connection:
                 yield connection
         except StoreError:
             raise
@@ -88,6 +99,19 @@ class Database:
             raise StoreError(f"{what} failed on {self.url}: {_describe(error)}") from error
         except (OSError, TimeoutError) as error:  # asyncpg connect errors are not wrapped
             raise StoreError(f"{what} failed: cannot reach {self.url}: {error}") from error
+
+    @contextlib.asynccontextmanager
+    async def _writer_turn(self) -> AsyncIterator[None]:
+        """SQLite: one transaction at a time per event loop (see the module docstring)."""
+        if self.dialect != "sqlite":
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        lock = self._writer_locks.get(loop)
+        if lock is None:
+            lock = self._writer_locks[loop] = asyncio.Lock()
+        async with lock:
+            yield
 
     async def ping(self) -> None:
         """Raise StoreError unless the database answers (for `/health/ready`)."""
