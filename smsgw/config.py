@@ -412,6 +412,21 @@ class ModemSettings(_Section):
         default=timedelta(minutes=5),
         description="How often SIM storage is listed for messages whose +CMTI was missed.",
     )
+    number: str | None = Field(
+        default=None,
+        description="The SIM's own number, sent as `recipient` in incoming_sms; "
+        "empty: read it from the SIM (AT+CNUM), which most prepaid SIMs do not store.",
+    )
+
+    @field_validator("number")
+    @classmethod
+    def _phone_number(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        number = "".join(value.split())
+        if not re.fullmatch(r"\+?[0-9]{3,20}", number):
+            raise ValueError(f"{value!r} is not a phone number, e.g. +40721000000")
+        return number
 
     @field_validator("name")
     @classmethod

@@ -119,6 +119,11 @@ def pin_enter(pin: str) -> Command:
     return Command(f'AT+CPIN="{pin}"', timeout=PIN_TIMEOUT)
 
 
+def subscriber_number() -> Command:
+    """``AT+CNUM``: the SIM's own number(s), if the SIM stores them (27.007 §7.1)."""
+    return Command("AT+CNUM")
+
+
 # --- network ------------------------------------------------------------------------------
 def signal_quality() -> Command:
     return Command("AT+CSQ")

@@ -28,6 +28,7 @@ __all__ = [
     "parse_cmgr_header",
     "parse_cmgs",
     "parse_cnmi_support",
+    "parse_cnum",
     "parse_cops",
     "parse_cops_list",
     "parse_cpin",
@@ -458,6 +459,33 @@ def parse_csca(line: str) -> str | None:
     if not re.fullmatch(r"\+?[0-9*#]+", number):
         raise AtResponseError("+CSCA", line)
     return number
+
+
+def parse_cnum(lines: list[str] | tuple[str, ...]) -> str | None:
+    """The SIM's own number from ``AT+CNUM`` (27.007 §7.1), or ``None`` when it stores none.
+
+    ``+CNUM: "","+40721000000",145,7,4`` (SIMCom), ``+CNUM: "","+40721000000",145``
+    (Huawei), ``+CNUM: ,"0721000000",129`` and UCS2-hex forms are accepted; the first line
+    with a number wins (a SIM may list voice, fax and data numbers). Type 145 (international)
+    gets its ``+`` when the firmware left it out. A bare ``OK`` (no lines) or lines with an
+    empty number mean the SIM does not know its number: most prepaid cards.
+    """
+    for line in lines:
+        if not line.strip().upper().startswith("+CNUM"):
+            continue
+        fields = split_fields(strip_prefix(line, "+CNUM"))
+        if len(fields) < 2:
+            raise AtResponseError("+CNUM", line)
+        number = _maybe_ucs2_hex(_unquote(fields[1]).replace(" ", ""))
+        if not number:
+            continue
+        if not re.fullmatch(r"\+?[0-9]{1,20}", number):
+            raise AtResponseError("+CNUM", line)
+        kind = _unquote(fields[2]) if len(fields) > 2 else ""
+        if kind == "145" and not number.startswith("+"):
+            number = "+" + number
+        return number
+    return None
 
 
 def parse_identity(lines: list[str], prefix: str | None = None) -> str:

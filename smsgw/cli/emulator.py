@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import signal
 from pathlib import Path
 from typing import Annotated, Any
@@ -55,6 +56,9 @@ def serve(
         "delivered", "--report-status", help="delivered | failed | none"
     ),
     pin: str | None = typer.Option(None, "--pin", help="SIM PIN the emulated SIM requires."),
+    own_number: str | None = typer.Option(
+        None, "--own-number", help="The SIM's own number, read by AT+CNUM (default: none)."
+    ),
 ) -> None:
     """Run the virtual modem until interrupted (Ctrl-C / SIGTERM)."""
     if profile not in PROFILES:
@@ -63,6 +67,8 @@ def serve(
         fail("--report-status must be delivered, failed or none", EXIT_USAGE)
     if cmgs_delay < 0 or report_delay < 0 or (baud is not None and baud <= 0):
         fail("delays must be >= 0 and --baud > 0", EXIT_USAGE)
+    if own_number is not None and not re.fullmatch(r"\+?[0-9]{1,20}", own_number):
+        fail(f"--own-number must be digits with an optional +, got {own_number!r}", EXIT_USAGE)
     options = DeviceOptions(
         cmgs_delay=cmgs_delay,
         report_delay=report_delay,
@@ -70,6 +76,7 @@ def serve(
         if report_status == "delivered"
         else ("failed" if report_status == "failed" else "none"),
         pin=pin,
+        own_number=own_number,
     )
     modem = EmulatedModem(
         profile, link, control=_control_path(control, link), baud=baud, options=options

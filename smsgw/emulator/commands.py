@@ -268,6 +268,16 @@ def _csca(device: Device, command: Command) -> list[str]:
     return []
 
 
+@_handles("+CNUM")
+def _cnum(device: Device, command: Command) -> list[str]:
+    """27.007 §7.1 subscriber number: one line per stored MSISDN, none when the SIM has none."""
+    number = device.options.own_number
+    if command.form is Form.TEST or not number:
+        return []
+    kind = 145 if number.startswith("+") else 129
+    return [f'+CNUM: "","{number}",{kind}{device.profile.cnum_trailer}']
+
+
 @_handles("+CSMP")
 def _csmp(device: Device, command: Command) -> list[str]:
     if command.form is Form.READ:

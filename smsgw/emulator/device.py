@@ -83,6 +83,9 @@ class DeviceOptions:
     report_status: network.ReportOutcome = "delivered"
     pin: str | None = None
     puk: str = "12345678"
+    #: The SIM's own number (MSISDN) that `AT+CNUM` reads; None = not stored on the SIM,
+    #: as on most prepaid cards (`AT+CNUM` then answers a bare OK).
+    own_number: str | None = None
     #: Multiplies the profile's boot banner delays (0 = everything at power-on).
     boot_scale: float = 1.0
     #: Override the profile's periodic URC interval (0 disables it; None = profile default).

@@ -85,6 +85,8 @@ class Profile:
     has_curc: bool
     #: Answer to `AT+CLAC` (None = ERROR / unknown command).
     clac: tuple[str, ...] | None
+    #: What follows `<number>,<type>` in `+CNUM:` lines (SIMCom adds `<speed>,<service>`).
+    cnum_trailer: str = ""
 
 
 def _range(lo: int, hi: int) -> frozenset[int]:
@@ -139,6 +141,7 @@ SIM800 = Profile(
     has_cmgda=True,
     has_curc=False,
     clac=None,
+    cnum_trailer=",7,4",
 )
 
 HUAWEI = Profile(
@@ -201,6 +204,7 @@ HUAWEI = Profile(
         "+CREG",
         "+COPS",
         "+CPIN",
+        "+CNUM",
         "^CURC",
         "^PORTSEL",
         "^USSDMODE",

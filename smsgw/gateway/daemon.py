@@ -217,7 +217,7 @@ class Gateway:
             log.warning("webhook.url is empty: events are kept in the outbox until one is set")
         self.inbound = Inbound(
             self.db,
-            render=incoming_renderer(webhook.history_size),
+            render=incoming_renderer(webhook.history_size, recipient=self.own_number),
             history_size=webhook.history_size,
             on_new_event=self._wake_dispatcher,
             on_received=self._count_received,
@@ -591,6 +591,13 @@ class Gateway:
         if not ready:
             return False, "no modem is ready: " + self.status_line()
         return True, self.status_line()
+
+    def own_number(self, modem: str) -> str | None:
+        """The SIM's own number: `[[modem]] number` if configured, else what AT+CNUM said."""
+        runtime = self._modems.get(modem)
+        if runtime is None:
+            return None
+        return runtime.settings.number or runtime.supervisor.own_number
 
     def worker(self, name: str) -> ModemWorker:
         return self._modems[name].worker

@@ -7,7 +7,7 @@ the same bytes under the same `Idempotency-Key` (the event id).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from smsgw.models import MessageStatus
 from smsgw.store.types import (
@@ -25,11 +25,15 @@ from smsgw.webhook.payloads import (
 )
 
 
-def incoming_renderer(history_size: int, recipient: str | None = None) -> IncomingEventFactory:
+def incoming_renderer(
+    history_size: int, recipient: Callable[[str], str | None] | None = None
+) -> IncomingEventFactory:
     """An `IncomingEventFactory` building the `incoming_sms` body with `history_size` turns.
 
     The event id is the message id: stable across re-reads of the SIM, so the webhook can
     de-duplicate on `Idempotency-Key` and the API's message id is the payload's `id`.
+    `recipient(modem name)` is the receiving SIM's own number (null in the payload when
+    unknown); asked at render time, so a number learnt at modem start is used at once.
     """
 
     def render(message: ReceivedMessage, earlier: Sequence[HistoryItem]) -> NewEvent:
@@ -41,7 +45,7 @@ def incoming_renderer(history_size: int, recipient: str | None = None) -> Incomi
             earlier=[ConversationTurn(item.direction, item.text, item.at) for item in earlier],
             history_size=history_size,
             modem=message.modem,
-            recipient=recipient,
+            recipient=recipient(message.modem) if recipient is not None else None,
         )
         return NewEvent(event_id=message.id, body=body)
 

@@ -136,6 +136,7 @@ class ModemInfo:
     storage_support: tuple[tuple[str, ...], ...]
     cnmi_support: str | None
     service_center: str | None
+    own_number: str | None = None
 
     def as_json(self) -> dict[str, object]:
         data = dataclasses.asdict(self)
@@ -183,6 +184,8 @@ class Modem:
         self.sink: EventSink = sink or discard_events
         self.settings = settings or ModemSettings()
         self.identity: Identity | None = None
+        #: The SIM's own number (``AT+CNUM`` at initialisation); None when it stores none.
+        self.own_number: str | None = None
         self.storage: str | None = None
         self.cnmi: Cnmi | None = None
         self.reboot_detected = asyncio.Event()
@@ -270,6 +273,7 @@ class Modem:
         await self.select_indications()
         with contextlib.suppress(AtCommandError, CmeError, CmsError):
             await self.run(cmd.registration_reports(1))
+        self.own_number = await self.read_own_number()
         self._initialised = True
         self._echoes_after_init = self.channel.echoes
         self.start_events()
@@ -396,6 +400,17 @@ class Modem:
     async def storage_use(self) -> list[resp.StorageUse]:
         return resp.parse_cpms_query((await self.run(cmd.storage_query())).first("+CPMS"))
 
+    async def read_own_number(self) -> str | None:
+        """The SIM's number via ``AT+CNUM``; None when the SIM stores none, the firmware does
+        not know the command, or its answer makes no sense (logged: never fatal)."""
+        try:
+            return resp.parse_cnum((await self.run(cmd.subscriber_number())).lines)
+        except (AtCommandError, CmeError, CmsError) as exc:
+            log.debug("%s: no own number: %s", self.modem_id, exc)
+        except AtResponseError as exc:
+            log.warning("%s: ignoring an unreadable AT+CNUM answer: %s", self.modem_id, exc)
+        return None
+
     async def service_center(self) -> str | None:
         return resp.parse_csca((await self.run(cmd.service_center_query())).first("+CSCA"))
 
@@ -418,6 +433,7 @@ class Modem:
         support_line = await optional(lambda: self._first(cmd.storage_support(), "+CPMS"))
         cnmi_line = await optional(lambda: self._first(cmd.indication_support(), "+CNMI"))
         smsc = await optional(self.service_center)
+        own_number = self.own_number if self._initialised else await self.read_own_number()
         return ModemInfo(
             dialect=self.dialect,
             identity=identity,
@@ -430,6 +446,7 @@ class Modem:
             storage_support=resp.parse_cpms_support(support_line) if support_line else (),
             cnmi_support=resp.strip_prefix(cnmi_line, "+CNMI") if cnmi_line else None,
             service_center=smsc,
+            own_number=own_number,
         )
 
     async def _first(self, command: cmd.Command, prefix: str) -> str:

@@ -88,6 +88,9 @@ class ModemSupervisor:
         self.state = ModemState.DISCONNECTED
         self.reason = ""
         self.modem: Modem | None = None
+        #: The SIM's own number as last read (``AT+CNUM``), kept while the modem is away: the
+        #: SIM is the same when it comes back, and stored messages are offered before READY.
+        self.own_number: str | None = None
         self._stopping = asyncio.Event()
         self._state_changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
@@ -186,6 +189,7 @@ class ModemSupervisor:
                     ModemState.INITIALISING, f"{dialect.dialect} {identity.model}"
                 )
                 await modem.initialise()
+                self.own_number = modem.own_number  # before the sweep offers stored messages
                 await modem.sweep()
                 self.modem = modem
                 reached_ready = True

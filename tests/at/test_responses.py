@@ -367,3 +367,28 @@ def test_identity_is_capped_and_cleaned(corpus_dir: Path) -> None:
 
 def test_split_fields_respects_quotes_and_parentheses() -> None:
     assert r.split_fields('1,"a,b",(0,1),x') == ["1", '"a,b"', "(0,1)", "x"]
+
+
+# --- +CNUM ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("lines", "number"),
+    [
+        (['+CNUM: "","+40721000000",145,7,4'], "+40721000000"),  # SIMCom
+        (['+CNUM: "","+40721000000",145'], "+40721000000"),  # Huawei
+        (['+CNUM: "Own","40721000000",145'], "+40721000000"),  # type 145 without its +
+        ([',"0721000000",129'], None),  # no +CNUM prefix: not a +CNUM line
+        (['+CNUM: ,"0721000000",129'], "0721000000"),  # national, left as the SIM has it
+        (['+CNUM: "","002B00340030003700320031",145'], "+40721"),  # UCS2-hex after CSCS
+        (['+CNUM: "","",129', '+CNUM: "Fax","+40721000009",145'], "+40721000009"),
+        (['+CNUM: "","",129'], None),  # an empty MSISDN record
+        ([], None),  # bare OK: the SIM stores no number
+    ],
+)
+def test_cnum(lines: list[str], number: str | None) -> None:
+    assert r.parse_cnum(lines) == number
+
+
+@pytest.mark.parametrize("line", ['+CNUM: "","call me",145', "+CNUM: 145"])
+def test_cnum_nonsense_is_a_typed_error(line: str) -> None:
+    with pytest.raises(AtResponseError):
+        r.parse_cnum([line])

@@ -197,6 +197,7 @@ def test_bad_values_name_file_key_and_problem(
         ("pin = '12'", "modem[1].pin", "4 to 8 digits"),
         ("sweep_interval = '0s'", "modem[1].sweep_interval", "at least 1s"),
         ("colour = 'red'", "modem[1].colour", "unknown key"),
+        ("number = 'call me'", "modem[1].number", "not a phone number"),
         ("name = 'sim800'", "modem[1].name", "duplicate modem name 'sim800'"),
         ("port = '/dev/smsgw/sim800'", "modem[1].port", "already used by modem[0]"),
     ],
@@ -211,6 +212,17 @@ def test_modem_problems_are_indexed(
     problem = only_problem(path)
     assert problem.key == key
     assert fragment in str(problem)
+
+
+@pytest.mark.parametrize(
+    ("line", "number"),
+    [("", None), ("number = ''", None), ("number = '+40 721 000 000'", "+40721000000")],
+)
+def test_modem_number_is_optional_and_normalised(
+    tmp_path: Path, line: str, number: str | None
+) -> None:
+    path = write(tmp_path, f"[[modem]]\nname = 'sim0'\nport = '/dev/ttyS0'\n{line}\n")
+    assert load_settings(path, env={}).modem[0].number == number
 
 
 def test_a_modem_without_name_or_port_reports_both(tmp_path: Path) -> None:

@@ -170,3 +170,28 @@ def test_serve_pin_flag_locks_the_sim(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
+
+
+def test_serve_own_number_is_what_cnum_reads(tmp_path: Path) -> None:
+    link = tmp_path / "numbered"
+    process = subprocess.Popen(
+        [*SMSGW, "emulator", "serve", "--link", str(link), "--own-number", "+40721999000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert "emulated sim800 modem" in process.stdout.readline()
+        port = serial.Serial(str(link), 115200, timeout=0.05)
+        try:
+            port.write(b"AT+CNUM\r")
+            assert b'+CNUM: "","+40721999000",145,7,4\r\n' in read_until(port, b"OK\r\n")
+        finally:
+            port.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    bad = smsgw("emulator", "serve", "--link", str(tmp_path / "m"), "--own-number", "call me")
+    assert bad.returncode == 2
+    assert "--own-number" in bad.stderr

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from pathlib import Path
 
 import pytest
 
 from smsgw import pdu
+from smsgw.emulator import EmulatedModem
 from smsgw.store import repository
 from tests.gateway.conftest import (
+    EMULATOR_OPTIONS,
     SENDER,
     emulators,
     eventually,
@@ -113,3 +116,29 @@ async def test_history_holds_earlier_messages_both_ways_current_last(tmp_path: P
                 # time (whole seconds) may be a fraction earlier than the reply's send time.
                 earlier = [h["timestamp"] for h in history[:-1]]
                 assert earlier == sorted(earlier)
+
+
+async def test_recipient_is_the_sims_own_number_or_the_configured_one(tmp_path: Path) -> None:
+    """`recipient` is what AT+CNUM read from the SIM; `[[modem]] number` wins over it."""
+    options = dataclasses.replace(EMULATOR_OPTIONS, own_number="+40721999000")
+    with WebhookServer(lambda _r: Answer()) as server:
+        async with (
+            EmulatedModem("sim800", tmp_path / "simA", options=options) as read_from_sim,
+            EmulatedModem("huawei", tmp_path / "simB", options=options) as configured,
+        ):
+            settings = gateway_settings(
+                tmp_path,
+                webhook_url=server.url,
+                modems={"simA": tmp_path / "simA", "simB": tmp_path / "simB"},
+            )
+            dump = settings.model_dump()
+            dump["modem"][1]["number"] = "+40 700 000 001"
+            settings = settings.model_validate(dump)
+            async with running_gateway(settings):
+                await read_from_sim.deliver(SENDER, "to the SIM's own number")
+                await configured.deliver(SENDER, "to the configured number")
+                await eventually(lambda: len(of_type(server.received, "incoming_sms")) == 2)
+    recipients = {
+        body["modem"]: body["recipient"] for body in of_type(server.received, "incoming_sms")
+    }
+    assert recipients == {"simA": "+40721999000", "simB": "+40700000001"}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pytest
 
 from smsgw import pdu
+from smsgw.at.channel import AtChannel
 from smsgw.at.memory import Faults
 from smsgw.emulator.device import DeviceOptions
 from smsgw.emulator.storage import Stat, Storage
@@ -29,6 +30,7 @@ from smsgw.modem.events import (
     StoredSubmitFound,
 )
 from smsgw.modem.supervisor import ModemSupervisor, SupervisorSettings
+from tests.at.fakes import ScriptedModem
 from tests.modem.bridge import DeviceBridge
 from tests.modem.helpers import Recorder, eventually
 
@@ -287,3 +289,32 @@ def _sample_deliver() -> str:
 def _first_index(storage: Storage) -> int:
     items = list(storage.items())
     return items[0][0] if items else -1
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("own_number", ["+40721999000", None])
+async def test_the_sims_own_number_is_read_at_initialisation(
+    profile: str, own_number: str | None
+) -> None:
+    options = DeviceOptions(boot_scale=0.1, own_number=own_number)
+    async with open_rig(profile, options=options) as rig:
+        modem = await _ready(rig)
+        assert modem.own_number == own_number
+        assert rig.supervisor.own_number == own_number
+        assert (await modem.info()).own_number == own_number
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [b"\r\nERROR\r\n", b"\r\n+CME ERROR: 4\r\n", b'\r\n+CNUM: "","who knows",145\r\n\r\nOK\r\n'],
+)
+async def test_a_firmware_without_a_usable_cnum_gives_no_number(answer: bytes) -> None:
+    fake = ScriptedModem()
+    fake.replies["AT+CNUM"] = answer
+    channel = AtChannel(fake.line.host)
+    channel.start()
+    try:
+        assert await Modem(channel).read_own_number() is None
+        assert fake.commands == ["AT+CNUM"]
+    finally:
+        await channel.close()
