@@ -24,6 +24,7 @@ MODULES: list[str] = [
     "api",
     "ui_inbox",
     "gateway",
+    "scaleout",
     "daemon",
 ]
 
