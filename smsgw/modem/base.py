@@ -191,6 +191,8 @@ class Modem:
         self.reboot_detected = asyncio.Event()
         self._reboot_reason = ""
         self._queue: asyncio.Queue[_Work] = asyncio.Queue()
+        #: Read-then-delete sequences by index (sweep, +CMTI) take turns: see `sweep`.
+        self._storage_turn = asyncio.Lock()
         self._worker: asyncio.Task[None] | None = None
         self._remove_handler: Callable[[], None] | None = None
         self._cnma_needed: bool | None = None
@@ -558,11 +560,15 @@ class Modem:
         """Offer every stored DELIVER / STATUS-REPORT to the sink (then delete it).
 
         Returns how many entries were handed over. Called at start and periodically.
+        Holds the storage turn for the whole pass: a +CMTI handler running alongside could
+        otherwise delete index k after this sweep freed it and the SIM reused it for a new
+        SMS (deleted unread: lost); the listing stays valid because nothing else deletes.
         """
         handed = 0
-        for entry in await self.list_stored():
-            if await self._offer(entry):
-                handed += 1
+        async with self._storage_turn:
+            for entry in await self.list_stored():
+                if await self._offer(entry):
+                    handed += 1
         await self._check_storage_use()
         return handed
 
@@ -665,6 +671,10 @@ class Modem:
             await self.sink(RegistrationChanged(self.modem_id, registration))
 
     async def _read_stored(self, storage: str | None, index: int) -> None:
+        async with self._storage_turn:  # never interleaved with a sweep (see `sweep`)
+            await self._read_stored_now(storage, index)
+
+    async def _read_stored_now(self, storage: str | None, index: int) -> None:
         switched = storage is not None and storage != self.storage and self.storage is not None
         if switched:
             assert storage is not None
