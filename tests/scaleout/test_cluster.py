@@ -6,7 +6,8 @@
   node was sending becomes `failed`/`interrupted` after one lease (at most one per modem of
   that node), and no message is sent twice.
 - SMS arriving on every modem: each `incoming_sms` event reaches the webhook exactly once per
-  Idempotency-Key, whichever node's dispatcher posts it.
+  Idempotency-Key, whichever node's dispatcher posts it; the events a node had claimed when
+  it was `kill -9`'d are posted by the others after the lease, under the same key.
 
 `make test` runs bounded versions; `make faults` the long ones (three nodes, more kills).
 """
@@ -15,11 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import random
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from smsgw.store import open_database
 from tests.scaleout.cluster import Cluster, ClusterOptions, OutgoingRow, send_many
 from tests.webhook.http_server import Answer, WebhookServer
 
@@ -68,7 +72,7 @@ async def _sends_each_once(tmp_path: Path, url: str, nodes: int, messages: int) 
 async def _kill_one_midway(tmp_path: Path, url: str, nodes: int, messages: int, seed: int) -> None:
     rng = random.Random(seed)
     async with Cluster(tmp_path, url, ClusterOptions(nodes=nodes, cmgs_delay=0.05)) as cluster:
-        victim = cluster.nodes[rng.randrange(nodes)]
+        victim = cluster.nodes[seed % nodes]
         first = await send_many(cluster.nodes, _texts(messages // 2, "before"))
         # Kill while the victim's modems are busy with the first half.
         async with asyncio.timeout(30):
@@ -120,6 +124,80 @@ async def _inbound_delivered_once(tmp_path: Path, url: str, nodes: int, per_mode
             assert set(codes.values()) == {0}, codes
 
 
+async def _outbox_states(url: str) -> collections.Counter[str]:
+    db = open_database(url)
+    try:
+        async with db.transaction("test: outbox states") as connection:
+            rows = (await connection.execute(sa.text("SELECT state FROM webhook_outbox"))).all()
+    finally:
+        await db.close()
+    return collections.Counter(str(row[0]) for row in rows)
+
+
+async def _claimed_by(url: str, node: str) -> int:
+    db = open_database(url)
+    try:
+        async with db.transaction("test: claimed events") as connection:
+            query = (
+                "SELECT count(*) FROM webhook_outbox WHERE state = 'pending' AND claimed_by = :n"
+            )
+            return int(await connection.scalar(sa.text(query), {"n": node}) or 0)
+    finally:
+        await db.close()
+
+
+async def _incoming_count(url: str) -> int:
+    db = open_database(url)
+    try:
+        async with db.transaction("test: count incoming") as connection:
+            query = "SELECT count(*) FROM messages WHERE direction = 'in'"
+            return int(await connection.scalar(sa.text(query)) or 0)
+    finally:
+        await db.close()
+
+
+async def _webhook_events_survive_a_kill(tmp_path: Path, url: str, per_modem: int) -> None:
+    """Events a node had claimed when it was killed are posted by the others after the lease;
+    a POST repeated because of the kill carries the same Idempotency-Key."""
+    with WebhookServer(lambda _request: Answer(delay=1.0)) as server:
+        options = ClusterOptions(nodes=3, webhook_url=server.url)
+        async with Cluster(tmp_path, url, options) as cluster:
+            victim = cluster.nodes[1]
+            expected = set()
+            for n in range(per_modem):
+                for name, modem in cluster.modems.items():
+                    text = f"to {name} #{n}"
+                    expected.add(text)
+                    await modem.deliver(f"+4073{len(expected):07d}", text)
+            async with asyncio.timeout(60):
+                while await _incoming_count(url) < len(expected):  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
+            await asyncio.sleep(0.3)  # every dispatcher has claimed some and is posting
+            held = await _claimed_by(url, victim.name)
+            cluster.kill(victim)  # mid-way through its slow POSTs
+            assert held > 0, "the victim held no webhook event: nothing to take over"
+
+            def keys_by_text() -> dict[str, set[str]]:
+                found: dict[str, set[str]] = collections.defaultdict(set)
+                for request in list(server.received):
+                    with contextlib.suppress(ValueError):  # a POST cut by the kill
+                        body = request.json()
+                        if body.get("type") == "incoming_sms":
+                            found[body["message"]].add(request.headers["idempotency-key"])
+                return found
+
+            async with asyncio.timeout(90):
+                while set(keys_by_text()) != expected:  # noqa: ASYNC110
+                    await asyncio.sleep(0.2)
+            assert max(len(keys) for keys in keys_by_text().values()) == 1
+            async with asyncio.timeout(30):
+                while (await _outbox_states(url))["pending"]:  # noqa: ASYNC110
+                    await asyncio.sleep(0.2)
+            codes = await cluster.stop_all()
+            assert codes.pop(victim.name) == -9
+            assert set(codes.values()) == {0}, codes
+
+
 @pytest.mark.timeout(150)
 async def test_two_nodes_send_1000_api_messages_each_exactly_once(
     tmp_path: Path, pg_url: str
@@ -139,6 +217,13 @@ async def test_inbound_on_every_modem_is_posted_once_per_idempotency_key(
     tmp_path: Path, pg_url: str
 ) -> None:
     await _inbound_delivered_once(tmp_path, pg_url, nodes=3, per_modem=10)
+
+
+@pytest.mark.timeout(120)
+async def test_webhook_events_a_killed_node_had_claimed_are_posted_by_the_others(
+    tmp_path: Path, pg_url: str
+) -> None:
+    await _webhook_events_survive_a_kill(tmp_path, pg_url, per_modem=4)
 
 
 @pytest.mark.faults
