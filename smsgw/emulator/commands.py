@@ -319,7 +319,7 @@ def _cnma(device: Device, command: Command) -> list[str]:
         return ["+CNMA: (0-2)"]
     if not device.awaiting_cnma:
         raise CommandFailed("cms", 340)
-    device.awaiting_cnma = False
+    device.acknowledge_routed()
     return []
 
 

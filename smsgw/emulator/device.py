@@ -86,6 +86,11 @@ class DeviceOptions:
     #: The SIM's own number (MSISDN) that `AT+CNUM` reads; None = not stored on the SIM,
     #: as on most prepaid cards (`AT+CNUM` then answers a bare OK).
     own_number: str | None = None
+    #: With `AT+CSMS=1`, how long a routed `+CMT`/`+CDS` waits for `AT+CNMA` before the ME
+    #: refuses it to the network and turns routing off (27.005 §3.4.4).
+    cnma_timeout: float = 15.0
+    #: How long the SMSC waits before offering a refused message or report again.
+    network_retry: float = 60.0
     #: Multiplies the profile's boot banner delays (0 = everything at power-on).
     boot_scale: float = 1.0
     #: Override the profile's periodic URC interval (0 disables it; None = profile default).
@@ -141,6 +146,11 @@ class Device:
         self._next_mr = 0
         self._send_failures: list[int] = []
         self.awaiting_cnma = False
+        #: Offers the unacknowledged routed PDU again (it goes back to the network if unacked).
+        self._unacked: Callable[[], None] | None = None
+        self._ack_token = 0
+        #: Routed PDUs that arrived while one was unacknowledged (one at a time, §3.4.4).
+        self._routed_backlog: list[Callable[[], None]] = []
         self._replies = 0
         self._executing = False
 
@@ -239,6 +249,8 @@ class Device:
         self._powered = False
         self._generation += 1
         self._output.clear()
+        if self.awaiting_cnma:  # never acknowledged: the network still has it
+            self._refuse_routed()
 
     def reboot(self) -> None:
         """Module reset: the banner again, volatile settings back to defaults."""
@@ -429,13 +441,13 @@ class Device:
         mt = self.settings.cnmi[1]
         direct = (mt == 2 and message_class != 2) or (mt == 3 and message_class == 3)
         if direct:
-            self.awaiting_cnma = self.settings.csms == 1
+            again = functools.partial(self._receive_deliver, pdu_hex, message_class)
             if self.settings.cmgf == 0:
                 length = len(pdu_hex) // 2 - 1 - int(pdu_hex[:2], 16)
-                self._urc(f"+CMT: {self._alpha()}{length}", pdu_hex)
+                self._route(f"+CMT: {self._alpha()}{length}", pdu_hex, again)
             else:
                 header, body = self.text_view(pdu_hex, Stat.REC_UNREAD)
-                self._urc("+CMT: " + header.split(",", 1)[1], body or "")
+                self._route("+CMT: " + header.split(",", 1)[1], body or "", again)
             return
         mem3 = self.settings.cpms[2]
         try:
@@ -451,7 +463,8 @@ class Device:
         ds = self.settings.cnmi[3]
         if ds == 1:
             length = len(pdu_hex) // 2 - 1 - int(pdu_hex[:2], 16)
-            self._urc(f"+CDS: {length}", pdu_hex)
+            again = functools.partial(self._receive_status_report, pdu_hex)
+            self._route(f"+CDS: {length}", pdu_hex, again)
         elif ds == 2:
             name = self.profile.status_report_storage or self.settings.cpms[2]
             try:
@@ -459,6 +472,55 @@ class Device:
             except StorageFull:
                 return
             self._urc(f'+CDSI: "{name}",{index}')
+
+    # ------------------------------------------------------------------ +CNMA (27.005 §3.4.4)
+    def _route(self, header: str, body: str, again: Callable[[], None]) -> None:
+        """Send a `+CMT`/`+CDS` to the host. With `AT+CSMS=1` it must be acknowledged with
+        `AT+CNMA` within `cnma_timeout`; until then later ones wait. Unacknowledged, the ME
+        refuses it to the network (which offers it again after `network_retry`) and sets
+        `<mt>` and `<ds>` to 0. With `AT+CSMS=0` the ME acknowledges it itself: a host that
+        is not listening loses it."""
+        if self.settings.csms != 1:
+            self._urc(header, body)
+            return
+        if self.awaiting_cnma:
+            self._routed_backlog.append(again)
+            return
+        self.awaiting_cnma = True
+        self._unacked = again
+        self._ack_token += 1
+        token = self._ack_token
+        self._urc(header, body)
+        self.schedule(self.options.cnma_timeout, lambda: self._ack_timed_out(token))
+
+    def acknowledge_routed(self) -> None:
+        """`AT+CNMA` accepted: the routed PDU is the host's now; the next one may follow."""
+        self.awaiting_cnma = False
+        self._unacked = None
+        backlog, self._routed_backlog = self._routed_backlog, []
+        for again in backlog:
+            again()
+
+    def _ack_timed_out(self, token: int) -> None:
+        if not self.awaiting_cnma or token != self._ack_token:
+            return
+        mode, _, bm, _, bfr = self.settings.cnmi
+        self.settings.cnmi = (mode, 0, bm, 0, bfr)
+        self._refuse_routed()
+
+    def _refuse_routed(self) -> None:
+        """RP-ERROR to the network for the unacknowledged PDU and the ones waiting behind it:
+        the SMSC offers each again later, to whatever routing the host has set by then."""
+        pending = [self._unacked, *self._routed_backlog] if self._unacked else []
+        self.awaiting_cnma = False
+        self._unacked = None
+        self._routed_backlog = []
+        for again in pending:
+            self.schedule(
+                self.options.network_retry,
+                functools.partial(self._via_network, again),
+                survives_reboot=True,
+            )
 
     def _alpha(self) -> str:
         return f"{self.profile.pdu_alpha},"

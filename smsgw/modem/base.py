@@ -196,6 +196,9 @@ class Modem:
         self._worker: asyncio.Task[None] | None = None
         self._remove_handler: Callable[[], None] | None = None
         self._cnma_needed: bool | None = None
+        #: ``AT+CSMS=1`` accepted: routed ``+CMT``/``+CDS`` wait for our ``AT+CNMA``, and an
+        #: unacknowledged one goes back to the network, which offers it again later.
+        self.acknowledges_routed = False
         self._initialised = False
         self._echoes_after_init = 0
 
@@ -359,6 +362,8 @@ class Modem:
             if (support is None or support.allows(*c))
             and (self.settings.request_status_reports or c[3] == 0)
         ]
+        if any(c[1] in (2, 3) or c[3] == 1 for c in candidates):
+            await self._ask_for_acknowledgements()
         for candidate in candidates:
             try:
                 await self.run(cmd.indications(*candidate))
@@ -371,6 +376,26 @@ class Modem:
         log.warning(
             "%s: no new-message indication accepted; relying on storage sweeps", self.modem_id
         )
+
+    async def _ask_for_acknowledgements(self) -> None:
+        """``AT+CSMS=1`` (27.005 §3.2.1, phase 2+) before routing PDUs directly: the modem
+        then holds each ``+CMT``/``+CDS`` until ``AT+CNMA``, which is sent only after the
+        sink returned (the report is committed). A report routed while smsgw is down or
+        failing is refused to the network instead of being lost, and offered again later
+        (§3.4.4). Without it (refused), the modem acknowledges by itself: that report is lost.
+        """
+        try:
+            await self.run(cmd.message_service(1))
+        except (AtCommandError, CmeError, CmsError) as exc:
+            log.info(
+                "%s: AT+CSMS=1 refused (%s): a status report routed while smsgw is not "
+                "listening is lost",
+                self.modem_id,
+                exc,
+            )
+            return
+        self.acknowledges_routed = True
+        self._cnma_needed = True
 
     async def _until_ready(self, action: Callable[[], Awaitable[_T]]) -> _T:
         """Retry ``action`` while the modem says "not yet" (SIM busy, SMS not ready)."""
@@ -718,5 +743,10 @@ class Modem:
             await self.run(cmd.acknowledge())
             self._cnma_needed = True
         except (CmsError, AtCommandError) as exc:
+            if self.acknowledges_routed:
+                # Too late (the modem gave up waiting): the network offers it again, and
+                # applying a report or part twice is harmless. Keep acknowledging.
+                log.warning("%s: AT+CNMA refused (%s); it will come again", self.modem_id, exc)
+                return
             log.debug("%s: AT+CNMA not expected (%s)", self.modem_id, exc)
             self._cnma_needed = False

@@ -1,6 +1,15 @@
 """SIMCom SIM800 family (PROTOCOL.md §2): what differs from the generic modem.
 
-* ``<ds>`` accepts only 0/1, so status reports come as two-line ``+CDS`` (§2.10).
+* ``<ds>`` accepts only 0/1, so status reports come as two-line ``+CDS`` (§2.10), never
+  stored on the SIM. To not lose one that arrives while smsgw is down or cannot commit it,
+  the generic layer sets ``AT+CSMS=1`` first (27.005 phase 2+): the modem then waits for
+  ``AT+CNMA``, sent only after the sink returned (report committed); unacknowledged, it is
+  refused to the network, which offers it again later, and the modem turns routing off
+  (the health check sees ``AT+CNMI?`` changed and re-initialises). Limits: the SMSC's retry
+  schedule is the network's (minutes to hours); a retry that comes while smsgw is still down
+  finds routing off and is dropped by the modem; and the re-offer is emulated from 27.005
+  §3.4.4, not yet confirmed on a real SIM800. If ``AT+CSMS=1`` is refused, the modem
+  acknowledges by itself and a report routed while nobody listens is lost (logged at start).
 * Boot banner ``RDY`` / ``+CFUN: 1`` / ``+CPIN: READY`` / ``Call Ready`` / ``SMS Ready``;
   seeing it later means a brown-out reset (§2.3).
 * SMS commands fail with ``+CMS ERROR`` until ``SMS Ready`` (handled by the generic

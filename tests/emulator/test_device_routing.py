@@ -111,3 +111,54 @@ def test_generic_profile_is_plain_27005() -> None:
     assert host.lines("AT+CGMI") == ["Generic", "OK"]
     assert host.lines("AT+CNMI=2,1,0,2,0") == ["OK"]
     assert host.lines("AT+FOO") == ["ERROR"]
+
+
+def _send_with_report(host: Host) -> None:
+    part = pdu.encode_submit("+40721000001", "x", srr=True)[0]
+    host.at(f"AT+CMGS={part.tpdu_length}")
+    host.raw(part.hex.encode() + b"\x1a")
+
+
+def test_with_csms_1_an_unacknowledged_cds_goes_back_to_the_network_and_comes_again() -> None:
+    host = boot("sim800", report_delay=0.1, cnma_timeout=2.0, network_retry=10.0)
+    host.at("ATE0")
+    assert host.lines("AT+CSMS=1") == ["+CSMS: 1,1,1", "OK"]
+    host.at("AT+CNMI=2,1,0,1,0")
+    _send_with_report(host)
+    first = host.wait(0.5)
+    assert first.startswith(b"\r\n+CDS: 25\r\n")
+    assert host.wait(2.0) == b""  # nobody acknowledged it (the daemon was down)
+    # 27.005 §3.4.4: the ME turned routing off; the host sets it again when it is back.
+    assert host.lines("AT+CNMI?") == ["+CNMI: 2,0,0,0,0", "OK"]
+    host.at("AT+CNMI=2,1,0,1,0")
+    assert host.wait(10.0) == first  # the SMSC offers the same report again
+    assert host.lines("AT+CNMA") == ["OK"]
+    assert host.wait(30.0) == b""  # acknowledged: never again
+    assert host.lines("AT+CNMI?") == ["+CNMI: 2,1,0,1,0", "OK"]
+
+
+def test_with_csms_0_a_cds_nobody_read_is_gone() -> None:
+    host = boot("sim800", report_delay=0.1, cnma_timeout=2.0, network_retry=10.0)
+    host.at("ATE0")
+    host.at("AT+CMEE=1")
+    host.at("AT+CNMI=2,1,0,1,0")
+    _send_with_report(host)
+    assert host.wait(0.5).startswith(b"\r\n+CDS: 25\r\n")
+    assert host.wait(60.0) == b""
+    assert host.lines("AT+CNMA") == ["+CMS ERROR: 340"]  # nothing to acknowledge
+
+
+def test_with_csms_1_routed_pdus_wait_for_the_previous_acknowledgement() -> None:
+    host = boot("sim800", cnma_timeout=5.0)
+    host.at("ATE0")
+    host.at("AT+CMEE=1")
+    host.at("AT+CSMS=1")
+    host.at("AT+CNMI=2,2,0,0,0")
+    host.device.deliver("+40721000000", "first")
+    host.device.deliver("+40721000000", "second")
+    assert host.wait(0.1).count(b"+CMT:") == 1
+    acknowledged = host.at("AT+CNMA")
+    assert acknowledged.startswith("\r\nOK\r\n\r\n+CMT: ")  # the next one follows at once
+    assert acknowledged.count("+CMT:") == 1
+    assert host.lines("AT+CNMA") == ["OK"]
+    assert host.lines("AT+CNMA") == ["+CMS ERROR: 340"]
