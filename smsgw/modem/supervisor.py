@@ -11,7 +11,10 @@ States (:class:`~smsgw.modem.events.ModemState`)::
 
 * Port gone (USB unplug, pty closed): the channel reports the loss, the supervisor goes
   to DISCONNECTED and keeps trying to reopen the same path with capped exponential
-  backoff, so a replugged stick comes back by itself.
+  backoff, so a replugged stick comes back by itself. While the path cannot be opened at all
+  it is also tried quietly every ``port_poll`` seconds inside the backoff window (a failed
+  open is one syscall), so a stick that returns is READY within about a second instead of
+  after the next, possibly 30 s, backoff step.
 * Unresponsive (health check or probe times out twice): close and reopen.
 * Idle, exactly one health command per ``health_interval`` (``AT+CNMI?``, which also
   catches a silent reset) and one ``AT+CMGL=4`` sweep per ``sweep_interval``.
@@ -64,6 +67,8 @@ class SupervisorSettings:
     health_timeout: float = 5.0
     unresponsive_after: int = 2
     """Consecutive health-check timeouts before the port is reopened."""
+    port_poll: float = 0.2
+    """While the port cannot be opened (unplugged), how often it is quietly tried again."""
 
 
 class ModemSupervisor:
@@ -150,8 +155,9 @@ class ModemSupervisor:
     # ------------------------------------------------------------------ the loop
     async def run(self) -> None:
         attempt = 0
+        transport: Transport | None = None
         while not self._stopping.is_set():
-            reached_ready, fatal = await self._session()
+            reached_ready, fatal, port_missing = await self._session(transport)
             if fatal:
                 await self._stopping.wait()  # FAILED for good: a human must act
                 return
@@ -159,17 +165,40 @@ class ModemSupervisor:
             delay = min(
                 self.settings.backoff_max, self.settings.backoff_initial * (2 ** min(attempt, 16))
             )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+            transport = None
+            if port_missing:
+                transport = await self._reopen_within(delay)
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=delay)
 
-    async def _session(self) -> tuple[bool, bool]:
-        """One open port's life. Returns (reached READY, fatal)."""
+    async def _reopen_within(self, window: float) -> Transport | None:
+        """The port is gone: try to open it every `port_poll` s, without state changes or log
+        lines, for up to `window` s. The transport once it opens, else None."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + window
+        while (remaining := deadline - loop.time()) > 0:
+            with contextlib.suppress(TimeoutError):
+                pause = min(self.settings.port_poll, remaining)
+                await asyncio.wait_for(self._stopping.wait(), timeout=pause)
+            if self._stopping.is_set():
+                return None
+            with contextlib.suppress(AtConnectionLost):
+                return await self._opener()
+        return None
+
+    async def _session(self, transport: Transport | None = None) -> tuple[bool, bool, bool]:
+        """One open port's life (opening it unless `transport` is already open).
+
+        Returns (reached READY, fatal, the port is gone: could not be opened or was lost).
+        """
         await self._set_state(ModemState.OPENING)
-        try:
-            transport = await self._opener()
-        except AtConnectionLost as exc:
-            await self._set_state(ModemState.DISCONNECTED, str(exc))
-            return False, False
+        if transport is None:
+            try:
+                transport = await self._opener()
+            except AtConnectionLost as exc:
+                await self._set_state(ModemState.DISCONNECTED, str(exc))
+                return False, False, True
         channel = AtChannel(transport, observer=self._at_observer)
         channel.start()
         modem: Modem | None = None
@@ -199,17 +228,18 @@ class ModemSupervisor:
                 await modem.close()
                 if outcome != "reboot":
                     await self._set_state(ModemState.DISCONNECTED, outcome)
-                    return reached_ready, False
+                    # A lost line usually means an unplugged stick: poll for its return.
+                    return reached_ready, False, channel.lost is not None
                 # rebooted: same port, probe and initialise again
                 await self._emit(RebootDetected(self.modem_id, modem.reboot_reason))
         except SimError as exc:
             await self._set_state(ModemState.FAILED, str(exc))
             if not exc.retryable:
-                return reached_ready, True
-            return reached_ready, False
+                return reached_ready, True, False
+            return reached_ready, False, False
         except (AtError, ModemError, AtResponseError) as exc:
             await self._set_state(ModemState.DISCONNECTED, f"{type(exc).__name__}: {exc}")
-            return reached_ready, False
+            return reached_ready, False, False
         finally:
             self.modem = None
             if modem is not None:
