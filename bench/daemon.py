@@ -86,7 +86,8 @@ async def _reply_latencies(
     for n in range(REPLIES):
         sent = len(wire.cmgs)
         text = f"reply {n}"
-        await emulator.deliver("+40721000002", text)
+        # A new peer each time: limits.replies_per_peer_per_hour (30) would suppress the rest.
+        await emulator.deliver(f"+4072101{n:04d}", text)
         await until(lambda sent=sent: len(wire.cmgs) > sent, within=10)
         latencies.append((wire.cmgs[sent] - webhook.answered[text]) * 1000)
         await asyncio.sleep(0.05)  # the send completes (cmgs_delay 0) before the next one
