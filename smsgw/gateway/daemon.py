@@ -257,6 +257,7 @@ class Gateway:
             daily_limit=self.settings.limits.daily_per_modem,
             on_new_event=self._wake_dispatcher,
             on_transition=self._count_transition,
+            on_released=lambda _message: self._wake_workers(None),
             lease=self.settings.node.lease,
             idle_poll=SHARED_DB_POLL if self._listener.needed else IDLE_POLL,
         )

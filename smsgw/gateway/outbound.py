@@ -5,8 +5,10 @@ goes to the modem and its TP-MR is recorded at once (`record_part_sent`, so a re
 arrives before the next part is accepted still matches) → `mark_sent`;
 a `+CMS ERROR` → `mark_failed` with the cause. When the link died while a part was in the
 modem's hands (`SendFailed.uncertain`) the message is failed as `interrupted`: it may have
-gone out, and repeating it silently could double-send (issue 5). A claimed message whose send
-never reached the modem (the modem was not READY) is kept and sent once the modem is back.
+gone out, and repeating it silently could double-send (issue 5). A claimed message whose
+first part never reached the modem (it stopped being READY right after the claim) is given
+back to the queue (`release_unsent_claim`), so another READY modem, on any node, can send it;
+once a part is out, the rest wait for this modem (they share its concatenation reference).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class ModemWorker:
         daily_limit: int | None,
         on_new_event: Callable[[], None],
         on_transition: Callable[[StatusTransition], None] = lambda _t: None,
+        on_released: Callable[[MessageRecord], None] = lambda _m: None,
         idle_poll: float = IDLE_POLL,
         lease: datetime.timedelta = repository.DEFAULT_LEASE,
     ) -> None:
@@ -64,6 +67,7 @@ class ModemWorker:
         self._daily_limit = daily_limit
         self._on_new_event = on_new_event
         self._on_transition = on_transition
+        self._on_released = on_released
         self._idle_poll = idle_poll
         self._lease = lease
         self._wakeup = asyncio.Event()
@@ -126,6 +130,8 @@ class ModemWorker:
             return
         references: list[int] = []
         for seq, part in enumerate(parts, start=1):
+            if seq == 1 and await self._release_if_not_ready(message):
+                return
             try:
                 tp_mr = await self._send_part(message, part)
             except SendFailed as error:
@@ -161,6 +167,20 @@ class ModemWorker:
                 continue
             (tp_mr,) = await modem.send_pdus([part])
             return tp_mr
+
+    async def _release_if_not_ready(self, message: MessageRecord) -> bool:
+        """Nothing of `message` reached the modem and the modem is not READY: give it back."""
+        if self._supervisor.state is ModemState.READY:
+            return False
+        reason = f"modem {self.name} is {self._supervisor.state.value}"
+        if not await repository.release_unsent_claim(
+            self._db, message.id, node=self._node, reason=reason
+        ):
+            return False
+        log.warning("%s: %s; message %s queued again for another modem", self.name, reason,
+                    message.id)  # fmt: skip
+        self._on_released(message)
+        return True
 
     async def _fail(self, message: MessageRecord, reason: str) -> None:
         changes = await repository.mark_failed(

@@ -114,3 +114,39 @@ async def test_on_sqlite_there_is_nothing_to_listen_to(tmp_path: object) -> None
 
 def _td(**delta: float) -> datetime.timedelta:
     return datetime.timedelta(**delta)
+
+
+async def test_a_claim_released_before_any_part_went_out_is_queued_as_it_was(
+    db: Database,
+) -> None:
+    unbound = await _queue(db, "any modem")
+    bound = await _queue(db, "only a1", modem="a1")
+    for expected in (unbound, bound):
+        claimed = await repository.claim_next_outgoing(db, modem="a1", node="a")
+        assert claimed is not None
+        assert claimed.id == expected
+    assert await repository.daily_count(db, "a1") == 2
+    assert not await repository.release_unsent_claim(db, unbound, node="b", reason="not b's")
+    for message_id in (unbound, bound):
+        assert await repository.release_unsent_claim(db, message_id, node="a", reason="a1 gone")
+    assert await repository.daily_count(db, "a1") == 0
+    # The unbound one is free for any modem again; the bound one still waits for a1.
+    other = await repository.claim_next_outgoing(db, modem="b1", node="b")
+    assert other is not None
+    assert other.id == unbound
+    assert await repository.claim_next_outgoing(db, modem="b1", node="b") is None
+    detail = await repository.get_message(db, bound)
+    assert detail is not None
+    assert detail.message.status is MessageStatus.QUEUED
+    assert detail.message.modem == "a1"
+
+
+async def test_a_claim_with_a_part_on_the_air_is_not_released(db: Database) -> None:
+    await _queue(db, "its part is on the air")
+    claimed = await repository.claim_next_outgoing(db, modem="a1", node="a")
+    assert claimed is not None
+    await repository.record_part_sent(db, claimed.id, seq=1, tp_mr=7)
+    assert not await repository.release_unsent_claim(db, claimed.id, node="a", reason="gone")
+    detail = await repository.get_message(db, claimed.id)
+    assert detail is not None
+    assert detail.message.status is MessageStatus.SENDING

@@ -38,6 +38,7 @@ from smsgw.store.repository.outgoing import (
     mark_sent,
     queue_depths,
     record_part_sent,
+    release_unsent_claim,
     renew_send_claims,
 )
 from smsgw.store.repository.queries import get_message, list_messages
@@ -76,6 +77,7 @@ __all__ = [
     "queue_depths",
     "record_part_sent",
     "release_event_claims",
+    "release_unsent_claim",
     "renew_send_claims",
     "retry_dead_letter",
     "schedule_retry",

@@ -177,11 +177,9 @@ async def claim_next_outgoing(
                 updated_at=now,
             )
         )
-        await connection.execute(
-            sa.update(message_parts)
-            .where(message_parts.c.message_pk == candidate)
-            .values(modem=modem)
-        )
+        # The parts keep the binding they were queued with (NULL: any modem) until each is
+        # sent (`record_part_sent` stamps the modem), so `release_unsent_claim` can tell an
+        # unbound message from one queued for this modem.
         await add_status_event(
             connection,
             message_pk=int(candidate),
@@ -194,6 +192,61 @@ async def claim_next_outgoing(
             await connection.execute(sa.select(messages).where(messages.c.pk == candidate))
         ).one()
         return to_record(row, reply_to=await reply_to_id(connection, row.reply_to_pk))
+
+
+async def release_unsent_claim(db: Database, message_id: str, *, node: str, reason: str) -> bool:
+    """Give back a claimed message none of whose parts reached the modem (it stopped being
+    READY between the claim and the first AT+CMGS): queued again, bound as it was queued
+    (an unbound API send can then go out through any READY modem of any node, instead of
+    waiting for this one), and not counted in this modem's daily total.
+
+    False (nothing changed) unless `node` holds the claim and no part was sent.
+    """
+    now = db.clock()
+    async with db.transaction("release unsent claim") as connection:
+        message = await message_row(connection, db, message_id, lock=True)
+        if message.status != MessageStatus.SENDING.value or message.claimed_by != node:
+            return False
+        parts = (
+            await connection.execute(
+                sa.select(message_parts.c.status, message_parts.c.modem)
+                .where(message_parts.c.message_pk == message.pk)
+                .order_by(message_parts.c.seq)
+            )
+        ).all()
+        if any(part.status != PartStatus.PENDING.value for part in parts):
+            return False
+        queued_for = parts[0].modem if parts else message.modem
+        await connection.execute(
+            sa.update(messages)
+            .where(messages.c.pk == message.pk)
+            .values(
+                status=MessageStatus.QUEUED.value,
+                modem=queued_for,
+                claimed_by=None,
+                claim_until=None,
+                updated_at=now,
+            )
+        )
+        if message.modem is not None:
+            await connection.execute(
+                sa.update(daily_counters)
+                .where(
+                    daily_counters.c.modem == message.modem,
+                    daily_counters.c.day == now.astimezone(datetime.UTC).date(),
+                    daily_counters.c.count > 0,
+                )
+                .values(count=daily_counters.c.count - 1)
+            )
+        await add_status_event(
+            connection,
+            message_pk=int(message.pk),
+            status=MessageStatus.QUEUED.value,
+            at=now,
+            detail=f"released by node {node}: {reason}",
+        )
+        await notify_queued(connection, db, queued_for)
+        return True
 
 
 async def record_part_sent(db: Database, message_id: str, *, seq: int, tp_mr: int) -> None:
