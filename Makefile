@@ -34,8 +34,10 @@ test: lint typecheck imports pytest
 bench: $(STAMP)
 	$(PY) -m bench
 
+# The long fault-injection runs (tests/faults and every other `faults`-marked test); -s so each
+# run's "FAULTS <case>: {injected, delivered, lost, duplicated...}" line is printed as it ends.
 faults: $(STAMP)
-	$(PY) -m pytest -q -m faults tests $(PYTEST_ARGS)
+	$(PY) -m pytest -q -s -m faults tests $(PYTEST_ARGS)
 
 # Refresh docs/screenshots/*.png (the browser tests write them only when asked).
 screenshots: $(STAMP)
