@@ -28,9 +28,9 @@ SETTINGS = SupervisorSettings(
     health_interval=0.3, sweep_interval=60, backoff_initial=0.05, backoff_max=0.3
 )
 #: Report 1 s after the send; unacknowledged routed PDUs go back to the network after 0.5 s
-#: and come again 1.5 s later.
+#: and come again 3 s later (by then the restarted supervisor has set routing again).
 OPTIONS = DeviceOptions(
-    boot_scale=0.1, report_delay=1.0, cnma_timeout=0.5, network_retry=1.5, noise_interval=0
+    boot_scale=0.1, report_delay=1.0, cnma_timeout=0.5, network_retry=3.0, noise_interval=0
 )
 
 
