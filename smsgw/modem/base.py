@@ -636,9 +636,16 @@ class Modem:
         return True
 
     async def _deliver(self, event: ModemEvent) -> bool:
-        """Await the sink; False (and the entry stays in storage) when it raised."""
+        """Await the sink; False (and the entry stays in storage) when it raised.
+
+        The sink is shielded: when the port vanishes the worker is cancelled, and a sink
+        cancelled half-way through its commit would abandon the database transaction with
+        SQLite's write lock held (every other writer then waits out the busy timeout, which
+        the unplug fault test saw as a 5 s READY). It finishes on its own instead; no delete
+        follows, so the entry stays on the SIM and its re-read is recognised as a duplicate.
+        """
         try:
-            await self.sink(event)
+            await asyncio.shield(self.sink(event))
         except Exception:
             log.exception("%s: event sink failed; entry left in storage", self.modem_id)
             return False
