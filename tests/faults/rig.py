@@ -45,6 +45,7 @@ def write_config(
     webhook: Mapping[str, str | float] | None = None,
     modem_extra: str = "",
     database: Path | None = None,
+    node_extra: str = "",
 ) -> Path:
     """A TOML config for one node; `webhook` overrides [webhook] keys (durations as "0.2s")."""
     webhook_keys = {"timeout": 2, "backoff_initial": "0.2s", "backoff_max": "1s", **(webhook or {})}
@@ -62,6 +63,7 @@ def write_config(
         ),
         "[node]",
         'name = "rig"',
+        node_extra,
         "[log]",
         'level = "info"',
     ]

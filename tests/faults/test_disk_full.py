@@ -6,6 +6,11 @@ with SQLITE_FULL, a real ENOSPC, not a mock. Messages that arrive then must not 
 from the modem's storage and must not reach the webhook; once the filler is removed the
 periodic sweep must deliver every one of them.
 
+An event whose POST went out but whose outcome could not be written (the disk filled in
+between) keeps its claim until the claim lease ends, and holds its peer's later events
+(per-peer order) that long: `node.lease`, 2 min by default, compressed here to 5 s (6 s with
+the 2 s webhook timeout) so the test measures the recovery instead of waiting it out.
+
 A read-only remount cannot be tested the same way: Linux refuses `remount,ro` (EBUSY) while
 the daemon holds the database open for writing, and the write path that fails is the same
 (the commit raises, the modem keeps the entry).
@@ -63,6 +68,7 @@ async def _disk_full(tmp_path: Path, messages: int) -> None:
             config = write_config(
                 tmp_path, webhook_url=server.url, modems={"sim0": emulator.link},
                 modem_extra='sweep_interval = "2s"', database=disk / "smsgw.db",
+                node_extra='heartbeat_interval = "1s"\nlease = "5s"',
             )  # fmt: skip
             daemon = Daemon(config, tmp_path / "daemon.log")
 
