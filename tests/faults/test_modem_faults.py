@@ -93,9 +93,14 @@ async def _burst(
     assert all(len(keys[t]) == 1 for t in got), "a re-POST changed its Idempotency-Key"
 
 
-async def _reboot_midway(emulator: EmulatedModem, n: int) -> None:
-    if n in (20, 60):
-        await emulator.reboot()
+def _reboots(messages: int) -> Fault:
+    """Reboot the modem a quarter and three quarters into the burst."""
+
+    async def reboot(emulator: EmulatedModem, n: int) -> None:
+        if n in (messages // 4, 3 * messages // 4):
+            await emulator.reboot()
+
+    return reboot
 
 
 def _garbage(seed: int) -> Fault:
@@ -127,7 +132,8 @@ def _size(bounded: int, long: int, *, faults: bool) -> int:
     "faults", [pytest.param(False), pytest.param(True, marks=pytest.mark.faults)]
 )
 async def test_modem_rebooted_mid_burst(tmp_path: Path, faults: bool) -> None:
-    await _burst(tmp_path, "reboot", _size(80, 400, faults=faults), during=_reboot_midway)
+    messages = _size(60, 400, faults=faults)
+    await _burst(tmp_path, "reboot", messages, during=_reboots(messages))
 
 
 @pytest.mark.slow
@@ -137,7 +143,7 @@ async def test_modem_rebooted_mid_burst(tmp_path: Path, faults: bool) -> None:
 )
 async def test_sim_full_while_the_daemon_was_down(tmp_path: Path, faults: bool) -> None:
     """50 fit on the SIM, the rest wait at the SMSC until the daemon frees space."""
-    await _burst(tmp_path, "sim-full", _size(80, 300, faults=faults), before_start=True)
+    await _burst(tmp_path, "sim-full", _size(70, 300, faults=faults), before_start=True)
 
 
 @pytest.mark.slow
@@ -147,7 +153,7 @@ async def test_sim_full_while_the_daemon_was_down(tmp_path: Path, faults: bool) 
 )
 async def test_rssi_storm_every_10ms(tmp_path: Path, faults: bool) -> None:
     await _burst(
-        tmp_path, "rssi-storm", _size(60, 400, faults=faults),
+        tmp_path, "rssi-storm", _size(40, 400, faults=faults),
         profile="huawei", background=_rssi_storm,
     )  # fmt: skip
 
@@ -158,4 +164,4 @@ async def test_rssi_storm_every_10ms(tmp_path: Path, faults: bool) -> None:
     "faults", [pytest.param(False), pytest.param(True, marks=pytest.mark.faults)]
 )
 async def test_garbage_bytes_on_the_line(tmp_path: Path, faults: bool) -> None:
-    await _burst(tmp_path, "garbage", _size(60, 400, faults=faults), during=_garbage(7))
+    await _burst(tmp_path, "garbage", _size(40, 400, faults=faults), during=_garbage(7))
