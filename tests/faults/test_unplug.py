@@ -39,7 +39,9 @@ async def _state(client: httpx.AsyncClient, daemon: Daemon) -> str:
     return str(states[0]) if states else "none"
 
 
-async def _unplug_rounds(tmp_path: Path, rounds: int, seed: int) -> None:
+async def _unplug_rounds(tmp_path: Path, rounds: int, seed: int, ready_bound: float) -> None:
+    """`ready_bound`: the READY-after-return limit asserted (the 2 s target only in `make faults`;
+    `make test` runs on a shared, noisy machine, so it asserts recovery, not speed)."""
     rng = random.Random(seed)
     options = DeviceOptions(boot_scale=0.0, cmgs_delay=0.3, report_delay=0.2, noise_interval=0)
     injected: list[str] = []
@@ -115,16 +117,16 @@ async def _unplug_rounds(tmp_path: Path, rounds: int, seed: int) -> None:
     )
     assert len(delivered()) == len(injected)
     assert sum(statuses[s] for s in FINAL) == len(sends), statuses
-    assert max(recoveries) <= 2.0, recoveries
+    assert max(recoveries) <= ready_bound, recoveries
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(120)
-async def test_unplugged_three_times_ready_within_2s_loses_nothing(tmp_path: Path) -> None:
-    await _unplug_rounds(tmp_path, rounds=3, seed=random.randrange(1 << 30))
+async def test_unplugged_three_times_recovers_and_loses_nothing(tmp_path: Path) -> None:
+    await _unplug_rounds(tmp_path, rounds=3, seed=random.randrange(1 << 30), ready_bound=20.0)
 
 
 @pytest.mark.faults
 @pytest.mark.timeout(600)
 async def test_unplugged_20_times_ready_within_2s_loses_nothing(tmp_path: Path) -> None:
-    await _unplug_rounds(tmp_path, rounds=20, seed=20)
+    await _unplug_rounds(tmp_path, rounds=20, seed=20, ready_bound=2.0)
