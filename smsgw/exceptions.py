@@ -16,7 +16,8 @@ Callers catch by meaning, not by origin::
     │   ├── ModemNotReady      no usable modem right now
     │   ├── SimError           SIM missing / PIN / PUK: needs a human (wrong PIN never retried)
     │   └── SendFailed         a message (or some of its parts) was not sent
-    └── StoreError             the database refused or is unreachable
+    ├── StoreError             the database refused or is unreachable
+    └── SubmitRefused          a send the gateway will not queue (422 / 429)
 
 Layers raise only these (or subclasses), so nothing above the driver has to know about
 pyserial, SQLAlchemy or httpx exceptions.
@@ -141,3 +142,16 @@ class SendFailed(ModemError):
 
 class StoreError(SmsgwError):
     """The database failed or is unreachable."""
+
+
+class SubmitRefused(SmsgwError):
+    """The gateway will not queue a send.
+
+    `status_code` is 422 (unknown modem, too many parts, empty text) or 429 (daily limit
+    reached); `detail` is the human message the API returns as ``{"detail": ...}``.
+    """
+
+    def __init__(self, status_code: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status_code = status_code
+        self.detail = detail

@@ -52,3 +52,28 @@ class OutboxEntry:
     body: bytes
     attempts: int
     created_at: datetime.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ModemView:
+    """One modem as operators see it (a row of `GET /api/v1/modems`, a card in the inbox).
+
+    Lives here, not in the API, because the gateway builds it and the gateway sits below the
+    API: one definition both layers share.
+    """
+
+    name: str
+    node: str
+    port: str
+    state: str
+    reason: str | None
+    manufacturer: str | None
+    model: str | None
+    revision: str | None
+    operator: str | None
+    signal_dbm: int | None
+    registration: str | None
+    storage_used: int | None
+    storage_total: int | None
+    counters: dict[str, int]  # e.g. received, sent, failed, today
+    last_seen: datetime.datetime | None  # heartbeat (for other nodes' modems)

@@ -8,49 +8,19 @@ behind it.
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import datetime
 from typing import Protocol
 
 from smsgw.config import Settings
+from smsgw.exceptions import SubmitRefused
+from smsgw.models import ModemView
 from smsgw.store import Database
 from smsgw.store.types import Enqueued
 
 __all__ = ["ApiServices", "ModemView", "SubmitRejected"]
 
 
-class SubmitRejected(Exception):
-    """The gateway refuses a send.
-
-    `status_code` is 422 (unknown modem, too many parts, empty text) or 429 (daily limit
-    reached); `detail` is the human message the API returns as ``{"detail": ...}``.
-    """
-
-    def __init__(self, status_code: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status_code = status_code
-        self.detail = detail
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class ModemView:
-    """One row of ``GET /api/v1/modems``: what an operator needs to see at a glance."""
-
-    name: str
-    node: str
-    port: str
-    state: str
-    reason: str | None
-    manufacturer: str | None
-    model: str | None
-    revision: str | None
-    operator: str | None
-    signal_dbm: int | None
-    registration: str | None
-    storage_used: int | None
-    storage_total: int | None
-    counters: dict[str, int]  # e.g. received, sent, failed, today
-    last_seen: datetime | None  # heartbeat (for other nodes' modems)
+#: The API's name for the gateway's refusal: the same class, so nothing has to translate it.
+SubmitRejected = SubmitRefused
 
 
 class ApiServices(Protocol):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import signal
 from collections.abc import Iterator
@@ -17,11 +16,11 @@ import uvicorn
 
 from smsgw import config as smsgw_config
 from smsgw.api.app import create_app
-from smsgw.api.services import ModemView, SubmitRejected
+from smsgw.api.services import ModemView
 from smsgw.cli.config import ConfigOption, load_or_exit
 from smsgw.config import Settings
 from smsgw.exceptions import SmsgwError
-from smsgw.gateway import Gateway, SubmitRefused
+from smsgw.gateway import Gateway
 from smsgw.store import Database
 from smsgw.store.types import Enqueued
 
@@ -55,22 +54,16 @@ class GatewayServices:
         delivery_report: bool,
         idempotency_key: str | None,
     ) -> Enqueued:
-        try:
-            return await self.gateway.submit(
-                to=to,
-                text=text,
-                modem=modem,
-                delivery_report=delivery_report,
-                idempotency_key=idempotency_key,
-            )
-        except SubmitRefused as refused:
-            raise SubmitRejected(refused.status_code, refused.detail) from refused
+        return await self.gateway.submit(
+            to=to,
+            text=text,
+            modem=modem,
+            delivery_report=delivery_report,
+            idempotency_key=idempotency_key,
+        )
 
     async def modems(self) -> list[ModemView]:
-        return [
-            ModemView(**{f.name: getattr(s, f.name) for f in dataclasses.fields(s)})
-            for s in await self.gateway.modems()
-        ]
+        return await self.gateway.modems()
 
     async def ready(self) -> tuple[bool, str]:
         return await self.gateway.ready()

@@ -10,17 +10,19 @@
 - `telemetry`: the Prometheus numbers (objects in `smsgw.metrics`).
 """
 
-from smsgw.gateway.daemon import Gateway, ModemNameTaken, ModemSnapshot, SubmitRefused
+from smsgw.exceptions import SubmitRefused
+from smsgw.gateway.daemon import Gateway, ModemNameTaken
 from smsgw.gateway.inbound import Inbound
 from smsgw.gateway.outbound import ModemWorker
 from smsgw.gateway.outbox_adapter import StoreOutbox, cut_reply
 from smsgw.gateway.reports import Reports
+from smsgw.models import ModemView
 
 __all__ = [
     "Gateway",
     "Inbound",
     "ModemNameTaken",
-    "ModemSnapshot",
+    "ModemView",
     "ModemWorker",
     "Reports",
     "StoreOutbox",

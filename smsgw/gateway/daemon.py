@@ -27,14 +27,14 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from smsgw import config, pdu
-from smsgw.exceptions import SmsgwError, StoreError
+from smsgw.exceptions import SmsgwError, StoreError, SubmitRefused
 from smsgw.gateway import telemetry
 from smsgw.gateway.inbound import REASSEMBLY_TIMEOUT, Inbound
 from smsgw.gateway.outbound import IDLE_POLL, ModemWorker
 from smsgw.gateway.outbox_adapter import StoreOutbox
 from smsgw.gateway.render import incoming_renderer, render_status
 from smsgw.gateway.reports import Reports
-from smsgw.models import MessageStatus
+from smsgw.models import MessageStatus, ModemView
 from smsgw.modem import (
     MessageReceived,
     ModemEvent,
@@ -75,36 +75,6 @@ SEND_GRACE = 15.0
 
 class ModemNameTaken(SmsgwError):
     """A configured modem name is in use by another live node on the same database."""
-
-
-class SubmitRefused(SmsgwError):
-    """The gateway will not queue a send: 422 (unknown modem, too long) or 429 (daily limit)."""
-
-    def __init__(self, status_code: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status_code = status_code
-        self.detail = detail
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class ModemSnapshot:
-    """One modem as the API shows it (same fields as `smsgw.api.services.ModemView`)."""
-
-    name: str
-    node: str
-    port: str
-    state: str
-    reason: str | None
-    manufacturer: str | None
-    model: str | None
-    revision: str | None
-    operator: str | None
-    signal_dbm: int | None
-    registration: str | None
-    storage_used: int | None
-    storage_total: int | None
-    counters: dict[str, int]
-    last_seen: datetime.datetime | None
 
 
 @dataclasses.dataclass
@@ -547,8 +517,8 @@ class Gateway:
             names.update(beat.name for beat in await repository.list_modem_heartbeats(self.db))
         return names
 
-    async def modems(self) -> list[ModemSnapshot]:
-        views: list[ModemSnapshot] = []
+    async def modems(self) -> list[ModemView]:
+        views: list[ModemView] = []
         for name, runtime in self._modems.items():
             info = runtime.info
             storage = info.storage[0] if info is not None and info.storage else None
@@ -556,7 +526,7 @@ class Gateway:
             with contextlib.suppress(StoreError):
                 counters["today"] = await repository.daily_count(self.db, name)
             views.append(
-                ModemSnapshot(
+                ModemView(
                     name=name,
                     node=self.node,
                     port=runtime.settings.port,
@@ -609,7 +579,7 @@ class Gateway:
 
 def _remote_snapshot(
     name: str, node: str, state: str, info: object, last_seen: datetime.datetime
-) -> ModemSnapshot:
+) -> ModemView:
     details = info if isinstance(info, dict) else {}
 
     def text(key: str) -> str | None:
@@ -617,7 +587,7 @@ def _remote_snapshot(
         return value if isinstance(value, str) else None
 
     signal = details.get("signal_dbm")
-    return ModemSnapshot(
+    return ModemView(
         name=name,
         node=node,
         port=text("port") or "",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from smsgw.exceptions import SubmitRefused
 from smsgw.gateway import Gateway, ModemNameTaken, daemon
 from smsgw.store import repository
 from tests.gateway.conftest import emulators, eventually, fast_supervisors
@@ -72,7 +73,7 @@ async def test_a_named_modem_of_another_node_is_accepted_and_an_unknown_one_refu
             to=PEER, text="for b0", modem="b0", delivery_report=True, idempotency_key=None
         )
         assert named.message.modem == "b0"
-        with pytest.raises(daemon.SubmitRefused) as unknown:
+        with pytest.raises(SubmitRefused) as unknown:
             await front.submit(
                 to=PEER, text="x", modem="nowhere", delivery_report=True, idempotency_key=None
             )
