@@ -198,25 +198,11 @@ class ModemOut(BaseModel):
     counters: dict[str, int]
     last_seen: datetime | None
 
+    model_config = ConfigDict(from_attributes=True)
+
     @classmethod
     def of(cls, view: ModemView) -> ModemOut:
-        return cls(
-            name=view.name,
-            node=view.node,
-            port=view.port,
-            state=view.state,
-            reason=view.reason,
-            manufacturer=view.manufacturer,
-            model=view.model,
-            revision=view.revision,
-            operator=view.operator,
-            signal_dbm=view.signal_dbm,
-            registration=view.registration,
-            storage_used=view.storage_used,
-            storage_total=view.storage_total,
-            counters=dict(view.counters),
-            last_seen=view.last_seen,
-        )
+        return cls.model_validate(view)
 
 
 class ModemList(BaseModel):

@@ -52,6 +52,27 @@ def _handles(*names: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def _numeric_setting(name: str, attribute: str, highest: int, test: str) -> None:
+    """Register `AT<name>?`, `AT<name>=?` and `AT<name>=<n>` for a plain 0..highest setting
+    kept in `device.settings.<attribute>` (a missing value means 0, as on real modems)."""
+
+    def handler(device: Device, command: Command) -> list[str]:
+        if command.form is Form.READ:
+            return [f"{name}: {getattr(device.settings, attribute)}"]
+        if command.form is Form.TEST:
+            return [f"{name}: {test}"]
+        value = int_arg((command.args() or ["0"])[0] or "0", 0, highest)
+        setattr(device.settings, attribute, value)
+        return []
+
+    HANDLERS[name] = handler
+
+
+_numeric_setting("+CMEE", "cmee", 2, "(0-2)")
+_numeric_setting("+CMGF", "cmgf", 1, "(0,1)")
+_numeric_setting("+CSDH", "csdh", 1, "(0,1)")
+
+
 # ====================================================================== basic commands
 @_handles("E")
 def _echo(device: Device, command: Command) -> list[str]:
@@ -121,16 +142,6 @@ def _clac(device: Device, command: Command) -> list[str]:
     if device.profile.clac is None:
         raise CommandFailed("unknown")
     return list(device.profile.clac)
-
-
-@_handles("+CMEE")
-def _cmee(device: Device, command: Command) -> list[str]:
-    if command.form is Form.READ:
-        return [f"+CMEE: {device.settings.cmee}"]
-    if command.form is Form.TEST:
-        return ["+CMEE: (0-2)"]
-    device.settings.cmee = int_arg((command.args() or ["0"])[0] or "0", 0, 2)
-    return []
 
 
 @_handles("+CPIN")
@@ -228,16 +239,6 @@ def _curc(device: Device, command: Command) -> list[str]:
 
 
 # ====================================================================== SMS settings
-@_handles("+CMGF")
-def _cmgf(device: Device, command: Command) -> list[str]:
-    if command.form is Form.READ:
-        return [f"+CMGF: {device.settings.cmgf}"]
-    if command.form is Form.TEST:
-        return ["+CMGF: (0,1)"]
-    device.settings.cmgf = int_arg((command.args() or ["0"])[0] or "0", 0, 1)
-    return []
-
-
 @_handles("+CSCS")
 def _cscs(device: Device, command: Command) -> list[str]:
     profile = device.profile
@@ -290,16 +291,6 @@ def _csmp(device: Device, command: Command) -> list[str]:
         if value is not None:
             current[position] = int_arg(value, 0, 255)
     device.settings.csmp = (current[0], current[1], current[2], current[3])
-    return []
-
-
-@_handles("+CSDH")
-def _csdh(device: Device, command: Command) -> list[str]:
-    if command.form is Form.READ:
-        return [f"+CSDH: {device.settings.csdh}"]
-    if command.form is Form.TEST:
-        return ["+CSDH: (0,1)"]
-    device.settings.csdh = int_arg((command.args() or ["0"])[0] or "0", 0, 1)
     return []
 
 

@@ -14,7 +14,6 @@ import contextlib
 import dataclasses
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -25,16 +24,10 @@ import httpx
 
 from smsgw.emulator import DeviceOptions, EmulatedModem
 from smsgw.emulator.profiles import Profile, get_profile
+from tests.ports import free_port
 
 API_KEY = "faults-and-bench-key"
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def write_config(

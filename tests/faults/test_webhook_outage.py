@@ -23,8 +23,9 @@ from typing import Any
 
 import pytest
 
-from tests.faults.rig import Daemon, emulated_modems, free_port, until, write_config
+from tests.faults.rig import Daemon, emulated_modems, until, write_config
 from tests.faults.scale import counts_line
+from tests.ports import free_port
 from tests.webhook.http_server import Answer, Received, WebhookServer
 
 PEERS = 5

@@ -18,7 +18,6 @@ import json
 import os
 import random
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -28,17 +27,11 @@ import pytest
 
 from smsgw.emulator.control import request as control_request
 from tests.gateway.conftest import eventually
+from tests.ports import free_port
 from tests.webhook.http_server import Answer, Received, WebhookServer
 
 MESSAGES = 200
 SENDERS = 10
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 async def _spawn(log: Path, *args: str) -> asyncio.subprocess.Process:
@@ -94,7 +87,7 @@ def _config(tmp_path: Path, webhook_url: str) -> Path:
 [database]
 url = "sqlite:///{tmp_path / "smsgw.db"}"
 [api]
-listen = "127.0.0.1:{_free_port()}"
+listen = "127.0.0.1:{free_port()}"
 [webhook]
 url = "{webhook_url}"
 timeout = 2

@@ -18,6 +18,7 @@ from smsgw.store import open_database, repository
 from smsgw.store.migrate import upgrade
 from smsgw.store.types import NewEvent
 from tests.gateway.conftest import emulators, eventually, gateway_settings, of_type
+from tests.ports import free_port
 from tests.webhook.http_server import Answer, WebhookServer
 
 pytestmark = pytest.mark.timeout(60)
@@ -25,15 +26,8 @@ pytestmark = pytest.mark.timeout(60)
 KEY = "k" * 32
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 async def test_an_api_send_goes_out_and_its_statuses_reach_the_webhook(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     with WebhookServer(lambda _r: Answer()) as server:
         async with emulators(tmp_path, "sim0") as modems:
             settings = gateway_settings(
@@ -149,7 +143,7 @@ def _sample(exported: str, name: str, labels: dict[str, str]) -> float:
 
 
 async def test_metrics_show_at_command_latency_and_errors_after_traffic(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     with WebhookServer(lambda _r: Answer()) as server:
         async with emulators(tmp_path, "atm0") as modems:
             settings = gateway_settings(

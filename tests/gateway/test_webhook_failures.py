@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from tests.gateway.conftest import (
     of_type,
     running_gateway,
 )
+from tests.ports import free_port
 from tests.webhook.http_server import Answer, Received, WebhookServer
 from tests.webhook.test_seed_flask import FlaskExample, flask_example
 
@@ -74,17 +74,10 @@ async def test_500_and_a_timeout_are_retried_with_the_same_key_then_one_reply(
                 assert [(m.recipient, m.text) for m in modems["sim0"].sent()] == [(SENDER, "pong")]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 async def test_webhook_down_and_daemon_restarted_every_event_arrives_once_back(
     tmp_path: Path,
 ) -> None:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/sms-webhook"
     peers = ["+40721000001", "+40721000002"]
     async with emulators(tmp_path, "sim0") as modems:

@@ -14,7 +14,6 @@ import dataclasses
 import datetime
 import os
 import signal
-import socket
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -26,17 +25,11 @@ import sqlalchemy as sa
 from smsgw.emulator import DeviceOptions, EmulatedModem
 from smsgw.emulator.network import SentMessage
 from smsgw.store import open_database
+from tests.ports import free_port
 
 API_KEY = "scaleout-test-key-0123456789"
 #: Start-up of a daemon on this shared 2-core machine (imports, migrations, modem probing).
 START_TIMEOUT = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from smsgw.store import head_revision, open_database
-from tests.scaleout.cluster import Cluster, ClusterOptions, free_port
+from tests.ports import free_port
+from tests.scaleout.cluster import Cluster, ClusterOptions
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 

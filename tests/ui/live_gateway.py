@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import socket
 import threading
 import time
 from collections.abc import Coroutine, Iterator
@@ -22,6 +21,7 @@ import httpx
 from smsgw.cli.run import serve
 from smsgw.config import Settings
 from smsgw.emulator import DeviceOptions, EmulatedModem
+from tests.ports import free_port
 from tests.webhook.http_server import Answer, Received, WebhookServer
 
 T = TypeVar("T")
@@ -59,12 +59,6 @@ class LiveGateway:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=timeout)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _settings(directory: Path, *, port: int, webhook_url: str) -> Settings:
     return Settings.model_validate(
         {
@@ -100,7 +94,7 @@ def live_gateway(directory: Path) -> Iterator[LiveGateway]:
     """Run the daemon until the block ends; yields once the modem is READY."""
     webhook = SwitchableWebhook()
     with WebhookServer(webhook) as server:
-        port = _free_port()
+        port = free_port()
         settings = _settings(directory, port=port, webhook_url=server.url)
         started = threading.Event()
         box: dict[str, Any] = {}

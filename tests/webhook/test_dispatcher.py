@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import json
 import random
-import socket
 import threading
 import time
 from collections.abc import Sequence, Set
@@ -22,6 +21,7 @@ from smsgw.webhook import dispatcher as dispatcher_module
 from smsgw.webhook.dispatcher import AttemptReport, WebhookDispatcher, utc_now
 from smsgw.webhook.payloads import ConversationTurn, incoming_sms_body, sms_status_body
 from smsgw.webhook.retry import BackoffPolicy, Outcome
+from tests.ports import free_port
 from tests.webhook.conftest import SECRET, fast_settings
 from tests.webhook.http_server import Answer, Received, WebhookServer
 from tests.webhook.memory_outbox import InMemoryOutbox
@@ -58,13 +58,6 @@ def message_of(request: Received) -> str:
     value = request.json()["message"]
     assert isinstance(value, str)
     return value
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 async def test_event_is_posted_with_contract_headers_and_the_reply_is_returned(

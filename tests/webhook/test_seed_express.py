@@ -17,9 +17,6 @@ import asyncio
 import os
 import re
 import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,8 +27,10 @@ from smsgw.models import MessageStatus, WebhookEventKind
 from smsgw.webhook.dispatcher import WebhookDispatcher, utc_now
 from smsgw.webhook.payloads import sms_status_body
 from tests.conftest import SEED
+from tests.ports import free_port
 from tests.webhook.conftest import fast_settings
 from tests.webhook.memory_outbox import InMemoryOutbox, StoredEvent
+from tests.webhook.seed_server import serving
 from tests.webhook.test_seed_flask import SEED_FILE, SENDER, incoming
 
 pytestmark = pytest.mark.timeout(60)
@@ -97,13 +96,6 @@ class ExpressExample:
         return self.log.read_text(encoding="utf-8")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 @pytest.fixture(scope="module")
 def express_example(
     seed_dir: Path, tmp_path_factory: pytest.TempPathFactory
@@ -123,7 +115,7 @@ def express_example(
     workdir = tmp_path_factory.mktemp("seed_express")
     (workdir / "seed_autoresponder.js").write_text(source, encoding="utf-8")
     (workdir / "port_preload.js").write_text(PORT_PRELOAD, encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     log = workdir / "server.log"
     env = {
         **os.environ,
@@ -131,25 +123,11 @@ def express_example(
         "NODE_ENV": "production",
         "SMSGW_SEED_PORT": str(port),
     }
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [node, "-r", "./port_preload.js", "seed_autoresponder.js"],
-            cwd=workdir, env=env, stdout=sink, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the seed Express app did not start:\n{log.read_text()}")
-                time.sleep(0.05)
+    with serving(
+        [node, "-r", "./port_preload.js", "seed_autoresponder.js"],
+        cwd=workdir, env=env, port=port, log=log, name="Express",
+    ):  # fmt: skip
         yield ExpressExample(f"http://127.0.0.1:{port}/sms-webhook", source, log)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_the_extracted_example_is_the_seed_code_verbatim(

@@ -10,10 +10,7 @@ from __future__ import annotations
 import datetime
 import os
 import re
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,8 +21,10 @@ from smsgw.models import Direction, MessageStatus, WebhookEventKind
 from smsgw.webhook.dispatcher import WebhookDispatcher, utc_now
 from smsgw.webhook.payloads import ConversationTurn, incoming_sms_body, sms_status_body
 from tests.conftest import SEED
+from tests.ports import free_port
 from tests.webhook.conftest import fast_settings
 from tests.webhook.memory_outbox import InMemoryOutbox
+from tests.webhook.seed_server import serving
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -63,13 +62,6 @@ class FlaskExample:
         return match.group(1)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 @pytest.fixture(scope="module")
 def flask_example(
     seed_dir: Path, tmp_path_factory: pytest.TempPathFactory
@@ -80,30 +72,16 @@ def flask_example(
     source = extract_flask_example(seed_file.read_text(encoding="utf-8"))
     workdir = tmp_path_factory.mktemp("seed_flask")
     (workdir / "seed_autoresponder.py").write_text(source, encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     log = workdir / "server.log"
     env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1"}
     env.pop("FLASK_DEBUG", None)
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "seed_autoresponder", "run",
-             "--host", "127.0.0.1", "--port", str(port)],
-            cwd=workdir, env=env, stdout=sink, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the seed Flask app did not start:\n{log.read_text()}")
-                time.sleep(0.05)
+    with serving(
+        [sys.executable, "-m", "flask", "--app", "seed_autoresponder", "run",
+         "--host", "127.0.0.1", "--port", str(port)],
+        cwd=workdir, env=env, port=port, log=log, name="Flask",
+    ):  # fmt: skip
         yield FlaskExample(f"http://127.0.0.1:{port}/sms-webhook", source, log)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_the_extracted_example_is_the_seed_code_verbatim(flask_example: FlaskExample) -> None:
