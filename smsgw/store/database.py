@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import os
 import weakref
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -96,7 +97,8 @@ class Database:
         except StoreError:
             raise
         except exc.SQLAlchemyError as error:
-            raise StoreError(f"{what} failed on {self.url}: {_describe(error)}") from error
+            cause = _describe(error) + self._read_only_hint()
+            raise StoreError(f"{what} failed on {self.url}: {cause}") from error
         except (OSError, TimeoutError) as error:  # asyncpg connect errors are not wrapped
             raise StoreError(f"{what} failed: cannot reach {self.url}: {error}") from error
 
@@ -112,6 +114,18 @@ class Database:
             lock = self._writer_locks[loop] = asyncio.Lock()
         async with lock:
             yield
+
+    def _read_only_hint(self) -> str:
+        """Name the usual root cause SQLite hides behind "unable to open database file" or
+        "attempt to write a readonly database": an SD card the kernel remounted read-only."""
+        if self.dialect != "sqlite" or _is_memory(self.engine.url):
+            return ""
+        directory = Path(str(self.engine.url.database)).expanduser().resolve().parent
+        try:
+            read_only = bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
+        except OSError:
+            return ""
+        return f" (the filesystem holding {directory} is mounted read-only)" if read_only else ""
 
     async def ping(self) -> None:
         """Raise StoreError unless the database answers (for `/health/ready`)."""

@@ -14,13 +14,15 @@ import contextlib
 import dataclasses
 import os
 import signal
+import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from smsgw.emulator import DeviceOptions, EmulatedModem
 from smsgw.emulator.profiles import Profile, get_profile
@@ -204,6 +206,22 @@ async def emulated_modems(
 def roomy_sim800(capacity: int = 1000) -> Profile:
     """A SIM800 whose storages hold `capacity` entries: a whole burst fits on the "SIM"."""
     return dataclasses.replace(get_profile("sim800"), storages={"SM": capacity, "ME": capacity})
+
+
+@contextlib.contextmanager
+def tiny_tmpfs(path: Path, size: str = "16m") -> Iterator[Path]:
+    """A small tmpfs of its own at `path` (root only; the test is skipped otherwise)."""
+    path.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 async def until(check: Any, within: float = 60.0, interval: float = 0.002) -> None:

@@ -11,9 +11,10 @@ between) keeps its claim until the claim lease ends, and holds its peer's later 
 (per-peer order) that long: `node.lease`, 2 min by default, compressed here to 5 s (6 s with
 the 2 s webhook timeout) so the test measures the recovery instead of waiting it out.
 
-A read-only remount cannot be tested the same way: Linux refuses `remount,ro` (EBUSY) while
-the daemon holds the database open for writing, and the write path that fails is the same
-(the commit raises, the modem keeps the entry).
+A read-only remount cannot be done under a running daemon (Linux refuses `remount,ro`,
+EBUSY, while the database is open for writing); test_readonly_db.py covers the other case, a
+filesystem that is read-only when the daemon starts (an SD card remounted read-only by the
+kernel before a reboot).
 """
 
 from __future__ import annotations
@@ -22,30 +23,13 @@ import asyncio
 import contextlib
 import json
 import os
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.faults.rig import Daemon, emulated_modems, until, write_config
+from tests.faults.rig import Daemon, emulated_modems, tiny_tmpfs, until, write_config
 from tests.faults.scale import counts_line
 from tests.webhook.http_server import Answer, WebhookServer
-
-
-@contextlib.contextmanager
-def tiny_tmpfs(path: Path, size: str = "16m") -> Iterator[Path]:
-    path.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 def fill(directory: Path) -> Path:
