@@ -8,6 +8,7 @@ from smsgw.store.repository.history import conversation_history
 from smsgw.store.repository.incoming import (
     MISSING_PART_MARKER,
     deliver_timed_out_parts,
+    incoming_part_committer,
     prune_incoming_parts,
     store_incoming_part,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "get_message",
     "heartbeat_modem",
     "heartbeat_node",
+    "incoming_part_committer",
     "interrupt_expired_sends",
     "interrupt_stale_sends",
     "list_dead_letters",
