@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from smsgw.exceptions import StoreError
 from smsgw.store import current_revision, head_revision, open_database, repository, upgrade
-from smsgw.store.migrate import MIGRATIONS_DIR
+from smsgw.store.migrate import HEAD_REVISION, MIGRATIONS_DIR, _config
 from smsgw.store.schema import metadata
 
 
@@ -49,6 +52,51 @@ async def test_second_upgrade_is_a_no_op(db_url: str) -> None:
             assert await connection.scalar(sa.text("SELECT count(*) FROM nodes")) == 1
     finally:
         await database.close()
+
+
+def test_head_revision_constant_is_alembics_script_head() -> None:
+    """The at-head shortcut compares against HEAD_REVISION: a new migration file without
+    bumping it would leave every existing database unmigrated, so this must fail first."""
+    assert head_revision() == HEAD_REVISION
+
+
+async def test_database_at_an_older_revision_is_upgraded_to_head(db_url: str) -> None:
+    """A database left at the first revision (an older smsgw) still goes through alembic."""
+    database = open_database(db_url)
+    try:
+        async with database.transaction("migrate to 0001") as connection:
+            await connection.run_sync(lambda sync: command.upgrade(_config(sync), "0001"))
+        assert await current_revision(database) == "0001"
+        await upgrade(db_url)
+        assert await current_revision(database) == HEAD_REVISION
+        async with database.transaction("inspect") as connection:
+            assert await connection.run_sync(_schema_diff) == []
+    finally:
+        await database.close()
+
+
+_UPGRADE_AND_LIST_ALEMBIC = """
+import asyncio, sys
+from smsgw.store import upgrade
+asyncio.run(upgrade(sys.argv[1]))
+print(sorted(name for name in sys.modules if name.split(".")[0] in ("alembic", "mako")))
+"""
+
+
+@pytest.mark.timeout(60)
+def test_upgrade_at_head_does_not_import_alembic(sqlite_url: str) -> None:
+    """Every daemon start runs the upgrade; at head it must stay plain SQL (alembic and mako
+    are ~10 MB of RSS), while a fresh database still gets alembic and its migrations."""
+
+    def upgrade_in_a_new_process() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", _UPGRADE_AND_LIST_ALEMBIC, sqlite_url],
+            capture_output=True, text=True, check=True, timeout=50,
+        )  # fmt: skip
+        return done.stdout.strip()
+
+    assert "'alembic'" in upgrade_in_a_new_process()  # fresh file: migrations ran
+    assert upgrade_in_a_new_process() == "[]"  # at head: alembic never imported
 
 
 @pytest.mark.timeout(60)
