@@ -1,7 +1,10 @@
 """The webhook dispatcher's `Outbox` Protocol over the store's outbox functions.
 
-Each method is one store transaction. `complete` of an `incoming_sms` event queues the
-webhook's auto-reply in the same transaction (cut to `limits.max_parts` at a part boundary,
+Claims are one store transaction each. Outcomes (`complete`, `retry_later`, `dead_letter`,
+`drop`) go through the store's `OutcomeRecorder`: those arriving together (a burst of webhook
+answers) share one transaction, and each call still returns only after its own outcome is
+committed. `complete` of an `incoming_sms` event queues the webhook's auto-reply in the same
+transaction (cut to `limits.max_parts` at a part boundary,
 subject to the per-peer hourly loop protection), so a crash can neither lose the reply nor
 post the event again after the reply was queued.
 """
@@ -16,7 +19,7 @@ from smsgw import pdu
 from smsgw.exceptions import PduError
 from smsgw.models import OutboxEntry, WebhookEventKind
 from smsgw.store import Database, repository
-from smsgw.store.types import MessageRecord, ReplyOutcome, ReplyRequest
+from smsgw.store.types import MessageRecord, OutboxState, ReplyOutcome, ReplyRequest
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,9 @@ class StoreOutbox:
         # live POST is not doubled.
         self._lease = max(lease, datetime.timedelta(seconds=3 * webhook_timeout))
         self._on_reply_queued = on_reply_queued
+        self.outcomes = repository.OutcomeRecorder(
+            db, node=node, replies_per_peer_per_hour=replies_per_peer_per_hour
+        )
 
     async def claim_due(
         self, now: datetime.datetime, *, exclude_peers: Set[str], limit: int
@@ -90,7 +96,7 @@ class StoreOutbox:
         if entry.kind is not WebhookEventKind.INCOMING_SMS:
             if reply_text is not None:
                 log.warning("event %s is %s: reply ignored", entry.event_id, entry.kind.value)
-            await repository.complete_event(self._db, entry.id, node=self._node)
+            await self.outcomes.finish(repository.Finished(entry.id, OutboxState.DELIVERED))
             return
         reply = None
         if reply_text is not None:
@@ -105,13 +111,7 @@ class StoreOutbox:
                     len(reply.text),
                     len(reply_text),
                 )
-        result = await repository.complete_incoming_event(
-            self._db,
-            entry.id,
-            reply=reply,
-            replies_per_peer_per_hour=self._replies_per_hour,
-            node=self._node,
-        )
+        result = await self.outcomes.complete_incoming(entry.id, reply)
         if result.outcome is ReplyOutcome.SUPPRESSED:
             log.warning(
                 "auto-reply to %s suppressed: limits.replies_per_peer_per_hour (%d) reached",
@@ -124,12 +124,10 @@ class StoreOutbox:
     async def retry_later(
         self, entry: OutboxEntry, next_attempt_at: datetime.datetime, error: str
     ) -> None:
-        await repository.schedule_retry(
-            self._db, entry.id, next_attempt_at=next_attempt_at, error=error, node=self._node
-        )
+        await self.outcomes.finish(repository.RetryLater(entry.id, next_attempt_at, error))
 
     async def dead_letter(self, entry: OutboxEntry, error: str) -> None:
-        await repository.dead_letter(self._db, entry.id, error=error, node=self._node)
+        await self.outcomes.finish(repository.Finished(entry.id, OutboxState.DEAD, error))
 
     async def drop(self, entry: OutboxEntry, reason: str) -> None:
-        await repository.drop_event(self._db, entry.id, error=reason, node=self._node)
+        await self.outcomes.finish(repository.Finished(entry.id, OutboxState.DROPPED, reason))

@@ -284,3 +284,94 @@ async def test_excluded_peers_and_next_due_time(db: Database, clock: FakeClock) 
     await repository.schedule_retry(db, a1.id, next_attempt_at=retry_at, error="timeout")
     assert await repository.next_event_due_at(db, exclude_peers={"+2"}) == retry_at
     assert await repository.next_event_due_at(db) == clock.now  # b1 is due now
+
+
+REPLY = ReplyRequest(text="thanks, we got it", parts=1, encoding="gsm7")
+
+
+async def test_answers_arriving_together_share_one_or_two_transactions(db: Database) -> None:
+    """A burst of webhook answers: every event delivered, every reply queued once, to its own
+    sender, in far fewer transactions than answers; recording them again changes nothing."""
+    entries = [await incoming_event(db, f"hi {n}", sender=f"+4072100{n:04d}") for n in range(20)]
+    recorder = repository.OutcomeRecorder(db, node="node-a", replies_per_peer_per_hour=30)
+    results = await asyncio.gather(*(recorder.complete_incoming(e.id, REPLY) for e in entries))
+    assert [r.outcome for r in results] == [ReplyOutcome.QUEUED] * 20
+    # The first answer starts a transaction at once; all others share the next one at most.
+    assert recorder.group.batches <= 2
+    assert recorder.group.items == 20
+    assert (await repository.outbox_counts(db))[OutboxState.DELIVERED] == 20
+    replies = [r.message for r in results]
+    assert all(m is not None and m.status is MessageStatus.QUEUED for m in replies)
+    assert [m.peer for m in replies if m is not None] == [e.peer for e in entries]
+    assert len({m.reply_to for m in replies if m is not None}) == 20
+    assert await count_rows(db, "messages") == 40
+
+    again = await asyncio.gather(*(recorder.complete_incoming(e.id, REPLY) for e in entries))
+    assert {r.outcome for r in again} == {ReplyOutcome.ALREADY_DONE}
+    assert await count_rows(db, "messages") == 40  # no reply queued twice
+
+
+async def test_one_bad_outcome_in_a_batch_fails_alone(db: Database) -> None:
+    """A reply to a status event and an unknown event fail their own callers; the batch they
+    were in is retried one by one, so the other answers are all committed, exactly once."""
+    status = await event(db, "s1", "+1")
+    await claim(db)
+    entries = [await incoming_event(db, f"hi {n}", sender=f"+4072100{n:04d}") for n in range(4)]
+    recorder = repository.OutcomeRecorder(db, node="node-a", replies_per_peer_per_hour=30)
+    results = await asyncio.gather(
+        recorder.complete_incoming(entries[0].id, REPLY),
+        recorder.complete_incoming(entries[1].id, REPLY),
+        recorder.complete_incoming(status.id, REPLY),  # not an incoming_sms event
+        recorder.complete_incoming(999_999, None),  # no such event
+        recorder.complete_incoming(entries[2].id, None),
+        recorder.finish(repository.Finished(entries[3].id, OutboxState.DELIVERED)),
+        return_exceptions=True,
+    )
+    assert isinstance(results[2], StoreError)
+    assert "not an incoming_sms event" in str(results[2])
+    assert isinstance(results[3], StoreError)
+    assert "no webhook event" in str(results[3])
+    assert [getattr(r, "outcome", r) for r in results[:2]] == [ReplyOutcome.QUEUED] * 2
+    assert getattr(results[4], "outcome", None) is ReplyOutcome.NO_REPLY
+    assert results[5] is True
+    counts = await repository.outbox_counts(db)
+    assert counts[OutboxState.DELIVERED] == 4
+    assert counts[OutboxState.PENDING] == 1  # the status event: its failure rolled back
+    assert await count_rows(db, "messages") == 4 + 2  # four received, two replies
+
+
+async def test_recorded_retries_dead_letters_and_drops(db: Database, clock: FakeClock) -> None:
+    """Every kind of outcome through the recorder, in one go: the retried peer stays blocked
+    until due, the others are final; a late outcome for an event another node has claimed
+    since is ignored (its claim is kept)."""
+    a1 = await event(db, "a1", "+1")
+    await event(db, "a2", "+1")
+    b1 = await event(db, "b1", "+2")
+    c1 = await event(db, "c1", "+3")
+    d1 = await event(db, "d1", "+4")
+    assert await claim(db) == ["a1", "b1", "c1", "d1"]
+    recorder = repository.OutcomeRecorder(db, node="node-a", replies_per_peer_per_hour=30)
+    due = clock.now + datetime.timedelta(seconds=30)
+    recorded = await asyncio.gather(
+        recorder.finish(repository.RetryLater(a1.id, due, "HTTP 500")),
+        recorder.finish(repository.Finished(b1.id, OutboxState.DEAD, "max_age reached")),
+        recorder.finish(repository.Finished(c1.id, OutboxState.DROPPED, "HTTP 410 Gone")),
+        recorder.finish(repository.Finished(d1.id, OutboxState.DELIVERED)),
+    )
+    assert list(recorded) == [True] * 4
+    assert await claim(db) == []  # a1 waits for its retry, a2 may not overtake it
+    counts = await repository.outbox_counts(db)
+    assert (counts[OutboxState.DEAD], counts[OutboxState.DROPPED]) == (1, 1)
+    assert (counts[OutboxState.DELIVERED], counts[OutboxState.PENDING]) == (1, 2)
+    [dead] = await repository.list_dead_letters(db)
+    assert (dead.entry.event_id, dead.last_error) == ("b1", "max_age reached")
+
+    clock.advance(seconds=31)
+    [again] = await repository.claim_due_events(db, node="node-b", lease=LEASE)
+    assert (again.event_id, again.attempts) == ("a1", 1)
+    assert not await recorder.finish(repository.Finished(a1.id, OutboxState.DELIVERED))
+    late = await repository.complete_incoming_event(
+        db, a1.id, reply=None, replies_per_peer_per_hour=30, node="node-a"
+    )
+    assert late.outcome is ReplyOutcome.ALREADY_DONE
+    assert await repository.complete_event(db, a1.id, node="node-b")

@@ -14,6 +14,10 @@ from smsgw.store.repository.incoming import (
 )
 from smsgw.store.repository.nodes import heartbeat_modem, heartbeat_node, list_modem_heartbeats
 from smsgw.store.repository.outbox import (
+    Finished,
+    IncomingDelivered,
+    OutcomeRecorder,
+    RetryLater,
     claim_due_events,
     complete_event,
     complete_incoming_event,
@@ -49,6 +53,10 @@ __all__ = [
     "DEFAULT_LEASE",
     "INTERRUPTED",
     "MISSING_PART_MARKER",
+    "Finished",
+    "IncomingDelivered",
+    "OutcomeRecorder",
+    "RetryLater",
     "apply_status_report",
     "claim_due_events",
     "claim_next_outgoing",

@@ -4,19 +4,29 @@ Per-peer order: an event is claimable only while it is the oldest *pending* even
 so a peer's events are posted one at a time in creation order even with several dispatchers
 (or several nodes). A claim is a lease (`claimed_by`, `claim_until`): if the dispatcher dies,
 the event becomes claimable again when the lease runs out.
+
+Outcomes in bulk: `OutcomeRecorder` records what the dispatcher learned from each POST
+(delivered with its auto-reply, retry, dead letter, 410) through a `GroupCommit`, so the answers
+of a burst share a few transactions (one fsync each) instead of one each; every caller still
+returns only after its own outcome is committed, which is what keeps a peer's next event
+unclaimed until then. The single-call functions (`complete_event`, ...) are the same operations
+in a transaction of their own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Collection
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgw.exceptions import StoreError
 from smsgw.models import OutboxEntry, WebhookEventKind
 from smsgw.store.database import Database
-from smsgw.store.repository._common import add_outbox_event, for_update, to_outbox_entry
+from smsgw.store.group_commit import GroupCommit
+from smsgw.store.repository._common import add_outbox_event, to_outbox_entry
 from smsgw.store.repository.outgoing import enqueue_in
 from smsgw.store.schema import messages, suppressed_replies, webhook_outbox
 from smsgw.store.types import (
@@ -104,19 +114,17 @@ async def claim_due_events(
         pks = list((await connection.execute(statement)).scalars())
         if not pks:
             return []
-        await connection.execute(
-            sa.update(webhook_outbox)
-            .where(webhook_outbox.c.pk.in_(pks))
-            .values(claimed_by=node, claim_until=now + lease)
-        )
+        # UPDATE ... RETURNING instead of UPDATE then SELECT: one statement less per claim
+        # (SQLite >= 3.35 and PostgreSQL both have it). RETURNING has no order: sort here.
         rows = (
             await connection.execute(
-                sa.select(webhook_outbox)
+                sa.update(webhook_outbox)
                 .where(webhook_outbox.c.pk.in_(pks))
-                .order_by(webhook_outbox.c.pk)
+                .values(claimed_by=node, claim_until=now + lease)
+                .returning(*webhook_outbox.c)
             )
         ).all()
-        return [to_outbox_entry(row) for row in rows]
+        return [to_outbox_entry(row) for row in sorted(rows, key=lambda row: int(row.pk))]
 
 
 async def release_event_claims(db: Database, *, node: str) -> int:
@@ -179,10 +187,10 @@ def _not_claimed_by_another(node: str) -> sa.ColumnElement[bool]:
     return sa.or_(webhook_outbox.c.claimed_by.is_(None), webhook_outbox.c.claimed_by == node)
 
 
-async def _finish(
+async def _finish_in(
+    connection: AsyncConnection,
     db: Database,
     entry_id: int,
-    what: str,
     state: OutboxState,
     *,
     node: str | None,
@@ -200,11 +208,23 @@ async def _finish(
         values["delivered_at"] = now
     if error is not None:
         values["last_error"] = error
+    result = await connection.execute(
+        sa.update(webhook_outbox).where(*_still_claimed(entry_id, node)).values(**values)
+    )
+    return bool(result.rowcount == 1)
+
+
+async def _finish(
+    db: Database,
+    entry_id: int,
+    what: str,
+    state: OutboxState,
+    *,
+    node: str | None,
+    error: str | None = None,
+) -> bool:
     async with db.transaction(what) as connection:
-        result = await connection.execute(
-            sa.update(webhook_outbox).where(*_still_claimed(entry_id, node)).values(**values)
-        )
-        return bool(result.rowcount == 1)
+        return await _finish_in(connection, db, entry_id, state, node=node, error=error)
 
 
 async def complete_event(db: Database, entry_id: int, *, node: str | None = None) -> bool:
@@ -239,18 +259,31 @@ async def schedule_retry(
 ) -> bool:
     """A failed attempt: count it, remember why, release the claim until `next_attempt_at`."""
     async with db.transaction("schedule webhook retry") as connection:
-        result = await connection.execute(
-            sa.update(webhook_outbox)
-            .where(*_still_claimed(entry_id, node))
-            .values(
-                attempts=webhook_outbox.c.attempts + 1,
-                next_attempt_at=next_attempt_at,
-                last_error=error,
-                claimed_by=None,
-                claim_until=None,
-            )
+        return await _retry_in(
+            connection, entry_id, next_attempt_at=next_attempt_at, error=error, node=node
         )
-        return bool(result.rowcount == 1)
+
+
+async def _retry_in(
+    connection: AsyncConnection,
+    entry_id: int,
+    *,
+    next_attempt_at: datetime.datetime,
+    error: str,
+    node: str | None,
+) -> bool:
+    result = await connection.execute(
+        sa.update(webhook_outbox)
+        .where(*_still_claimed(entry_id, node))
+        .values(
+            attempts=webhook_outbox.c.attempts + 1,
+            next_attempt_at=next_attempt_at,
+            last_error=error,
+            claimed_by=None,
+            claim_until=None,
+        )
+    )
+    return bool(result.rowcount == 1)
 
 
 async def complete_incoming_event(
@@ -269,21 +302,34 @@ async def complete_incoming_event(
     ping-ponging through a paid SIM), the reply is recorded as suppressed instead.
     With `node`, an event another node has claimed since is left alone (`ALREADY_DONE`).
     """
-    now = db.clock()
     async with db.transaction("complete incoming webhook event") as connection:
-        entry = (
-            await connection.execute(
-                for_update(sa.select(webhook_outbox).where(webhook_outbox.c.pk == entry_id), db)
-            )
-        ).one_or_none()
-        if entry is None:
-            raise StoreError(f"no webhook event {entry_id}")
-        taken_over = node is not None and entry.claimed_by not in (None, node)
-        if entry.state != _PENDING or taken_over:
-            return ReplyResult(outcome=ReplyOutcome.ALREADY_DONE, message=None)
+        return await _complete_incoming_in(
+            connection,
+            db,
+            entry_id,
+            reply=reply,
+            replies_per_peer_per_hour=replies_per_peer_per_hour,
+            node=node,
+        )
+
+
+async def _complete_incoming_in(
+    connection: AsyncConnection,
+    db: Database,
+    entry_id: int,
+    *,
+    reply: ReplyRequest | None,
+    replies_per_peer_per_hour: int,
+    node: str | None,
+) -> ReplyResult:
+    now = db.clock()
+    # One conditional UPDATE ... RETURNING marks the event delivered and reads what the reply
+    # needs; only when it matched nothing is the row read again, to tell "already finished"
+    # (or taken over by another node) from "no such event".
+    done = (
         await connection.execute(
             sa.update(webhook_outbox)
-            .where(webhook_outbox.c.pk == entry_id)
+            .where(*_still_claimed(entry_id, node))
             .values(
                 state=OutboxState.DELIVERED.value,
                 attempts=webhook_outbox.c.attempts + 1,
@@ -292,49 +338,65 @@ async def complete_incoming_event(
                 claimed_by=None,
                 claim_until=None,
             )
-        )
-        if reply is None:
-            return ReplyResult(outcome=ReplyOutcome.NO_REPLY, message=None)
-        if entry.kind != WebhookEventKind.INCOMING_SMS.value or entry.message_pk is None:
-            raise StoreError(f"webhook event {entry_id} is not an incoming_sms event")
-        incoming = (
-            await connection.execute(sa.select(messages).where(messages.c.pk == entry.message_pk))
-        ).one()
-        recent = await connection.scalar(
-            sa.select(sa.func.count())
-            .select_from(messages)
-            .where(
-                messages.c.peer == incoming.peer,
-                messages.c.reply_to_pk.is_not(None),
-                messages.c.created_at > now - datetime.timedelta(hours=1),
+            .returning(
+                webhook_outbox.c.kind, webhook_outbox.c.message_pk, webhook_outbox.c.event_id
             )
         )
-        if int(recent or 0) >= replies_per_peer_per_hour:
-            await connection.execute(
-                sa.insert(suppressed_replies).values(
-                    modem=incoming.modem,
-                    peer=incoming.peer,
-                    text=reply.text,
-                    in_reply_to_pk=incoming.pk,
-                    reason=f"{recent} auto-replies to this number in the last hour "
-                    f"(limit {replies_per_peer_per_hour})",
-                    created_at=now,
-                )
-            )
-            return ReplyResult(outcome=ReplyOutcome.SUPPRESSED, message=None)
-        queued = await enqueue_in(
-            connection,
-            db,
-            peer=incoming.peer,
-            text=reply.text,
-            parts=reply.parts,
-            encoding=reply.encoding,
-            modem=incoming.modem,
-            delivery_report=reply.delivery_report,
-            idempotency_key=f"auto-reply:{entry.event_id}",
-            reply_to_pk=int(incoming.pk),
+    ).one_or_none()
+    if done is None:
+        exists = await connection.scalar(
+            sa.select(webhook_outbox.c.pk).where(webhook_outbox.c.pk == entry_id)
         )
-        return ReplyResult(outcome=ReplyOutcome.QUEUED, message=queued.message)
+        if exists is None:
+            raise StoreError(f"no webhook event {entry_id}")
+        return ReplyResult(outcome=ReplyOutcome.ALREADY_DONE, message=None)
+    if reply is None:
+        return ReplyResult(outcome=ReplyOutcome.NO_REPLY, message=None)
+    if done.kind != WebhookEventKind.INCOMING_SMS.value or done.message_pk is None:
+        raise StoreError(f"webhook event {entry_id} is not an incoming_sms event")
+    incoming = (
+        await connection.execute(
+            sa.select(messages.c.pk, messages.c.id, messages.c.peer, messages.c.modem).where(
+                messages.c.pk == done.message_pk
+            )
+        )
+    ).one()
+    recent = await connection.scalar(
+        sa.select(sa.func.count())
+        .select_from(messages)
+        .where(
+            messages.c.peer == incoming.peer,
+            messages.c.reply_to_pk.is_not(None),
+            messages.c.created_at > now - datetime.timedelta(hours=1),
+        )
+    )
+    if int(recent or 0) >= replies_per_peer_per_hour:
+        await connection.execute(
+            sa.insert(suppressed_replies).values(
+                modem=incoming.modem,
+                peer=incoming.peer,
+                text=reply.text,
+                in_reply_to_pk=incoming.pk,
+                reason=f"{recent} auto-replies to this number in the last hour "
+                f"(limit {replies_per_peer_per_hour})",
+                created_at=now,
+            )
+        )
+        return ReplyResult(outcome=ReplyOutcome.SUPPRESSED, message=None)
+    queued = await enqueue_in(
+        connection,
+        db,
+        peer=incoming.peer,
+        text=reply.text,
+        parts=reply.parts,
+        encoding=reply.encoding,
+        modem=incoming.modem,
+        delivery_report=reply.delivery_report,
+        idempotency_key=f"auto-reply:{done.event_id}",
+        reply_to_pk=int(incoming.pk),
+        reply_to_id=str(incoming.id),
+    )
+    return ReplyResult(outcome=ReplyOutcome.QUEUED, message=queued.message)
 
 
 async def list_dead_letters(
@@ -395,3 +457,98 @@ async def outbox_counts(db: Database) -> dict[OutboxState, int]:
     for state, count in rows:
         counts[OutboxState(state)] = int(count)
     return counts
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Finished:
+    """The event is done: `DELIVERED` (no auto-reply possible), `DEAD` or `DROPPED`."""
+
+    entry_id: int
+    state: OutboxState
+    error: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RetryLater:
+    """The attempt failed; the event stays pending until `next_attempt_at`."""
+
+    entry_id: int
+    next_attempt_at: datetime.datetime
+    error: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class IncomingDelivered:
+    """An `incoming_sms` event was accepted; `reply` is its auto-reply (or None)."""
+
+    entry_id: int
+    reply: ReplyRequest | None
+
+
+EventOutcome = Finished | RetryLater | IncomingDelivered
+
+
+class OutcomeRecorder:
+    """Records webhook outcomes for `node`, many per transaction (see the module docstring).
+
+    Each method returns once its outcome is committed, with the same result as the matching
+    single-call function (`False` / `ALREADY_DONE` when the event was no longer this node's).
+    A batch that fails is retried one outcome at a time, so one bad outcome (an event that
+    vanished, a reply to a status event) fails only its own caller.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        node: str | None,
+        replies_per_peer_per_hour: int,
+        max_batch: int = 100,
+    ) -> None:
+        self._db = db
+        self._node = node
+        self._replies_per_hour = replies_per_peer_per_hour
+        self.group: GroupCommit[EventOutcome, bool | ReplyResult] = GroupCommit(
+            db, "record webhook outcomes", self._apply, max_batch=max_batch
+        )
+
+    async def _apply(
+        self, connection: AsyncConnection, outcome: EventOutcome
+    ) -> bool | ReplyResult:
+        if isinstance(outcome, IncomingDelivered):
+            return await _complete_incoming_in(
+                connection,
+                self._db,
+                outcome.entry_id,
+                reply=outcome.reply,
+                replies_per_peer_per_hour=self._replies_per_hour,
+                node=self._node,
+            )
+        if isinstance(outcome, RetryLater):
+            return await _retry_in(
+                connection,
+                outcome.entry_id,
+                next_attempt_at=outcome.next_attempt_at,
+                error=outcome.error,
+                node=self._node,
+            )
+        return await _finish_in(
+            connection,
+            self._db,
+            outcome.entry_id,
+            outcome.state,
+            node=self._node,
+            error=outcome.error,
+        )
+
+    async def finish(self, outcome: Finished | RetryLater) -> bool:
+        """Record a final state or a retry; False if the event was no longer ours/pending."""
+        result = await self.group.submit(outcome)
+        assert isinstance(result, bool)
+        return result
+
+    async def complete_incoming(self, entry_id: int, reply: ReplyRequest | None) -> ReplyResult:
+        """`complete_incoming_event`, batched."""
+        result = await self.group.submit(IncomingDelivered(entry_id, reply))
+        assert isinstance(result, ReplyResult)
+        return result
