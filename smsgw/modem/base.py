@@ -7,8 +7,13 @@ and never opens or reopens ports: that is the supervisor's job.
 
 Inbound flow (one worker task, so events leave in arrival order):
 
-* ``+CMTI: <mem>,<i>`` / ``+CDSI: <mem>,<i>`` -> ``AT+CMGR=<i>`` -> event -> the sink is
-  awaited -> ``AT+CMGD=<i>``. Two AT commands per received part (bench target).
+* ``+CMTI: <mem>,<i>`` / ``+CDSI: <mem>,<i>`` -> ``AT+CMGR=<i>`` -> event -> the sink ->
+  ``AT+CMGD=<i>`` once the sink returned. Two AT commands per received part (bench target).
+  Pipelined (:class:`_Window`): while several indications are queued, the next entry is read
+  while the sinks of earlier ones (the store's commits) are still running, up to
+  :data:`SINK_WINDOW` of them; each entry is deleted only after *its* sink returned, in
+  arrival order. Serially, line time and commit time add up; pipelined they overlap, and
+  the store can commit the parts that arrive together in one transaction.
 * ``+CMT``/``+CDS`` (PDU routed directly) -> event -> ``AT+CNMA`` when the modem expects it.
 * ``+CREG`` -> :class:`RegistrationChanged`; boot banners -> :class:`RebootDetected`.
 * :meth:`Modem.sweep` (``AT+CMGL=4``) offers every stored DELIVER / STATUS-REPORT the same
@@ -26,6 +31,7 @@ import contextlib
 import dataclasses
 import logging
 import re
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -81,6 +87,11 @@ _NOT_YET_CMS = frozenset({302, 310, 313, 314, 500})
 _NOT_YET_CME = frozenset({3, 14, 515, 100})
 _INVALID_INDEX = frozenset({321})
 _INDEX = re.compile(r"^[0-9]{1,5}$")
+
+#: Sinks in flight at most while a burst is read (see :class:`_Window`). Big enough that
+#: the store's group commit gets full batches, small enough that an unplug leaves little to
+#: re-read (re-reads are recognised as duplicates anyway).
+SINK_WINDOW = 48
 
 
 async def discard_events(event: ModemEvent) -> None:
@@ -190,7 +201,11 @@ class Modem:
         self.cnmi: Cnmi | None = None
         self.reboot_detected = asyncio.Event()
         self._reboot_reason = ""
-        self._queue: asyncio.Queue[_Work] = asyncio.Queue()
+        self._queue: deque[_Work] = deque()
+        self._queued = asyncio.Event()
+        #: Sinks started by a `_Window`, kept referenced until done: they outlive a cancelled
+        #: worker (unplug) and finish their commit on their own.
+        self._running_sinks: set[asyncio.Task[bool]] = set()
         #: Read-then-delete sequences by index (sweep, +CMTI) take turns: see `sweep`.
         self._storage_turn = asyncio.Lock()
         self._worker: asyncio.Task[None] | None = None
@@ -591,9 +606,11 @@ class Modem:
         """
         handed = 0
         async with self._storage_turn:
+            window = _Window(self)
             for entry in await self.list_stored():
-                if await self._offer(entry):
+                if await window.offer(entry):
                     handed += 1
+            await window.drain()
         await self._check_storage_use()
         return handed
 
@@ -628,11 +645,7 @@ class Modem:
             )
         if not await self._deliver(event):
             return False
-        try:
-            await self.delete(entry.index)
-        except CmsError as exc:
-            if exc.code not in _INVALID_INDEX:
-                raise
+        await self._delete_offered(entry)
         return True
 
     async def _deliver(self, event: ModemEvent) -> bool:
@@ -651,6 +664,34 @@ class Modem:
             return False
         return True
 
+    def _start_sink(self, event: ModemEvent) -> asyncio.Task[bool]:
+        """Run `_deliver(event)` as a task of its own (a `_Window`'s sink in flight).
+
+        Being a separate task is what shields it: cancelling the worker does not cancel it,
+        and `_running_sinks` keeps it referenced until it has finished.
+        """
+        task = asyncio.create_task(self._deliver(event), name=f"{self.modem_id} sink")
+        self._running_sinks.add(task)
+        task.add_done_callback(self._sink_finished)
+        return task
+
+    def _sink_finished(self, task: asyncio.Task[bool]) -> None:
+        self._running_sinks.discard(task)
+        self._queued.set()  # wakes `_read_stored_burst` waiting for "a sink or an indication"
+
+    @staticmethod
+    def take_message(entry: StoredMessage) -> pdu.Deliver | None:
+        """The entry's SMS-DELIVER, if that is what it holds (what `_Window` pipelines)."""
+        return entry.message if isinstance(entry.message, pdu.Deliver) else None
+
+    async def _delete_offered(self, entry: StoredMessage) -> None:
+        """``AT+CMGD`` of an entry whose sink returned; an index already gone is fine."""
+        try:
+            await self.delete(entry.index)
+        except CmsError as exc:
+            if exc.code not in _INVALID_INDEX:
+                raise
+
     # ------------------------------------------------------------------ URCs
     def _on_urc(self, urc: Urc) -> None:
         """Runs inside the channel's reader: classify and queue, never block."""
@@ -661,13 +702,17 @@ class Modem:
                 return
             index = int(fields[-1])
             storage = fields[0].strip('" ') or None
-            self._queue.put_nowait(_Work("stored", urc.name, storage, index))
+            self._put(_Work("stored", urc.name, storage, index))
         elif urc.name in ("+CMT", "+CDS") and urc.pdu is not None:
-            self._queue.put_nowait(_Work("routed", urc.name, text=urc.pdu))
+            self._put(_Work("routed", urc.name, text=urc.pdu))
         elif urc.name == "+CREG":
-            self._queue.put_nowait(_Work("registration", text=urc.line))
+            self._put(_Work("registration", text=urc.line))
         elif self.is_reboot_urc(urc):
             self._note_reboot(urc.line)
+
+    def _put(self, work: _Work) -> None:
+        self._queue.append(work)
+        self._queued.set()
 
     def is_reboot_urc(self, urc: Urc) -> bool:
         """Dialect hook: does this URC mean the module has just booted?"""
@@ -680,11 +725,21 @@ class Modem:
         self._reboot_reason = reason
         self.reboot_detected.set()  # the supervisor emits RebootDetected and re-initialises
 
+    async def _next_work(self) -> _Work:
+        while not self._queue:
+            self._queued.clear()
+            await self._queued.wait()
+        return self._queue.popleft()
+
     async def _work_loop(self) -> None:
         while True:
-            work = await self._queue.get()
+            work = await self._next_work()
             try:
-                await self._handle(work)
+                if work.kind == "stored":
+                    assert work.index is not None
+                    await self._read_stored_burst(work.storage, work.index)
+                else:
+                    await self._handle(work)
             except AtConnectionLost:
                 return  # the supervisor sees the loss too and restarts everything
             except (AtError, ModemError, AtResponseError) as exc:
@@ -693,18 +748,71 @@ class Modem:
                 log.exception("%s: event sink failed on %s", self.modem_id, work)
 
     async def _handle(self, work: _Work) -> None:
-        if work.kind == "stored":
-            assert work.index is not None
-            await self._read_stored(work.storage, work.index)
-        elif work.kind == "routed":
+        """Work other than stored-message indications (those go to `_read_stored_burst`)."""
+        if work.kind == "routed":
             await self._routed(work.name, work.text)
         elif work.kind == "registration":
             registration = resp.parse_creg(work.text)
             await self.sink(RegistrationChanged(self.modem_id, registration))
 
-    async def _read_stored(self, storage: str | None, index: int) -> None:
-        async with self._storage_turn:  # never interleaved with a sweep (see `sweep`)
-            await self._read_stored_now(storage, index)
+    async def _read_stored_burst(self, storage: str | None, index: int) -> None:
+        """Read this indication's entry and every stored-message indication queued behind
+        it, the sinks pipelined in a :class:`_Window`; return once all are settled.
+
+        Holds the storage turn throughout (never interleaved with a sweep). An entry in
+        another storage (Huawei's "SR" for ``+CDSI``) is read the serial way, after the
+        window is drained, since ``AT+CMGD`` acts on the currently selected storage. Other
+        work (``+CMT``, ``+CREG``) waits until the burst is settled, so events still leave in
+        arrival order.
+        """
+        async with self._storage_turn:
+            window = _Window(self)
+            try:
+                while True:
+                    if storage is not None and self.storage is not None and storage != self.storage:
+                        await window.drain()
+                        await self._read_stored_now(storage, index)
+                    else:
+                        await self._read_into(window, storage, index)
+                    # Nothing to read: delete what got committed, until an indication comes.
+                    while not window.empty and not self._stored_work_queued():
+                        if window.head_done:
+                            await window.settle_head()
+                        else:
+                            self._queued.clear()
+                            await self._queued.wait()  # a sink finished or a URC came
+                    if not self._stored_work_queued():
+                        break
+                    work = self._queue.popleft()
+                    assert work.index is not None
+                    storage, index = work.storage, work.index
+                await window.drain()
+            except AtConnectionLost:
+                raise  # sinks in flight finish on their own; nothing more is deleted
+            except (AtError, ModemError, AtResponseError):
+                await window.drain()  # the entries already committed still go
+                raise
+
+    def _stored_work_queued(self) -> bool:
+        return bool(self._queue) and self._queue[0].kind == "stored"
+
+    async def _read_into(self, window: _Window, storage: str | None, index: int) -> None:
+        """``AT+CMGR=<index>`` in the current storage and hand the entry to `window`."""
+        if window.holds(index):
+            # The SIM announced an index whose earlier entry is not deleted yet (a repeated
+            # indication). Deleting that one first makes this read see what the index holds
+            # *now*, and keeps one read per delete (else a later delete could hit a new SMS).
+            await window.drain()
+        try:
+            entry = await self.read(index)
+        except CmsError as exc:
+            if exc.code in _INVALID_INDEX:
+                log.debug("%s: index %d already gone", self.modem_id, index)
+                return
+            raise
+        if storage is not None:
+            entry = dataclasses.replace(entry, storage=storage)
+        await window.offer(entry)
 
     async def _read_stored_now(self, storage: str | None, index: int) -> None:
         switched = storage is not None and storage != self.storage and self.storage is not None
@@ -757,3 +865,70 @@ class Modem:
                 return
             log.debug("%s: AT+CNMA not expected (%s)", self.modem_id, exc)
             self._cnma_needed = False
+
+
+class _Window:
+    """Sinks in flight for entries of the current storage, deleted in order once committed.
+
+    `offer` starts the entry's sink as a task (see `Modem._start_sink`) and returns at once,
+    so the caller can read the next entry while the store commits; when :data:`SINK_WINDOW`
+    sinks are pending it first settles the oldest. `settle_head` waits for the oldest sink
+    and deletes its entry only if that sink returned normally: a failed sink leaves exactly
+    its own entry on the SIM. Deletes happen in offer order, one per read, and only for
+    indexes this window read: the reused-index hazard of `Modem.sweep` cannot arise from
+    here. If the owner is cancelled (unplug), the pending sinks finish on their own and
+    nothing more is deleted; their entries are re-read later and recognised as duplicates.
+    """
+
+    def __init__(self, modem: Modem, limit: int = SINK_WINDOW) -> None:
+        self._modem = modem
+        self._limit = limit
+        self._pending: deque[tuple[StoredMessage, asyncio.Task[bool]]] = deque()
+
+    @property
+    def empty(self) -> bool:
+        return not self._pending
+
+    @property
+    def head_done(self) -> bool:
+        """The oldest sink has finished (`settle_head` will not wait)."""
+        return bool(self._pending) and self._pending[0][1].done()
+
+    def holds(self, index: int) -> bool:
+        return any(entry.index == index for entry, _ in self._pending)
+
+    async def offer(self, entry: StoredMessage) -> bool:
+        """Like `Modem._offer`, pipelined for received messages: True when the entry's sink
+        was started (or, for a status report, returned and the entry was deleted).
+
+        Status reports, undecodable entries and stored SUBMITs take the serial path: reports
+        are rare, and two reports for one outgoing message must be applied in order.
+        """
+        message = self._modem.take_message(entry)
+        if message is None:
+            return await self._modem._offer(entry)
+        while len(self._pending) >= self._limit:
+            await self.settle_head()
+        event = MessageReceived(
+            self._modem.modem_id, message, entry.pdu_hex, entry.storage, entry.index
+        )
+        self._pending.append((entry, self._modem._start_sink(event)))
+        await self.settle_done()
+        return True
+
+    async def settle_done(self) -> None:
+        """Delete the entries at the head whose sinks already finished, without waiting."""
+        while self.head_done:
+            await self.settle_head()
+
+    async def settle_head(self) -> None:
+        """Wait for the oldest sink; delete its entry if the sink returned normally."""
+        entry, task = self._pending[0]
+        await asyncio.wait({task})  # not `await task`: cancelling us must not cancel it
+        self._pending.popleft()
+        if not task.cancelled() and task.result():
+            await self._modem._delete_offered(entry)
+
+    async def drain(self) -> None:
+        while self._pending:
+            await self.settle_head()
