@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -104,6 +106,16 @@ async def _burst(webhook: Webhook, emulator: EmulatedModem, messages: int, tag: 
     return time.monotonic() - started
 
 
+async def _migrate_like_the_unit(daemon: Daemon) -> None:
+    """systemd/smsgw.service runs `smsgw db upgrade` (ExecStartPre) before `smsgw run`, so the
+    daemon whose RSS is measured finds the schema at head, as in production."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "smsgw", "db", "upgrade", "--config", str(daemon.config),
+        env={**os.environ, "SMSGW_STATE_DIR": str(daemon.config.parent / "state")},
+    )  # fmt: skip
+    assert await process.wait() == 0, "smsgw db upgrade failed"
+
+
 async def _unpaced(directory: Path) -> list[Result]:
     webhook = Webhook()
     with webhook.server:
@@ -113,6 +125,7 @@ async def _unpaced(directory: Path) -> list[Result]:
                 directory, webhook_url=webhook.server.url, modems={"sim0": emulator.link}
             )
             daemon = Daemon(config, directory / "daemon.log")
+            await _migrate_like_the_unit(daemon)
             ready = [await daemon.start()]
             try:
                 await asyncio.sleep(3.0)  # the first sweep and modem-info queries settle

@@ -46,6 +46,13 @@ def test_unit_is_a_notify_service_with_watchdog_and_restart() -> None:
     assert one("Service", "ExecStart").startswith("/opt/smsgw/bin/smsgw run --config ")
 
 
+def test_migrations_run_before_the_daemon_with_the_same_config() -> None:
+    """The daemon at head never imports alembic: its memory stays without the migration
+    machinery, so the unit migrates in a separate process first, on the same database."""
+    config = one("Service", "ExecStart").removeprefix("/opt/smsgw/bin/smsgw run ")
+    assert one("Service", "ExecStartPre") == f"/opt/smsgw/bin/smsgw db upgrade {config}"
+
+
 def test_unit_runs_as_its_own_user_with_state_and_config_dirs() -> None:
     assert one("Service", "User") == "smsgw"
     assert "dialout" in one("Service", "SupplementaryGroups").split()
