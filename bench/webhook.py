@@ -1,8 +1,15 @@
 """Webhook throughput: building + signing bodies, and draining an outbox to a loopback server.
 
-The dispatch figure is end to end through real HTTP (stdlib threaded server on 127.0.0.1) and
-the in-memory outbox the tests use, so it measures the dispatcher's own overhead plus httpx,
-not a database. Target: far above what a handful of GSM modems can receive (~1 SMS/s each).
+The first dispatch figure is end to end through real HTTP (stdlib threaded server on
+127.0.0.1) and the in-memory outbox the tests use, so it measures the dispatcher's own overhead
+plus httpx, not a database. Target: far above what a handful of GSM modems can receive.
+
+The second one is the webhook side of a daemon burst (issue 7): 1,000 `incoming_sms` events of
+50 senders already stored in SQLite (WAL, synchronous=FULL, this disk), drained through the
+daemon's `StoreOutbox` (claim -> POST -> outcome and auto-reply queued, batched by group
+commit) to a webhook that answers every one with `sms_text`. The server runs in a child
+process, as in the daemon bench, so its HTTP parsing does not share this process's GIL.
+Target: >= 300 msg/s, so the webhook side never limits the burst figure.
 """
 
 from __future__ import annotations
@@ -10,6 +17,11 @@ from __future__ import annotations
 import asyncio
 import datetime
 import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 
 import httpx
 
@@ -24,6 +36,18 @@ from tests.webhook.memory_outbox import InMemoryOutbox
 
 EVENTS = 600
 PEERS = 60
+STORE_EVENTS = 1000
+STORE_PEERS = 50
+
+#: The child process serving the webhook: answers every POST with an auto-reply.
+_SERVER = """
+import json, sys
+from tests.webhook.http_server import Answer, WebhookServer
+with WebhookServer(lambda _r: Answer.json({"sms_text": "thanks"})) as server:
+    print(server.url, flush=True)
+    sys.stdin.read()
+    print(len(server.received), flush=True)
+"""
 
 
 def _body(n: int, now: datetime.datetime) -> bytes:
@@ -79,8 +103,62 @@ async def _drain() -> tuple[float, list[float]]:
     return EVENTS / elapsed, latencies
 
 
+async def _drain_store(directory: Path) -> tuple[float, int, float]:
+    """msgs/s draining STORE_EVENTS through the SQLite-backed outbox; outcome transactions;
+    CPU seconds of this process per 1,000 events."""
+    from smsgw.gateway.outbox_adapter import StoreOutbox
+    from smsgw.gateway.render import incoming_renderer
+    from smsgw.store import open_database, repository
+    from smsgw.store.migrate import upgrade_database
+    from smsgw.store.types import IncomingPart, OutboxState
+
+    db = open_database(f"sqlite:///{directory / 'bench.db'}")
+    await upgrade_database(db)
+    render = incoming_renderer(10)
+    start = utc_now()
+    for n in range(STORE_EVENTS):
+        await repository.store_incoming_part(
+            db,
+            IncomingPart(
+                modem="sim0",
+                sender=f"+4072200{n % STORE_PEERS:04d}",
+                smsc_timestamp=start + datetime.timedelta(seconds=n),
+                text=f"burst message {n}",
+            ),
+            render=render,
+            history_size=10,
+        )
+    server = subprocess.Popen(
+        [sys.executable, "-c", _SERVER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdin is not None and server.stdout is not None
+    try:
+        url = server.stdout.readline().strip()
+        outbox = StoreOutbox(db, node="bench", max_parts=3, replies_per_peer_per_hour=30)
+        async with httpx.AsyncClient() as client:
+            dispatcher = WebhookDispatcher(outbox, client, WebhookSettings(url=url, secret="s"))
+            cpu, started = time.process_time(), time.monotonic()
+            await dispatcher.start()
+            while dispatcher.stats.delivered < STORE_EVENTS:
+                await asyncio.sleep(0.005)
+            elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
+            await dispatcher.stop()
+        counts = await repository.outbox_counts(db)
+        assert counts[OutboxState.DELIVERED] == STORE_EVENTS, counts
+    finally:
+        server.stdin.close()
+        server.wait(timeout=10)
+        await db.close()
+    return STORE_EVENTS / elapsed, outbox.outcomes.group.batches, cpu * 1000 / STORE_EVENTS
+
+
 def run() -> list[Result]:
     build_rate = rate_per_second(lambda: _build_and_sign(1000), items=1000, repeats=5)
+    with tempfile.TemporaryDirectory() as directory:
+        store_rate, batches, cpu = asyncio.run(_drain_store(Path(directory)))
     rate, latencies = asyncio.run(_drain())
     quantiles = statistics.quantiles(latencies, n=20)
     return [
@@ -96,6 +174,14 @@ def run() -> list[Result]:
             "events/s",
             ">= 100",
             {"p50_ms": quantiles[9] * 1000, "p95_ms": quantiles[18] * 1000},
+        ),
+        Result(
+            f"webhook: drain {STORE_EVENTS:,} stored events / {STORE_PEERS} peers from SQLite, "
+            "reply queued for each",
+            store_rate,
+            "msg/s",
+            ">= 300",
+            {"outcome_transactions": batches, "cpu_s_per_1000": round(cpu, 3)},
         ),
         Result(
             "webhook: POST latency p95 (loopback, 16 in flight)",

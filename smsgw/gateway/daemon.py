@@ -173,6 +173,7 @@ class Gateway:
             webhook_timeout=webhook.timeout,
             lease=self.settings.node.lease,
             on_reply_queued=self._reply_queued,
+            worker_for=self._worker_or_none,
         )
         if webhook.url:
             self.dispatcher = WebhookDispatcher(
@@ -332,6 +333,10 @@ class Gateway:
     def _wake_dispatcher(self) -> None:
         if self.dispatcher is not None:
             self.dispatcher.wake()
+
+    def _worker_or_none(self, modem: str) -> ModemWorker | None:
+        runtime = self._modems.get(modem)
+        return runtime.worker if runtime is not None else None
 
     def _reply_queued(self, message: MessageRecord) -> None:
         self._wake_workers(message.modem)

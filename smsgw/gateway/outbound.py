@@ -9,6 +9,11 @@ gone out, and repeating it silently could double-send (issue 5). A claimed messa
 first part never reached the modem (it stopped being READY right after the claim) is given
 back to the queue (`release_unsent_claim`), so another READY modem, on any node, can send it;
 once a part is out, the rest wait for this modem (they share its concatenation reference).
+
+Auto-replies skip the claim transaction: while the worker is idle, the dispatcher may claim
+the modem's next message in the same transaction that queues the reply (`reserve_send`, then
+`hand_off`), so the webhook's answer reaches `AT+CMGS` after one commit instead of two. The
+message is `sending` before it is handed over, as with the worker's own claim.
 """
 
 from __future__ import annotations
@@ -73,9 +78,31 @@ class ModemWorker:
         self._wakeup = asyncio.Event()
         self.idle = asyncio.Event()
         self.idle.set()
+        self._reserved = False
+        self._handed_off: list[MessageRecord] = []
 
     def wake(self) -> None:
         """Something was queued for this modem (or any modem), or the modem became READY."""
+        self._wakeup.set()
+
+    def reserve_send(self) -> repository.SendClaim | None:
+        """A claim another transaction may make for this worker, or None when the worker is
+        busy, not READY, or already promised one. The caller must call `hand_off` after its
+        transaction (also when it failed), with what it claimed."""
+        if self._reserved or self._handed_off or not self.idle.is_set():
+            return None
+        if self._supervisor.state is not ModemState.READY:
+            return None
+        self._reserved = True
+        return repository.SendClaim(
+            modem=self.name, node=self._node, lease=self._lease, daily_limit=self._daily_limit
+        )
+
+    def hand_off(self, message: MessageRecord | None) -> None:
+        """End a `reserve_send`: send `message` (claimed for this modem) next, at once."""
+        self._reserved = False
+        if message is not None:
+            self._handed_off.append(message)
         self._wakeup.set()
 
     async def run(self) -> None:
@@ -96,15 +123,19 @@ class ModemWorker:
 
     async def send_next(self) -> bool:
         """Claim and send one message; False when there was nothing to do (or not READY)."""
-        if self._supervisor.state is not ModemState.READY:
+        if self._handed_off:
+            # Already claimed for us; if the modem is no longer READY, `_send` gives it back.
+            message: MessageRecord | None = self._handed_off.pop(0)
+        elif self._supervisor.state is not ModemState.READY:
             return False
-        message = await repository.claim_next_outgoing(
-            self._db,
-            modem=self.name,
-            node=self._node,
-            lease=self._lease,
-            daily_limit=self._daily_limit,
-        )
+        else:
+            message = await repository.claim_next_outgoing(
+                self._db,
+                modem=self.name,
+                node=self._node,
+                lease=self._lease,
+                daily_limit=self._daily_limit,
+            )
         if message is None:
             return False
         self.idle.clear()

@@ -11,9 +11,10 @@ import pytest
 from smsgw.exceptions import StoreError
 from smsgw.models import MessageStatus, OutboxEntry, WebhookEventKind
 from smsgw.store import Database, open_database, repository
+from smsgw.store.repository import IncomingCompleted, SendClaim
 from smsgw.store.types import IncomingPart, NewEvent, OutboxState, ReplyOutcome, ReplyRequest
 
-from .conftest import FakeClock, count_rows, render_incoming
+from .conftest import FakeClock, count_rows, render_incoming, render_status
 
 LEASE = datetime.timedelta(minutes=2)
 
@@ -294,7 +295,9 @@ async def test_answers_arriving_together_share_one_or_two_transactions(db: Datab
     sender, in far fewer transactions than answers; recording them again changes nothing."""
     entries = [await incoming_event(db, f"hi {n}", sender=f"+4072100{n:04d}") for n in range(20)]
     recorder = repository.OutcomeRecorder(db, node="node-a", replies_per_peer_per_hour=30)
-    results = await asyncio.gather(*(recorder.complete_incoming(e.id, REPLY) for e in entries))
+    completed = await asyncio.gather(*(recorder.complete_incoming(e.id, REPLY) for e in entries))
+    assert {c.claimed for c in completed} == {None}  # nobody asked for a claim
+    results = [c.result for c in completed]
     assert [r.outcome for r in results] == [ReplyOutcome.QUEUED] * 20
     # The first answer starts a transaction at once; all others share the next one at most.
     assert recorder.group.batches <= 2
@@ -307,7 +310,7 @@ async def test_answers_arriving_together_share_one_or_two_transactions(db: Datab
     assert await count_rows(db, "messages") == 40
 
     again = await asyncio.gather(*(recorder.complete_incoming(e.id, REPLY) for e in entries))
-    assert {r.outcome for r in again} == {ReplyOutcome.ALREADY_DONE}
+    assert {r.result.outcome for r in again} == {ReplyOutcome.ALREADY_DONE}
     assert await count_rows(db, "messages") == 40  # no reply queued twice
 
 
@@ -331,8 +334,10 @@ async def test_one_bad_outcome_in_a_batch_fails_alone(db: Database) -> None:
     assert "not an incoming_sms event" in str(results[2])
     assert isinstance(results[3], StoreError)
     assert "no webhook event" in str(results[3])
-    assert [getattr(r, "outcome", r) for r in results[:2]] == [ReplyOutcome.QUEUED] * 2
-    assert getattr(results[4], "outcome", None) is ReplyOutcome.NO_REPLY
+    outcomes = [r.result.outcome for r in results[:2] if isinstance(r, IncomingCompleted)]
+    assert outcomes == [ReplyOutcome.QUEUED] * 2
+    assert isinstance(results[4], IncomingCompleted)
+    assert results[4].result.outcome is ReplyOutcome.NO_REPLY
     assert results[5] is True
     counts = await repository.outbox_counts(db)
     assert counts[OutboxState.DELIVERED] == 4
@@ -375,3 +380,33 @@ async def test_recorded_retries_dead_letters_and_drops(db: Database, clock: Fake
     )
     assert late.outcome is ReplyOutcome.ALREADY_DONE
     assert await repository.complete_event(db, a1.id, node="node-b")
+
+
+async def test_a_reply_can_be_claimed_for_an_idle_worker_in_the_same_transaction(
+    db: Database,
+) -> None:
+    """The claim rides on the transaction that queues the reply: the reply is `sending` for
+    the node when the call returns (so a crash reports it `interrupted`, never resends it),
+    counted in the daily total, and the worker's own claim finds nothing left to take."""
+    entry = await incoming_event(db, modem="sim800")
+    other = await incoming_event(db, "yo", sender="+40799000000", modem="huawei")
+    recorder = repository.OutcomeRecorder(db, node="node-a", replies_per_peer_per_hour=30)
+    claim = SendClaim(modem="sim800", node="node-a", daily_limit=5)
+    done, elsewhere = await asyncio.gather(
+        recorder.complete_incoming(entry.id, REPLY, claim=claim),
+        recorder.complete_incoming(other.id, REPLY, claim=claim),  # queued for huawei
+    )
+    assert done.result.message is not None
+    assert done.claimed is not None
+    assert done.claimed.id == done.result.message.id
+    assert done.claimed.status is MessageStatus.SENDING
+    assert done.claimed.reply_to == done.result.message.reply_to
+    assert elsewhere.result.outcome is ReplyOutcome.QUEUED
+    assert elsewhere.claimed is None  # another modem's reply is not claimed for sim800
+    assert await repository.daily_count(db, "sim800") == 1
+    assert await repository.claim_next_outgoing(db, modem="sim800", node="node-a") is None
+    assert await repository.claim_next_outgoing(db, modem="huawei", node="node-a") is not None
+    interrupted = await repository.interrupt_stale_sends(
+        db, node="node-a", render_status=render_status
+    )
+    assert done.claimed.id in {change.message_id for change in interrupted}

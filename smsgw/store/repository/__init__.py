@@ -15,6 +15,7 @@ from smsgw.store.repository.incoming import (
 from smsgw.store.repository.nodes import heartbeat_modem, heartbeat_node, list_modem_heartbeats
 from smsgw.store.repository.outbox import (
     Finished,
+    IncomingCompleted,
     IncomingDelivered,
     OutcomeRecorder,
     RetryLater,
@@ -34,6 +35,7 @@ from smsgw.store.repository.outbox import (
 from smsgw.store.repository.outgoing import (
     DEFAULT_LEASE,
     INTERRUPTED,
+    SendClaim,
     claim_next_outgoing,
     daily_count,
     enqueue_outgoing,
@@ -54,9 +56,11 @@ __all__ = [
     "INTERRUPTED",
     "MISSING_PART_MARKER",
     "Finished",
+    "IncomingCompleted",
     "IncomingDelivered",
     "OutcomeRecorder",
     "RetryLater",
+    "SendClaim",
     "apply_status_report",
     "claim_due_events",
     "claim_next_outgoing",

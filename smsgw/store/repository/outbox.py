@@ -27,10 +27,11 @@ from smsgw.models import OutboxEntry, WebhookEventKind
 from smsgw.store.database import Database
 from smsgw.store.group_commit import GroupCommit
 from smsgw.store.repository._common import add_outbox_event, to_outbox_entry
-from smsgw.store.repository.outgoing import enqueue_in
+from smsgw.store.repository.outgoing import SendClaim, claim_in, enqueue_in
 from smsgw.store.schema import messages, suppressed_replies, webhook_outbox
 from smsgw.store.types import (
     DeadLetter,
+    MessageRecord,
     NewEvent,
     OutboxState,
     ReplyOutcome,
@@ -479,10 +480,27 @@ class RetryLater:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class IncomingDelivered:
-    """An `incoming_sms` event was accepted; `reply` is its auto-reply (or None)."""
+    """An `incoming_sms` event was accepted; `reply` is its auto-reply (or None).
+
+    With `claim`, the reply's modem worker is idle: when a reply is queued for `claim.modem`,
+    that modem's next message (the reply, unless older ones wait) is claimed for it in the
+    same transaction. That saves the worker's own claim transaction (a BEGIN/COMMIT and an
+    fsync) between the webhook's answer and the `AT+CMGS`, and keeps the rule that a
+    message is `sending`, and so reported `interrupted` after a crash, before it is sent.
+    """
 
     entry_id: int
     reply: ReplyRequest | None
+    claim: SendClaim | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class IncomingCompleted:
+    """What `OutcomeRecorder.complete_incoming` did: the reply's fate, and the message claimed
+    for `IncomingDelivered.claim` (None: nothing claimed; the worker claims as usual)."""
+
+    result: ReplyResult
+    claimed: MessageRecord | None
 
 
 EventOutcome = Finished | RetryLater | IncomingDelivered
@@ -508,15 +526,15 @@ class OutcomeRecorder:
         self._db = db
         self._node = node
         self._replies_per_hour = replies_per_peer_per_hour
-        self.group: GroupCommit[EventOutcome, bool | ReplyResult] = GroupCommit(
+        self.group: GroupCommit[EventOutcome, bool | IncomingCompleted] = GroupCommit(
             db, "record webhook outcomes", self._apply, max_batch=max_batch
         )
 
     async def _apply(
         self, connection: AsyncConnection, outcome: EventOutcome
-    ) -> bool | ReplyResult:
+    ) -> bool | IncomingCompleted:
         if isinstance(outcome, IncomingDelivered):
-            return await _complete_incoming_in(
+            result = await _complete_incoming_in(
                 connection,
                 self._db,
                 outcome.entry_id,
@@ -524,6 +542,11 @@ class OutcomeRecorder:
                 replies_per_peer_per_hour=self._replies_per_hour,
                 node=self._node,
             )
+            claimed = None
+            claim, queued = outcome.claim, result.message
+            if claim is not None and queued is not None and queued.modem == claim.modem:
+                claimed = await claim_in(connection, self._db, claim)
+            return IncomingCompleted(result, claimed)
         if isinstance(outcome, RetryLater):
             return await _retry_in(
                 connection,
@@ -547,8 +570,10 @@ class OutcomeRecorder:
         assert isinstance(result, bool)
         return result
 
-    async def complete_incoming(self, entry_id: int, reply: ReplyRequest | None) -> ReplyResult:
-        """`complete_incoming_event`, batched."""
-        result = await self.group.submit(IncomingDelivered(entry_id, reply))
-        assert isinstance(result, ReplyResult)
+    async def complete_incoming(
+        self, entry_id: int, reply: ReplyRequest | None, *, claim: SendClaim | None = None
+    ) -> IncomingCompleted:
+        """`complete_incoming_event`, batched; with `claim`, see `IncomingDelivered`."""
+        result = await self.group.submit(IncomingDelivered(entry_id, reply, claim))
+        assert isinstance(result, IncomingCompleted)
         return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from typing import Any
 
@@ -149,27 +150,54 @@ async def claim_next_outgoing(
     nothing. On PostgreSQL concurrent claimers skip each other's rows (SKIP LOCKED), so a
     message is claimed once; `claimed_by`/`claim_until` let others recover it if this node dies.
     """
-    now = db.clock()
     async with db.transaction("claim outgoing message") as connection:
-        if daily_limit is not None and await _count_today(connection, modem, now) >= daily_limit:
-            return None
-        candidate = (
-            await connection.execute(
-                for_update(
-                    sa.select(messages.c.pk)
-                    .where(
-                        messages.c.status == MessageStatus.QUEUED.value,
-                        sa.or_(messages.c.modem == modem, messages.c.modem.is_(None)),
-                    )
-                    .order_by(messages.c.pk)
-                    .limit(1),
-                    db,
-                    skip_locked=True,
+        return await claim_in(
+            connection,
+            db,
+            SendClaim(modem=modem, node=node, lease=lease, daily_limit=daily_limit),
+        )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SendClaim:
+    """Who claims a modem's next message: the arguments of `claim_next_outgoing`, so another
+    transaction (the one that queues an auto-reply) can claim for an idle worker."""
+
+    modem: str
+    node: str
+    lease: datetime.timedelta = DEFAULT_LEASE
+    daily_limit: int | None = None
+
+
+async def claim_in(
+    connection: AsyncConnection, db: Database, claim: SendClaim
+) -> MessageRecord | None:
+    """`claim_next_outgoing` inside an open transaction."""
+    now = db.clock()
+    modem, node = claim.modem, claim.node
+    if claim.daily_limit is not None and await _count_today(connection, modem, now) >= (
+        claim.daily_limit
+    ):
+        return None
+    candidate = (
+        await connection.execute(
+            for_update(
+                sa.select(messages.c.pk)
+                .where(
+                    messages.c.status == MessageStatus.QUEUED.value,
+                    sa.or_(messages.c.modem == modem, messages.c.modem.is_(None)),
                 )
+                .order_by(messages.c.pk)
+                .limit(1),
+                db,
+                skip_locked=True,
             )
-        ).scalar_one_or_none()
-        if candidate is None:
-            return None
+        )
+    ).scalar_one_or_none()
+    if candidate is None:
+        return None
+    # UPDATE ... RETURNING: the claimed row without a SELECT after the UPDATE.
+    row = (
         await connection.execute(
             sa.update(messages)
             .where(messages.c.pk == candidate)
@@ -177,25 +205,24 @@ async def claim_next_outgoing(
                 status=MessageStatus.SENDING.value,
                 modem=modem,
                 claimed_by=node,
-                claim_until=now + lease,
+                claim_until=now + claim.lease,
                 updated_at=now,
             )
+            .returning(*messages.c)
         )
-        # The parts keep the binding they were queued with (NULL: any modem) until each is
-        # sent (`record_part_sent` stamps the modem), so `release_unsent_claim` can tell an
-        # unbound message from one queued for this modem.
-        await add_status_event(
-            connection,
-            message_pk=int(candidate),
-            status=MessageStatus.SENDING.value,
-            at=now,
-            detail=f"claimed by node {node} for modem {modem}",
-        )
-        await _count_send(connection, db, modem, now)
-        row = (
-            await connection.execute(sa.select(messages).where(messages.c.pk == candidate))
-        ).one()
-        return to_record(row, reply_to=await _reply_to_id(connection, row.reply_to_pk))
+    ).one()
+    # The parts keep the binding they were queued with (NULL: any modem) until each is
+    # sent (`record_part_sent` stamps the modem), so `release_unsent_claim` can tell an
+    # unbound message from one queued for this modem.
+    await add_status_event(
+        connection,
+        message_pk=int(candidate),
+        status=MessageStatus.SENDING.value,
+        at=now,
+        detail=f"claimed by node {node} for modem {modem}",
+    )
+    await _count_send(connection, db, modem, now)
+    return to_record(row, reply_to=await _reply_to_id(connection, row.reply_to_pk))
 
 
 async def release_unsent_claim(db: Database, message_id: str, *, node: str, reason: str) -> bool:
