@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -128,29 +127,38 @@ async def _drain_store(directory: Path) -> tuple[float, int, float]:
             render=render,
             history_size=10,
         )
-    server = subprocess.Popen(
-        [sys.executable, "-c", _SERVER],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+    server = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _SERVER,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
     )
-    assert server.stdin is not None and server.stdout is not None
+    assert server.stdin is not None
+    assert server.stdout is not None
+    done = asyncio.Event()
     try:
-        url = server.stdout.readline().strip()
+        url = (await server.stdout.readline()).decode().strip()
         outbox = StoreOutbox(db, node="bench", max_parts=3, replies_per_peer_per_hour=30)
         async with httpx.AsyncClient() as client:
-            dispatcher = WebhookDispatcher(outbox, client, WebhookSettings(url=url, secret="s"))
+            dispatcher = WebhookDispatcher(
+                outbox,
+                client,
+                WebhookSettings(url=url, secret="s"),
+                on_attempt=lambda _r: (
+                    done.set() if dispatcher.stats.delivered >= STORE_EVENTS else None
+                ),
+            )
             cpu, started = time.process_time(), time.monotonic()
             await dispatcher.start()
-            while dispatcher.stats.delivered < STORE_EVENTS:
-                await asyncio.sleep(0.005)
+            await asyncio.wait_for(done.wait(), timeout=300)
             elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
             await dispatcher.stop()
         counts = await repository.outbox_counts(db)
         assert counts[OutboxState.DELIVERED] == STORE_EVENTS, counts
     finally:
         server.stdin.close()
-        server.wait(timeout=10)
+        await server.wait()
         await db.close()
     return STORE_EVENTS / elapsed, outbox.outcomes.group.batches, cpu * 1000 / STORE_EVENTS
 
