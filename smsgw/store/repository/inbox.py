@@ -13,12 +13,11 @@ import datetime
 import statistics
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from smsgw.exceptions import StoreError
 from smsgw.models import Direction
 from smsgw.store.database import Database
-from smsgw.store.repository._common import to_record
+from smsgw.store.repository._common import dialect_insert, to_record
 from smsgw.store.schema import inbox_reads, messages, webhook_outbox
 from smsgw.store.types import MessageRecord, OutboxState
 
@@ -165,8 +164,7 @@ async def mark_read(db: Database, peer: str) -> int:
                 messages.c.pk > (previous or 0),
             )
         )
-        dialect_insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
-        insert = dialect_insert(inbox_reads).values(
+        insert = dialect_insert(db, inbox_reads).values(
             peer=peer, last_read_pk=int(newest), read_at=db.clock()
         )
         await connection.execute(

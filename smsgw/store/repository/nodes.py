@@ -6,11 +6,10 @@ import datetime
 from collections.abc import Mapping
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from smsgw.exceptions import StoreError
 from smsgw.store.database import Database
-from smsgw.store.repository._common import for_update
+from smsgw.store.repository._common import dialect_insert, for_update
 from smsgw.store.schema import modems, nodes
 from smsgw.store.types import ModemHeartbeat
 
@@ -20,10 +19,9 @@ DEFAULT_STALE_AFTER = datetime.timedelta(minutes=2)
 async def heartbeat_node(db: Database, node: str) -> None:
     """Record that `node` is alive (first call also sets `started_at`)."""
     now = db.clock()
-    dialect_insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
     async with db.transaction("node heartbeat") as connection:
         await connection.execute(
-            dialect_insert(nodes)
+            dialect_insert(db, nodes)
             .values(name=node, started_at=now, last_seen=now)
             .on_conflict_do_update(index_elements=["name"], set_={"last_seen": now})
         )
