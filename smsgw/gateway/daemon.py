@@ -419,19 +419,23 @@ class Gateway:
             return
 
         async def refresh() -> None:
-            await self._refresh_info(runtime)
+            await self._refresh_info(runtime, full=True)
             await self._heartbeat_modem(runtime)  # other nodes see it at once, too
 
         task = asyncio.create_task(refresh(), name=f"info {runtime.settings.name}")
         task.add_done_callback(_log_crash)
         runtime.info_refresh = task
 
-    async def _refresh_info(self, runtime: _ModemRuntime) -> None:
+    async def _refresh_info(self, runtime: _ModemRuntime, *, full: bool = False) -> None:
+        """Read the modem's info: all of it after (re)connecting, then only what changes."""
         modem = runtime.supervisor.modem
         if runtime.supervisor.state is not ModemState.READY or modem is None:
             return
         try:
-            runtime.info = await modem.info()
+            if full or runtime.info is None:
+                runtime.info = await modem.info()
+            else:
+                runtime.info = await modem.refresh_info(runtime.info)
             telemetry.modem_info(runtime.settings.name, runtime.info)
         except Exception as error:  # a busy or flaky modem must not stop the heartbeats
             log.debug("%s: could not read modem info: %s", runtime.settings.name, error)

@@ -459,37 +459,57 @@ class Modem:
     async def info(self) -> ModemInfo:
         """Collect what ``smsgw modem info`` shows; each query may fail on its own."""
         identity = self.identity or await self.identify()
-
-        async def optional(query: Callable[[], Awaitable[_T]]) -> _T | None:
-            try:
-                return await query()
-            except (AtCommandError, CmeError, CmsError, AtResponseError) as exc:
-                log.debug("%s: %s", self.modem_id, exc)
-                return None
-
-        sim = await optional(self.sim_state)
-        operator = await optional(self.operator)
-        signal = await optional(self.signal)
-        registration = await optional(self.registration)
-        storage = await optional(self.storage_use) or []
-        support_line = await optional(lambda: self._first(cmd.storage_support(), "+CPMS"))
-        cnmi_line = await optional(lambda: self._first(cmd.indication_support(), "+CNMI"))
-        smsc = await optional(self.service_center)
+        support_line = await self._optional(lambda: self._first(cmd.storage_support(), "+CPMS"))
+        cnmi_line = await self._optional(lambda: self._first(cmd.indication_support(), "+CNMI"))
+        smsc = await self._optional(self.service_center)
         own_number = self.own_number if self._initialised else await self.read_own_number()
-        return ModemInfo(
+        static = ModemInfo(
             dialect=self.dialect,
             identity=identity,
+            sim=None,
+            operator=None,
+            signal_dbm=None,
+            signal_rssi=None,
+            registration=None,
+            storage=[],
+            storage_support=resp.parse_cpms_support(support_line) if support_line else (),
+            cnmi_support=resp.strip_prefix(cnmi_line, "+CNMI") if cnmi_line else None,
+            service_center=smsc,
+            own_number=own_number,
+        )
+        return await self.refresh_info(static)
+
+    async def refresh_info(self, previous: ModemInfo) -> ModemInfo:
+        """`previous` with what changes while the modem runs read again: SIM state, operator,
+        signal, registration and storage use (5 commands instead of `info`'s 8).
+
+        The gateway refreshes every minute for the API, the UI's signal graph and the
+        metrics; identity, supported storages and indications, SMSC and own number do not
+        change without a reconnect (which reads them afresh), so re-asking would only make
+        the idle serial line busier.
+        """
+        sim = await self._optional(self.sim_state)
+        operator = await self._optional(self.operator)
+        signal = await self._optional(self.signal)
+        registration = await self._optional(self.registration)
+        storage = await self._optional(self.storage_use) or []
+        return dataclasses.replace(
+            previous,
             sim=sim,
             operator=operator.name if operator else None,
             signal_dbm=signal.dbm if signal else None,
             signal_rssi=signal.rssi if signal else None,
             registration=registration.description if registration else None,
             storage=storage,
-            storage_support=resp.parse_cpms_support(support_line) if support_line else (),
-            cnmi_support=resp.strip_prefix(cnmi_line, "+CNMI") if cnmi_line else None,
-            service_center=smsc,
-            own_number=own_number,
         )
+
+    async def _optional(self, query: Callable[[], Awaitable[_T]]) -> _T | None:
+        """The answer to one informational query, or None when the modem refuses it."""
+        try:
+            return await query()
+        except (AtCommandError, CmeError, CmsError, AtResponseError) as exc:
+            log.debug("%s: %s", self.modem_id, exc)
+            return None
 
     async def _first(self, command: cmd.Command, prefix: str) -> str:
         return (await self.run(command)).first(prefix)

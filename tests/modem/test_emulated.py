@@ -318,3 +318,28 @@ async def test_a_firmware_without_a_usable_cnum_gives_no_number(answer: bytes) -
         assert fake.commands == ["AT+CNUM"]
     finally:
         await channel.close()
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+async def test_refreshing_info_asks_only_what_changes(profile: str) -> None:
+    async with open_rig(profile, options=DeviceOptions(boot_scale=0.1)) as rig:
+        modem = await _ready(rig)
+        first = await modem.info()
+        written: list[bytes] = []
+        feed = rig.bridge.device.feed
+
+        def record(data: bytes) -> None:
+            written.append(data)
+            feed(data)
+
+        rig.bridge.device.feed = record  # type: ignore[method-assign]
+        refreshed = await modem.refresh_info(first)
+        # The supervisor's health check (AT+CNMI?) may run in between; it is not ours.
+        lines = [line for line in b"".join(written).upper().split(b"\r") if line]
+        ours = [line for line in lines if line != b"AT+CNMI?"]
+        asked = sorted(line.split(b"=")[0].split(b"?")[0].decode() for line in ours)
+        assert asked == ["AT+COPS", "AT+CPIN", "AT+CPMS", "AT+CREG", "AT+CSQ"]
+        assert refreshed.signal_dbm is not None
+        assert refreshed.storage
+        static = ("identity", "storage_support", "cnmi_support", "service_center", "own_number")
+        assert all(getattr(refreshed, name) == getattr(first, name) for name in static)
