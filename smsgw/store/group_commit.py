@@ -112,8 +112,14 @@ class GroupCommit(Generic[Item, Result]):
                 future.set_result(result)
 
     async def _run_batch(self, items: list[Item]) -> list[Result]:
+        results: list[Result] = []
         async with self._db.transaction(self._what) as connection:
-            results = [await self._apply(connection, item) for item in items]
+            for item in items:
+                if results:
+                    # SQLite statements run inline (smsgw.store.database): let the modem's
+                    # and the webhook's I/O in between items instead of after the batch.
+                    await asyncio.sleep(0)
+                results.append(await self._apply(connection, item))
         self.batches += 1
         self.items += len(items)
         return results
