@@ -9,6 +9,8 @@ what made a burst's webhook claims and part inserts slow each other down).
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -51,5 +53,41 @@ async def test_writers_queue_per_event_loop(tmp_path: Path) -> None:
     try:
         await ping()
         await asyncio.to_thread(asyncio.run, ping())
+    finally:
+        await database.close()
+
+
+async def test_a_commit_cancelled_half_way_still_finishes_and_frees_the_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite commits in a worker thread: a caller cancelled meanwhile (a modem unplugged, a
+    shutdown) must not release the connection or the writer lock while the thread is still
+    committing on it; the commit completes, then the cancellation goes on."""
+    database = open_database(f"sqlite:///{tmp_path}/cancel.db")
+    try:
+        async with database.transaction("create") as connection:
+            await connection.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+        committing = threading.Event()
+        commit = sa.engine.Connection.commit
+
+        def slow_commit(self: sa.engine.Connection) -> None:
+            committing.set()
+            time.sleep(0.3)
+            commit(self)
+
+        monkeypatch.setattr(sa.engine.Connection, "commit", slow_commit)
+
+        async def write() -> None:
+            async with database.transaction("write") as connection:
+                await connection.execute(sa.text("INSERT INTO t VALUES (1)"))
+
+        task = asyncio.create_task(write())
+        await asyncio.to_thread(committing.wait, 5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        monkeypatch.setattr(sa.engine.Connection, "commit", commit)
+        async with asyncio.timeout(5), database.transaction("read") as connection:
+            assert await connection.scalar(sa.text("SELECT count(*) FROM t")) == 1
     finally:
         await database.close()
