@@ -190,6 +190,12 @@ class PtyRunner:
             self._writable.set()
 
     async def _writer_loop(self) -> None:
+        # With pacing, `line_free_at` is when the simulated UART has shifted out everything
+        # written so far. Sleeping until that absolute time, rather than for each chunk's
+        # duration, keeps the loop's wake-up latency from adding up over a burst's many
+        # small replies (echo, OK), which made the emulated line slower than its baud rate.
+        line_free_at = 0.0
+        loop = asyncio.get_running_loop()
         while True:
             await self._writable.wait()
             self._writable.clear()
@@ -211,4 +217,5 @@ class PtyRunner:
                 del self._outgoing[:written]
                 self._tap("tx", chunk[:written])
                 if self.baud:
-                    await asyncio.sleep(written * 10 / self.baud)
+                    line_free_at = max(line_free_at, loop.time()) + written * 10 / self.baud
+                    await asyncio.sleep(max(0.0, line_free_at - loop.time()))
