@@ -88,6 +88,8 @@ class PtyRunner:
         self.plugged = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._outgoing = bytearray()
+        #: loop.time() when the oldest byte in `_outgoing` was queued (pacing; see the writer).
+        self._pending_since = 0.0
         self._writable = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._replug_task: asyncio.Task[None] | None = None
@@ -186,14 +188,18 @@ class PtyRunner:
 
     def _queue_output(self, data: bytes) -> None:
         if self.port is not None:
+            if not self._outgoing and self._loop is not None:
+                self._pending_since = self._loop.time()
             self._outgoing.extend(data)
             self._writable.set()
 
     async def _writer_loop(self) -> None:
-        # With pacing, `line_free_at` is when the simulated UART has shifted out everything
-        # written so far. Sleeping until that absolute time, rather than for each chunk's
-        # duration, keeps the loop's wake-up latency from adding up over a burst's many
-        # small replies (echo, OK), which made the emulated line slower than its baud rate.
+        # Pacing models a UART: bytes go out back to back at the baud rate, starting when
+        # they were queued or when the line finished the previous ones, whichever is later.
+        # Each chunk's start is computed from that model, not from when the loop woke up, so
+        # the timer's coarse wake-ups (epoll counts in whole milliseconds) delay single
+        # chunks a little but never make the emulated line slower than its baud rate; they
+        # used to, by up to a millisecond after every small reply (echo, OK) in a burst.
         line_free_at = 0.0
         loop = asyncio.get_running_loop()
         while True:
@@ -201,9 +207,15 @@ class PtyRunner:
             self._writable.clear()
             while self._outgoing and self.port is not None:
                 chunk_size = len(self._outgoing)
+                starts_at = 0.0
                 if self.baud:
                     slice_bytes = self.baud // 10 // PACING_SLICES_PER_S
                     chunk_size = max(1, min(chunk_size, slice_bytes))
+                    starts_at = max(line_free_at, self._pending_since)
+                    if starts_at > loop.time():
+                        await asyncio.sleep(starts_at - loop.time())
+                        if not self._outgoing or self.port is None:
+                            break
                 try:
                     chunk = bytes(self._outgoing[:chunk_size])
                     written = os.write(self.port.master_fd, chunk)
@@ -217,5 +229,4 @@ class PtyRunner:
                 del self._outgoing[:written]
                 self._tap("tx", chunk[:written])
                 if self.baud:
-                    line_free_at = max(line_free_at, loop.time()) + written * 10 / self.baud
-                    await asyncio.sleep(max(0.0, line_free_at - loop.time()))
+                    line_free_at = starts_at + written * 10 / self.baud

@@ -132,3 +132,22 @@ async def test_baud_pacing_limits_throughput(tmp_path: Path) -> None:
             assert loop.time() - started >= 0.8
         finally:
             client.close()
+
+
+async def test_pacing_never_beats_the_baud_rate_over_many_small_replies(tmp_path: Path) -> None:
+    """The UART model starts each reply when the line is free, not when the loop woke up;
+    whatever catching up that allows must never deliver faster than the baud rate."""
+    options = DeviceOptions(noise_interval=0, boot_scale=0)
+    async with EmulatedModem("sim800", tmp_path / "small", baud=9600, options=options) as slow:
+        client = RawClient(slow.link)
+        try:
+            await client.read_for(0.2)
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            received = 0
+            for _ in range(20):
+                received += len(await client.command("AT"))
+            assert received >= 20 * len(b"AT\r\r\nOK\r\n")
+            assert loop.time() - started >= received * 10 / 9600 * 0.98
+        finally:
+            client.close()
