@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -35,6 +36,25 @@ def dialect_insert(db: Database, table: sa.Table) -> PostgresInsert | SqliteInse
     return sqlite.insert(table)
 
 
+#: Statements built once per (dialect, table, conflict columns); see `insert_or_ignore`.
+_INSERT_OR_IGNORE: dict[tuple[str, str, tuple[str, ...]], sa.Insert] = {}
+
+
+def _insert_or_ignore_statement(
+    db: Database, table: sa.Table, conflict_columns: Sequence[str]
+) -> sa.Insert:
+    key = (db.dialect, table.name, tuple(conflict_columns))
+    statement = _INSERT_OR_IGNORE.get(key)
+    if statement is None:
+        statement = (
+            dialect_insert(db, table)
+            .on_conflict_do_nothing(index_elements=list(conflict_columns))
+            .returning(table.c.pk)
+        )
+        _INSERT_OR_IGNORE[key] = statement
+    return statement
+
+
 async def insert_or_ignore(
     connection: AsyncConnection,
     db: Database,
@@ -46,23 +66,25 @@ async def insert_or_ignore(
 
     Unlike catching IntegrityError, this never aborts a PostgreSQL transaction, so the caller
     can go on and read the existing row in the same transaction.
+
+    The statement is built once and `values` passed as parameters: building
+    `.values(**values)` for every row cost more CPU than running the INSERT on SQLite.
     """
-    statement = (
-        dialect_insert(db, table)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=list(conflict_columns))
-        .returning(table.c.pk)
-    )
-    pk = (await connection.execute(statement)).scalar_one_or_none()
+    statement = _insert_or_ignore_statement(db, table, conflict_columns)
+    pk = (await connection.execute(statement, values)).scalar_one_or_none()
     return None if pk is None else int(pk)
 
 
 _Select = TypeVar("_Select", bound=sa.Select[Any])
 
 
-def for_update(statement: _Select, db: Database, *, skip_locked: bool = False) -> _Select:
-    """Row locks on PostgreSQL; SQLite needs none (BEGIN IMMEDIATE serialises writers)."""
-    if db.dialect != "postgresql":
+def for_update(statement: _Select, db: Database | str, *, skip_locked: bool = False) -> _Select:
+    """Row locks on PostgreSQL; SQLite needs none (BEGIN IMMEDIATE serialises writers).
+
+    `db` may be a dialect name, for statements built once per dialect and cached.
+    """
+    dialect = db if isinstance(db, str) else db.dialect
+    if dialect != "postgresql":
         return statement
     return statement.with_for_update(skip_locked=skip_locked)
 
@@ -88,14 +110,24 @@ async def lock_key(connection: AsyncConnection, db: Database, namespace: int, ke
         )
 
 
+_MESSAGE_BY_ID = sa.select(messages).where(messages.c.id == sa.bindparam("message_id"))
+_MESSAGE_ID_BY_PK = sa.select(messages.c.id).where(messages.c.pk == sa.bindparam("message_pk"))
+
+
+@functools.cache
+def _message_by_id_locked(dialect: str) -> sa.Select[*tuple[Any, ...]]:
+    """`_MESSAGE_BY_ID` locked for update, built once per dialect (only PostgreSQL locks)."""
+    return for_update(_MESSAGE_BY_ID, dialect)
+
+
 async def message_row(
     connection: AsyncConnection, db: Database, message_id: str, *, lock: bool = False
 ) -> sa.Row[Any]:
     """The message with public id `message_id` (locked for update), or StoreError."""
-    statement = sa.select(messages).where(messages.c.id == message_id)
+    statement = _MESSAGE_BY_ID
     if lock:
-        statement = for_update(statement, db)
-    row = (await connection.execute(statement)).one_or_none()
+        statement = _message_by_id_locked(db.dialect)
+    row = (await connection.execute(statement, {"message_id": message_id})).one_or_none()
     if row is None:
         raise StoreError(f"no message with id {message_id!r}")
     return row
@@ -104,7 +136,7 @@ async def message_row(
 async def reply_to_id(connection: AsyncConnection, reply_to_pk: int | None) -> str | None:
     if reply_to_pk is None:
         return None
-    found = await connection.scalar(sa.select(messages.c.id).where(messages.c.pk == reply_to_pk))
+    found = await connection.scalar(_MESSAGE_ID_BY_PK, {"message_pk": reply_to_pk})
     return None if found is None else str(found)
 
 
@@ -143,6 +175,9 @@ def to_outbox_entry(row: sa.Row[Any]) -> OutboxEntry:
     )
 
 
+_INSERT_STATUS_EVENT = sa.insert(status_events)
+
+
 async def add_status_event(
     connection: AsyncConnection,
     *,
@@ -153,10 +188,18 @@ async def add_status_event(
     part_seq: int | None = None,
 ) -> None:
     await connection.execute(
-        sa.insert(status_events).values(
-            message_pk=message_pk, part_seq=part_seq, status=status, at=at, detail=detail
-        )
+        _INSERT_STATUS_EVENT,
+        {
+            "message_pk": message_pk,
+            "part_seq": part_seq,
+            "status": status,
+            "at": at,
+            "detail": detail,
+        },
     )
+
+
+_INSERT_OUTBOX_EVENT = sa.insert(webhook_outbox).returning(webhook_outbox.c.pk)
 
 
 async def add_outbox_event(
@@ -188,9 +231,5 @@ async def add_outbox_event(
     }
     if ignore_duplicate:
         return await insert_or_ignore(connection, db, webhook_outbox, values, ["event_id"])
-    pk = (
-        await connection.execute(
-            sa.insert(webhook_outbox).values(**values).returning(webhook_outbox.c.pk)
-        )
-    ).scalar_one()
+    pk = (await connection.execute(_INSERT_OUTBOX_EVENT, values)).scalar_one()
     return int(pk)

@@ -241,6 +241,16 @@ async def _pending_group(
     return [_StoredPart(**row._asdict()) for row in rows]
 
 
+# Built once: constructing them per message cost more CPU than running them on SQLite.
+_INSERT_INCOMING_MESSAGE = sa.insert(messages).returning(messages.c.pk)
+#: Parameters: `part_pks` (the group's parts), `new_message_pk` (the message they make).
+_LINK_PARTS_TO_MESSAGE = (
+    sa.update(incoming_parts)
+    .where(incoming_parts.c.pk.in_(sa.bindparam("part_pks", expanding=True)))
+    .values(message_pk=sa.bindparam("new_message_pk"))
+)
+
+
 async def _assemble(
     connection: AsyncConnection,
     db: Database,
@@ -274,30 +284,28 @@ async def _assemble(
     )
     message_pk = (
         await connection.execute(
-            sa.insert(messages)
-            .values(
-                id=message.id,
-                direction=Direction.IN.value,
-                peer=message.peer,
-                modem=message.modem,
-                text=message.text,
-                encoding=message.encoding,
-                parts=message.parts,
-                missing_parts=join_parts(missing),
-                smsc_timestamp=message.smsc_timestamp,
-                received_at=message.received_at,
-                created_at=now,
-                updated_at=now,
-                status=None,
-                delivery_report=False,
-            )
-            .returning(messages.c.pk)
+            _INSERT_INCOMING_MESSAGE,
+            {
+                "id": message.id,
+                "direction": Direction.IN.value,
+                "peer": message.peer,
+                "modem": message.modem,
+                "text": message.text,
+                "encoding": message.encoding,
+                "parts": message.parts,
+                "missing_parts": join_parts(missing),
+                "smsc_timestamp": message.smsc_timestamp,
+                "received_at": message.received_at,
+                "created_at": now,
+                "updated_at": now,
+                "status": None,
+                "delivery_report": False,
+            },
         )
     ).scalar_one()
     await connection.execute(
-        sa.update(incoming_parts)
-        .where(incoming_parts.c.pk.in_([row.pk for row in group]))
-        .values(message_pk=message_pk)
+        _LINK_PARTS_TO_MESSAGE,
+        {"part_pks": [row.pk for row in group], "new_message_pk": message_pk},
     )
     earlier = await load_history(
         connection,
