@@ -10,7 +10,7 @@ timeout instead of failing with "database is locked" when a read transaction tri
 Within one process, SQLite transactions also queue on an asyncio lock before `BEGIN IMMEDIATE`:
 without it, two tasks (the modem storing a part, the webhook dispatcher claiming an event)
 collide on the file lock and the loser sleeps in SQLite's busy handler (1, 2, 5, 10... ms,
-holding an aiosqlite thread) even though the winner commits in well under a millisecond.
+holding the connection) even though the winner commits in well under a millisecond.
 The busy timeout still covers other processes (another node, a CLI on the same file).
 
 SQLite statements run inline, in the event loop's thread, through the standard sqlite3
@@ -18,9 +18,11 @@ module; only `BEGIN IMMEDIATE` (which may wait on another process's lock) and `C
 fsync) go to a worker thread. Measured on the 2-core test machine, one INSERT through
 SQLAlchemy's aiosqlite adapter cost 0.40 ms of CPU (four hand-offs to aiosqlite's thread per
 statement: cursor, execute, fetch, close) against 0.12 ms inline; at the 6-10 statements an
-incoming SMS needs, that was most of the gateway's CPU in a burst (issue 7). The statements
-themselves take microseconds on the gateway's small indexed tables, so running them inline
-does not stall the loop; the repository still sees an ordinary `AsyncConnection`.
+incoming SMS needs, that was most of the gateway's CPU in a burst (issue 7). The gateway's
+statements use indexes and take microseconds; the heaviest read, the operator inbox's
+conversation list, is measured by `python -m bench ui_inbox` on 50,000 messages. Group
+commits yield to the loop between operations. The repository still sees an ordinary
+`AsyncConnection`.
 PostgreSQL keeps asyncpg, which is natively asynchronous.
 """
 
