@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 from collections.abc import Collection
 
 import sqlalchemy as sa
@@ -68,8 +69,13 @@ async def enqueue_event(
         return to_outbox_entry(row)
 
 
-def _head_of_peer(exclude_peers: Collection[str]) -> list[sa.ColumnElement[bool]]:
-    """Pending, the oldest pending event of its peer, and not for an excluded peer."""
+def _head_of_peer(*, excluding: bool) -> list[sa.ColumnElement[bool]]:
+    """Pending, the oldest pending event of its peer, and (`excluding`) not for a peer in the
+    `excluded_peers` parameter.
+
+    A separate statement without the exclusion, rather than an empty `NOT IN` list, keeps the
+    common no-exclusion query as simple as before.
+    """
     earlier = webhook_outbox.alias("earlier")
     conditions: list[sa.ColumnElement[bool]] = [
         webhook_outbox.c.state == _PENDING,
@@ -79,9 +85,47 @@ def _head_of_peer(exclude_peers: Collection[str]) -> list[sa.ColumnElement[bool]
             earlier.c.pk < webhook_outbox.c.pk,
         ),
     ]
-    if exclude_peers:
-        conditions.append(webhook_outbox.c.peer.not_in(list(exclude_peers)))
+    if excluding:
+        conditions.append(
+            webhook_outbox.c.peer.not_in(sa.bindparam("excluded_peers", expanding=True))
+        )
     return conditions
+
+
+@functools.cache
+def _claimable_events(dialect: str, *, excluding: bool) -> sa.Select[tuple[int]]:
+    """The claim's SELECT, built once per dialect and variant (`_head_of_peer`); parameters
+    `now`, `limit` (and `excluded_peers`). PostgreSQL skips rows another claimer holds."""
+    statement = (
+        sa.select(webhook_outbox.c.pk)
+        .where(
+            *_head_of_peer(excluding=excluding),
+            webhook_outbox.c.next_attempt_at <= sa.bindparam("now"),
+            sa.or_(
+                webhook_outbox.c.claim_until.is_(None),
+                webhook_outbox.c.claim_until < sa.bindparam("now"),
+            ),
+        )
+        .order_by(webhook_outbox.c.pk)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+    )
+    if dialect == "postgresql":
+        statement = statement.with_for_update(skip_locked=True, of=webhook_outbox)
+    return statement
+
+
+#: Parameters: `claimed_pks` (from `_claimable_events`), `node`, `lease_until`.
+_CLAIM_EVENTS = (
+    sa.update(webhook_outbox)
+    .where(webhook_outbox.c.pk.in_(sa.bindparam("claimed_pks", expanding=True)))
+    .values(claimed_by=sa.bindparam("node"), claim_until=sa.bindparam("lease_until"))
+    .returning(*webhook_outbox.c)
+)
+
+
+def _excluded(exclude_peers: Collection[str]) -> dict[str, list[str]]:
+    """The `excluded_peers` parameter of a statement built with `excluding=True`."""
+    return {"excluded_peers": list(exclude_peers)}
 
 
 async def claim_due_events(
@@ -100,29 +144,18 @@ async def claim_due_events(
     """
     now = db.clock()
     async with db.transaction("claim webhook events") as connection:
-        statement = (
-            sa.select(webhook_outbox.c.pk)
-            .where(
-                *_head_of_peer(exclude_peers),
-                webhook_outbox.c.next_attempt_at <= now,
-                sa.or_(webhook_outbox.c.claim_until.is_(None), webhook_outbox.c.claim_until < now),
-            )
-            .order_by(webhook_outbox.c.pk)
-            .limit(limit)
-        )
-        if db.dialect == "postgresql":
-            statement = statement.with_for_update(skip_locked=True, of=webhook_outbox)
-        pks = list((await connection.execute(statement)).scalars())
+        statement = _claimable_events(db.dialect, excluding=bool(exclude_peers))
+        params: dict[str, object] = {"now": now, "limit": limit}
+        if exclude_peers:
+            params.update(_excluded(exclude_peers))
+        pks = list((await connection.execute(statement, params)).scalars())
         if not pks:
             return []
         # UPDATE ... RETURNING instead of UPDATE then SELECT: one statement less per claim
         # (SQLite >= 3.35 and PostgreSQL both have it). RETURNING has no order: sort here.
         rows = (
             await connection.execute(
-                sa.update(webhook_outbox)
-                .where(webhook_outbox.c.pk.in_(pks))
-                .values(claimed_by=node, claim_until=now + lease)
-                .returning(*webhook_outbox.c)
+                _CLAIM_EVENTS, {"claimed_pks": pks, "node": node, "lease_until": now + lease}
             )
         ).all()
         return [to_outbox_entry(row) for row in sorted(rows, key=lambda row: int(row.pk))]
@@ -142,11 +175,7 @@ async def release_event_claims(db: Database, *, node: str) -> int:
         return int(result.rowcount or 0)
 
 
-async def next_event_due_at(
-    db: Database, *, exclude_peers: Collection[str] = ()
-) -> datetime.datetime | None:
-    """When the earliest claimable head-of-peer event becomes due (a leased one: when its
-    lease ends), or None when nothing is pending; lets the dispatcher sleep until then."""
+def _next_due(*, excluding: bool) -> sa.Select[tuple[datetime.datetime, datetime.datetime | None]]:
     ready_at = sa.case(
         (
             webhook_outbox.c.claim_until > webhook_outbox.c.next_attempt_at,
@@ -154,14 +183,28 @@ async def next_event_due_at(
         ),
         else_=webhook_outbox.c.next_attempt_at,
     )
+    return (
+        sa.select(webhook_outbox.c.next_attempt_at, webhook_outbox.c.claim_until)
+        .where(*_head_of_peer(excluding=excluding))
+        .order_by(ready_at)
+        .limit(1)
+    )
+
+
+# Built once: the dispatcher asks after every batch of a burst.
+_NEXT_DUE = _next_due(excluding=False)
+_NEXT_DUE_EXCLUDING = _next_due(excluding=True)
+
+
+async def next_event_due_at(
+    db: Database, *, exclude_peers: Collection[str] = ()
+) -> datetime.datetime | None:
+    """When the earliest claimable head-of-peer event becomes due (a leased one: when its
+    lease ends), or None when nothing is pending; lets the dispatcher sleep until then."""
+    statement = _NEXT_DUE_EXCLUDING if exclude_peers else _NEXT_DUE
     async with db.transaction("find next due webhook event") as connection:
         rows = (
-            await connection.execute(
-                sa.select(webhook_outbox.c.next_attempt_at, webhook_outbox.c.claim_until)
-                .where(*_head_of_peer(exclude_peers))
-                .order_by(ready_at)
-                .limit(1)
-            )
+            await connection.execute(statement, _excluded(exclude_peers) if exclude_peers else {})
         ).all()
     if not rows:
         return None
@@ -170,22 +213,50 @@ async def next_event_due_at(
     return next_attempt_at if claim_until is None else max(next_attempt_at, claim_until)
 
 
-def _still_claimed(entry_id: int, node: str | None) -> list[sa.ColumnElement[bool]]:
-    """The event is pending and, when `node` is given, not claimed by another node.
+def _still_claimed(*, with_node: bool) -> list[sa.ColumnElement[bool]]:
+    """The event `entry_id` (a parameter) is pending and, `with_node`, not claimed by another
+    node than the `node` parameter.
 
     With several nodes, a dispatcher whose lease ran out (a POST slower than the lease, a
     stalled process) may finish after another node claimed the event again; its late result
     must not release the other node's claim, or a third node could post it too and the peer's
     next event could overtake it. `node=None` (tests, one-process tools) skips the check.
     """
-    conditions = [webhook_outbox.c.pk == entry_id, webhook_outbox.c.state == _PENDING]
-    if node is not None:
-        conditions.append(_not_claimed_by_another(node))
+    conditions = [
+        webhook_outbox.c.pk == sa.bindparam("entry_id"),
+        webhook_outbox.c.state == _PENDING,
+    ]
+    if with_node:
+        conditions.append(
+            sa.or_(
+                webhook_outbox.c.claimed_by.is_(None),
+                webhook_outbox.c.claimed_by == sa.bindparam("node"),
+            )
+        )
     return conditions
 
 
-def _not_claimed_by_another(node: str) -> sa.ColumnElement[bool]:
-    return sa.or_(webhook_outbox.c.claimed_by.is_(None), webhook_outbox.c.claimed_by == node)
+def _claim_params(entry_id: int, node: str | None) -> dict[str, object]:
+    """The parameters of `_still_claimed` (`node` only when checked)."""
+    return {"entry_id": entry_id} if node is None else {"entry_id": entry_id, "node": node}
+
+
+@functools.cache
+def _finish_statement(*, with_node: bool, delivered: bool, with_error: bool) -> sa.Update:
+    """`_finish_in`'s UPDATE, built once per variant; parameters `new_state`, `now` (and
+    `error`) besides `_still_claimed`'s. Without `with_error`, `last_error` is left as is."""
+    values: dict[str, object] = {
+        "state": sa.bindparam("new_state"),
+        "attempts": webhook_outbox.c.attempts + 1,
+        "finished_at": sa.bindparam("now"),
+        "claimed_by": None,
+        "claim_until": None,
+    }
+    if delivered:
+        values["delivered_at"] = sa.bindparam("now")
+    if with_error:
+        values["last_error"] = sa.bindparam("error")
+    return sa.update(webhook_outbox).where(*_still_claimed(with_node=with_node)).values(values)
 
 
 async def _finish_in(
@@ -197,21 +268,16 @@ async def _finish_in(
     node: str | None,
     error: str | None = None,
 ) -> bool:
-    now = db.clock()
-    values: dict[str, object] = {
-        "state": state.value,
-        "attempts": webhook_outbox.c.attempts + 1,
-        "finished_at": now,
-        "claimed_by": None,
-        "claim_until": None,
-    }
-    if state is OutboxState.DELIVERED:
-        values["delivered_at"] = now
-    if error is not None:
-        values["last_error"] = error
-    result = await connection.execute(
-        sa.update(webhook_outbox).where(*_still_claimed(entry_id, node)).values(**values)
+    statement = _finish_statement(
+        with_node=node is not None,
+        delivered=state is OutboxState.DELIVERED,
+        with_error=error is not None,
     )
+    params = _claim_params(entry_id, node)
+    params.update(new_state=state.value, now=db.clock())
+    if error is not None:
+        params["error"] = error
+    result = await connection.execute(statement, params)
     return bool(result.rowcount == 1)
 
 
@@ -265,6 +331,25 @@ async def schedule_retry(
         )
 
 
+def _retry_statement(*, with_node: bool) -> sa.Update:
+    return (
+        sa.update(webhook_outbox)
+        .where(*_still_claimed(with_node=with_node))
+        .values(
+            attempts=webhook_outbox.c.attempts + 1,
+            next_attempt_at=sa.bindparam("retry_at"),
+            last_error=sa.bindparam("error"),
+            claimed_by=None,
+            claim_until=None,
+        )
+    )
+
+
+#: Parameters `retry_at`, `error`, and `_still_claimed`'s.
+_RETRY = _retry_statement(with_node=False)
+_RETRY_CHECKING_NODE = _retry_statement(with_node=True)
+
+
 async def _retry_in(
     connection: AsyncConnection,
     entry_id: int,
@@ -273,17 +358,10 @@ async def _retry_in(
     error: str,
     node: str | None,
 ) -> bool:
-    result = await connection.execute(
-        sa.update(webhook_outbox)
-        .where(*_still_claimed(entry_id, node))
-        .values(
-            attempts=webhook_outbox.c.attempts + 1,
-            next_attempt_at=next_attempt_at,
-            last_error=error,
-            claimed_by=None,
-            claim_until=None,
-        )
-    )
+    statement = _RETRY_CHECKING_NODE if node is not None else _RETRY
+    params = _claim_params(entry_id, node)
+    params.update(retry_at=next_attempt_at, error=error)
+    result = await connection.execute(statement, params)
     return bool(result.rowcount == 1)
 
 
@@ -314,6 +392,43 @@ async def complete_incoming_event(
         )
 
 
+def _deliver_statement(*, with_node: bool) -> sa.Update:
+    return (
+        sa.update(webhook_outbox)
+        .where(*_still_claimed(with_node=with_node))
+        .values(
+            state=OutboxState.DELIVERED.value,
+            attempts=webhook_outbox.c.attempts + 1,
+            delivered_at=sa.bindparam("now"),
+            finished_at=sa.bindparam("now"),
+            claimed_by=None,
+            claim_until=None,
+        )
+        .returning(webhook_outbox.c.kind, webhook_outbox.c.message_pk, webhook_outbox.c.event_id)
+    )
+
+
+# `_complete_incoming_in`'s statements, built once (it runs for every incoming message).
+#: Parameters `now` and `_still_claimed`'s.
+_DELIVER = _deliver_statement(with_node=False)
+_DELIVER_CHECKING_NODE = _deliver_statement(with_node=True)
+_EVENT_PK = sa.select(webhook_outbox.c.pk).where(webhook_outbox.c.pk == sa.bindparam("entry_id"))
+_REPLIED_MESSAGE = sa.select(messages.c.pk, messages.c.id, messages.c.peer, messages.c.modem).where(
+    messages.c.pk == sa.bindparam("message_pk")
+)
+#: Auto-replies sent to `peer` since `since`.
+_RECENT_REPLIES = (
+    sa.select(sa.func.count())
+    .select_from(messages)
+    .where(
+        messages.c.peer == sa.bindparam("peer"),
+        messages.c.reply_to_pk.is_not(None),
+        messages.c.created_at > sa.bindparam("since"),
+    )
+)
+_INSERT_SUPPRESSED_REPLY = sa.insert(suppressed_replies)
+
+
 async def _complete_incoming_in(
     connection: AsyncConnection,
     db: Database,
@@ -329,25 +444,12 @@ async def _complete_incoming_in(
     # (or taken over by another node) from "no such event".
     done = (
         await connection.execute(
-            sa.update(webhook_outbox)
-            .where(*_still_claimed(entry_id, node))
-            .values(
-                state=OutboxState.DELIVERED.value,
-                attempts=webhook_outbox.c.attempts + 1,
-                delivered_at=now,
-                finished_at=now,
-                claimed_by=None,
-                claim_until=None,
-            )
-            .returning(
-                webhook_outbox.c.kind, webhook_outbox.c.message_pk, webhook_outbox.c.event_id
-            )
+            _DELIVER_CHECKING_NODE if node is not None else _DELIVER,
+            {**_claim_params(entry_id, node), "now": now},
         )
     ).one_or_none()
     if done is None:
-        exists = await connection.scalar(
-            sa.select(webhook_outbox.c.pk).where(webhook_outbox.c.pk == entry_id)
-        )
+        exists = await connection.scalar(_EVENT_PK, {"entry_id": entry_id})
         if exists is None:
             raise StoreError(f"no webhook event {entry_id}")
         return ReplyResult(outcome=ReplyOutcome.ALREADY_DONE, message=None)
@@ -355,33 +457,22 @@ async def _complete_incoming_in(
         return ReplyResult(outcome=ReplyOutcome.NO_REPLY, message=None)
     if done.kind != WebhookEventKind.INCOMING_SMS.value or done.message_pk is None:
         raise StoreError(f"webhook event {entry_id} is not an incoming_sms event")
-    incoming = (
-        await connection.execute(
-            sa.select(messages.c.pk, messages.c.id, messages.c.peer, messages.c.modem).where(
-                messages.c.pk == done.message_pk
-            )
-        )
-    ).one()
+    incoming = (await connection.execute(_REPLIED_MESSAGE, {"message_pk": done.message_pk})).one()
     recent = await connection.scalar(
-        sa.select(sa.func.count())
-        .select_from(messages)
-        .where(
-            messages.c.peer == incoming.peer,
-            messages.c.reply_to_pk.is_not(None),
-            messages.c.created_at > now - datetime.timedelta(hours=1),
-        )
+        _RECENT_REPLIES, {"peer": incoming.peer, "since": now - datetime.timedelta(hours=1)}
     )
     if int(recent or 0) >= replies_per_peer_per_hour:
         await connection.execute(
-            sa.insert(suppressed_replies).values(
-                modem=incoming.modem,
-                peer=incoming.peer,
-                text=reply.text,
-                in_reply_to_pk=incoming.pk,
-                reason=f"{recent} auto-replies to this number in the last hour "
+            _INSERT_SUPPRESSED_REPLY,
+            {
+                "modem": incoming.modem,
+                "peer": incoming.peer,
+                "text": reply.text,
+                "in_reply_to_pk": incoming.pk,
+                "reason": f"{recent} auto-replies to this number in the last hour "
                 f"(limit {replies_per_peer_per_hour})",
-                created_at=now,
-            )
+                "created_at": now,
+            },
         )
         return ReplyResult(outcome=ReplyOutcome.SUPPRESSED, message=None)
     queued = await enqueue_in(
