@@ -93,7 +93,7 @@ def _head_of_peer(*, excluding: bool) -> list[sa.ColumnElement[bool]]:
 
 
 @functools.cache
-def _claimable_events(dialect: str, *, excluding: bool) -> sa.Select[tuple[int]]:
+def _claimable_events(dialect: str, *, excluding: bool) -> sa.Select[int]:
     """The claim's SELECT, built once per dialect and variant (`_head_of_peer`); parameters
     `now`, `limit` (and `excluded_peers`). PostgreSQL skips rows another claimer holds."""
     statement = (
@@ -175,7 +175,7 @@ async def release_event_claims(db: Database, *, node: str) -> int:
         return int(result.rowcount or 0)
 
 
-def _next_due(*, excluding: bool) -> sa.Select[tuple[datetime.datetime, datetime.datetime | None]]:
+def _next_due(*, excluding: bool) -> sa.Select[datetime.datetime, datetime.datetime | None]:
     ready_at = sa.case(
         (
             webhook_outbox.c.claim_until > webhook_outbox.c.next_attempt_at,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -69,6 +70,9 @@ async def enqueue_outgoing(
         )
 
 
+_MESSAGE_BY_PK = sa.select(messages).where(messages.c.pk == sa.bindparam("message_pk"))
+
+
 async def enqueue_in(
     connection: AsyncConnection,
     db: Database,
@@ -129,7 +133,7 @@ async def enqueue_in(
     )
     await add_status_event(connection, message_pk=pk, status=MessageStatus.QUEUED.value, at=now)
     await notify_queued(connection, db, modem)
-    row = (await connection.execute(sa.select(messages).where(messages.c.pk == pk))).one()
+    row = (await connection.execute(_MESSAGE_BY_PK, {"message_pk": pk})).one()
     if reply_to_id is None:
         reply_to_id = await _reply_to_id(connection, reply_to_pk)
     return Enqueued(message=to_record(row, reply_to=reply_to_id), created=True)
@@ -169,6 +173,38 @@ class SendClaim:
     daily_limit: int | None = None
 
 
+@functools.cache
+def _next_queued(dialect: str) -> sa.Select[int]:
+    """The oldest queued message for the `modem` parameter or for any modem, built once per
+    dialect; PostgreSQL skips rows another claimer holds."""
+    return for_update(
+        sa.select(messages.c.pk)
+        .where(
+            messages.c.status == MessageStatus.QUEUED.value,
+            sa.or_(messages.c.modem == sa.bindparam("modem"), messages.c.modem.is_(None)),
+        )
+        .order_by(messages.c.pk)
+        .limit(1),
+        dialect,
+        skip_locked=True,
+    )
+
+
+#: Parameters: `message_pk`, `claim_modem` (binds the message), `node`, `lease_until`, `now`.
+_CLAIM_MESSAGE = (
+    sa.update(messages)
+    .where(messages.c.pk == sa.bindparam("message_pk"))
+    .values(
+        status=MessageStatus.SENDING.value,
+        modem=sa.bindparam("claim_modem"),
+        claimed_by=sa.bindparam("node"),
+        claim_until=sa.bindparam("lease_until"),
+        updated_at=sa.bindparam("now"),
+    )
+    .returning(*messages.c)
+)
+
+
 async def claim_in(
     connection: AsyncConnection, db: Database, claim: SendClaim
 ) -> MessageRecord | None:
@@ -180,35 +216,21 @@ async def claim_in(
     ):
         return None
     candidate = (
-        await connection.execute(
-            for_update(
-                sa.select(messages.c.pk)
-                .where(
-                    messages.c.status == MessageStatus.QUEUED.value,
-                    sa.or_(messages.c.modem == modem, messages.c.modem.is_(None)),
-                )
-                .order_by(messages.c.pk)
-                .limit(1),
-                db,
-                skip_locked=True,
-            )
-        )
+        await connection.execute(_next_queued(db.dialect), {"modem": modem})
     ).scalar_one_or_none()
     if candidate is None:
         return None
     # UPDATE ... RETURNING: the claimed row without a SELECT after the UPDATE.
     row = (
         await connection.execute(
-            sa.update(messages)
-            .where(messages.c.pk == candidate)
-            .values(
-                status=MessageStatus.SENDING.value,
-                modem=modem,
-                claimed_by=node,
-                claim_until=now + claim.lease,
-                updated_at=now,
-            )
-            .returning(*messages.c)
+            _CLAIM_MESSAGE,
+            {
+                "message_pk": candidate,
+                "claim_modem": modem,
+                "node": node,
+                "lease_until": now + claim.lease,
+                "now": now,
+            },
         )
     ).one()
     # The parts keep the binding they were queued with (NULL: any modem) until each is
@@ -527,24 +549,29 @@ async def _count_today(connection: AsyncConnection, modem: str, now: datetime.da
     return await _count_on(connection, modem, now.astimezone(datetime.UTC).date())
 
 
+_DAILY_COUNT = sa.select(daily_counters.c.count).where(
+    daily_counters.c.modem == sa.bindparam("modem"), daily_counters.c.day == sa.bindparam("day")
+)
+
+
 async def _count_on(connection: AsyncConnection, modem: str, day: datetime.date) -> int:
-    count = await connection.scalar(
-        sa.select(daily_counters.c.count).where(
-            daily_counters.c.modem == modem, daily_counters.c.day == day
-        )
-    )
+    count = await connection.scalar(_DAILY_COUNT, {"modem": modem, "day": day})
     return int(count or 0)
+
+
+@functools.cache
+def _count_send_statement(dialect: str) -> sa.Insert:
+    """Add one to today's counter (parameters `modem`, `day`, `count`=1), built per dialect."""
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return dialect_insert(daily_counters).on_conflict_do_update(
+        index_elements=["modem", "day"], set_={"count": daily_counters.c.count + 1}
+    )
 
 
 async def _count_send(
     connection: AsyncConnection, db: Database, modem: str, now: datetime.datetime
 ) -> None:
-    dialect_insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
-    statement = (
-        dialect_insert(daily_counters)
-        .values(modem=modem, day=now.astimezone(datetime.UTC).date(), count=1)
-        .on_conflict_do_update(
-            index_elements=["modem", "day"], set_={"count": daily_counters.c.count + 1}
-        )
+    await connection.execute(
+        _count_send_statement(db.dialect),
+        {"modem": modem, "day": now.astimezone(datetime.UTC).date(), "count": 1},
     )
-    await connection.execute(statement)
