@@ -44,11 +44,20 @@ except SystemExit as exit_request:
 print(json.dumps(sorted(sys.modules)))
 """
 
-#: Never needed by a SQLite daemon whose database is at head: alembic (+ mako) only migrates,
-#: asyncpg is the PostgreSQL driver, the rest belongs to other subcommands (the emulator,
-#: rich's tables and progress bars) or to httpx's own command-line client (rich, pygments);
-#: jinja2 waits for the first inbox page (/ui).
-NOT_IMPORTED = ("alembic", "mako", "asyncpg", "rich", "pygments", "smsgw.emulator", "jinja2")
+#: Never needed by a SQLite daemon whose database is at head: alembic (+ mako) only migrates;
+#: asyncpg and SQLAlchemy's postgresql dialect serve PostgreSQL only; the rest belongs to
+#: other subcommands (the emulator, rich's tables and progress bars) or to httpx's own
+#: command-line client (rich, pygments); jinja2 waits for the first inbox page (/ui).
+NOT_IMPORTED = (
+    "alembic",
+    "mako",
+    "asyncpg",
+    "sqlalchemy.dialects.postgresql",
+    "rich",
+    "pygments",
+    "smsgw.emulator",
+    "jinja2",
+)
 #: The other subcommands' modules (only `run` and what it imports itself may load).
 OTHER_COMMANDS = ("db", "demo", "emulator", "messages", "modem", "pdu", "send", "webhook")
 

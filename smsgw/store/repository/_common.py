@@ -21,13 +21,13 @@ if TYPE_CHECKING:
     from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
 
-def dialect_insert(db: Database, table: sa.Table) -> PostgresInsert | SqliteInsert:
-    """An INSERT that knows ON CONFLICT, in the database's own dialect.
+def dialect_insert(dialect: str, table: sa.Table) -> PostgresInsert | SqliteInsert:
+    """An INSERT that knows ON CONFLICT, in the dialect named `dialect` (`Database.dialect`).
 
     The PostgreSQL dialect module is imported only on PostgreSQL: it costs 2 MB of RSS that a
     SQLite gateway on a Raspberry Pi would carry for nothing.
     """
-    if db.dialect == "postgresql":
+    if dialect == "postgresql":
         from sqlalchemy.dialects import postgresql
 
         return postgresql.insert(table)
@@ -47,7 +47,7 @@ def _insert_or_ignore_statement(
     statement = _INSERT_OR_IGNORE.get(key)
     if statement is None:
         statement = (
-            dialect_insert(db, table)
+            dialect_insert(db.dialect, table)
             .on_conflict_do_nothing(index_elements=list(conflict_columns))
             .returning(table.c.pk)
         )

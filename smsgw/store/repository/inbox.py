@@ -164,7 +164,7 @@ async def mark_read(db: Database, peer: str) -> int:
                 messages.c.pk > (previous or 0),
             )
         )
-        insert = dialect_insert(db, inbox_reads).values(
+        insert = dialect_insert(db.dialect, inbox_reads).values(
             peer=peer, last_read_pk=int(newest), read_at=db.clock()
         )
         await connection.execute(

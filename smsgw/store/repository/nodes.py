@@ -21,7 +21,7 @@ async def heartbeat_node(db: Database, node: str) -> None:
     now = db.clock()
     async with db.transaction("node heartbeat") as connection:
         await connection.execute(
-            dialect_insert(db, nodes)
+            dialect_insert(db.dialect, nodes)
             .values(name=node, started_at=now, last_seen=now)
             .on_conflict_do_update(index_elements=["name"], set_={"last_seen": now})
         )

@@ -8,7 +8,6 @@ import functools
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgw.exceptions import StoreError
@@ -18,6 +17,7 @@ from smsgw.store.ids import new_id
 from smsgw.store.notify import notify_queued
 from smsgw.store.repository._common import (
     add_status_event,
+    dialect_insert,
     for_update,
     insert_or_ignore,
     message_row,
@@ -562,8 +562,7 @@ async def _count_on(connection: AsyncConnection, modem: str, day: datetime.date)
 @functools.cache
 def _count_send_statement(dialect: str) -> sa.Insert:
     """Add one to today's counter (parameters `modem`, `day`, `count`=1), built per dialect."""
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return dialect_insert(daily_counters).on_conflict_do_update(
+    return dialect_insert(dialect, daily_counters).on_conflict_do_update(
         index_elements=["modem", "day"], set_={"count": daily_counters.c.count + 1}
     )
 
