@@ -262,6 +262,16 @@ class AtChannel:
             # the next command waits for it before writing.
             self._abort = asyncio.ensure_future(self._write_quietly(ESC))
 
+    async def escape(self) -> None:
+        """Write a lone ESC between commands.
+
+        A process killed between ``AT+CMGS`` and its PDU leaves the modem in the ``> `` PDU
+        prompt, taking every later byte for PDU text until Ctrl-Z or ESC: the next process's
+        ``AT`` then never gets an answer. ESC ends the prompt without sending; in command
+        mode it is discarded (V.250: characters before ``AT`` are ignored).
+        """
+        await self._write_quietly(ESC)
+
     async def _write_quietly(self, data: bytes) -> None:
         with contextlib.suppress(AtConnectionLost):
             await self._transport.write(data)

@@ -245,11 +245,20 @@ class Modem:
 
     # ------------------------------------------------------------------ probing
     async def probe(self, *, within: float = 10.0, interval: float = 0.5) -> None:
-        """Send ``AT`` until it answers ``OK`` (autobauding SIM800 sends no banner, §2.2)."""
+        """Send ``AT`` until it answers ``OK`` (autobauding SIM800 sends no banner, §2.2).
+
+        From the second attempt on, ESC goes first: a modem that does not answer may still
+        sit in the ``AT+CMGS`` prompt of a process killed mid-send (``kill -9``, power cut of
+        the host only), and would otherwise never answer again.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         quick = dataclasses.replace(cmd.attention(), timeout=max(0.2, min(1.0, within)))
+        first = True
         while True:
+            if not first:
+                await self.channel.escape()
+            first = False
             try:
                 await self.run(quick)
                 return

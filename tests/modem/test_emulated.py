@@ -17,7 +17,7 @@ import pytest
 from smsgw import pdu
 from smsgw.at.channel import AtChannel
 from smsgw.at.memory import Faults
-from smsgw.emulator.device import DeviceOptions
+from smsgw.emulator.device import Device, DeviceOptions
 from smsgw.emulator.storage import Stat, Storage
 from smsgw.exceptions import ModemNotReady, SendFailed
 from smsgw.modem.base import Modem, ModemSettings
@@ -343,3 +343,30 @@ async def test_refreshing_info_asks_only_what_changes(profile: str) -> None:
         assert refreshed.storage
         static = ("identity", "storage_support", "cnmi_support", "service_center", "own_number")
         assert all(getattr(refreshed, name) == getattr(first, name) for name in static)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+async def test_a_prompt_left_open_by_a_killed_process_is_closed_at_probe(profile: str) -> None:
+    """kill -9 between AT+CMGS and its PDU leaves the modem in the `> ` prompt; the next
+    process's probe must get it back to command mode (it found no answer to AT for ever)."""
+    async with open_rig(profile) as rig:
+        await _ready(rig)
+        await rig.supervisor.stop()  # the process dies...
+        rig.bridge.device.advance(rig.bridge.now())
+        rig.bridge.device.feed(b"AT+CMGS=20\r")  # ...after asking to send, before the PDU
+        assert _in_prompt(rig.bridge.device)
+        supervisor = ModemSupervisor(
+            rig.bridge.open, modem_id=profile, sink=Recorder(), settings=FAST
+        )
+        supervisor.start()
+        try:
+            modem = await _ready_supervisor(supervisor, within=15)
+            assert not _in_prompt(rig.bridge.device)
+            assert modem.dialect == profile
+            assert rig.bridge.device.sent == []  # aborted, not sent
+        finally:
+            await supervisor.stop()
+
+
+def _in_prompt(device: Device) -> bool:
+    return device.prompt is not None
