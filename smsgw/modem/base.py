@@ -832,16 +832,21 @@ class Modem:
             # indication). Deleting that one first makes this read see what the index holds
             # *now*, and keeps one read per delete (else a later delete could hit a new SMS).
             await window.drain()
+        entry = await self._read_announced(storage, index)
+        if entry is not None:
+            await window.offer(entry)
+
+    async def _read_announced(self, storage: str | None, index: int) -> StoredMessage | None:
+        """Read the entry a URC announced; None when it is already gone (deleted meanwhile,
+        e.g. by a sweep that saw it first)."""
         try:
             entry = await self.read(index)
         except CmsError as exc:
             if exc.code in _INVALID_INDEX:
                 log.debug("%s: index %d already gone", self.modem_id, index)
-                return
+                return None
             raise
-        if storage is not None:
-            entry = dataclasses.replace(entry, storage=storage)
-        await window.offer(entry)
+        return entry if storage is None else dataclasses.replace(entry, storage=storage)
 
     async def _read_stored_now(self, storage: str | None, index: int) -> None:
         switched = storage is not None and storage != self.storage and self.storage is not None
@@ -849,16 +854,9 @@ class Modem:
             assert storage is not None
             await self.run(cmd.storage_select(storage))
         try:
-            try:
-                entry = await self.read(index)
-            except CmsError as exc:
-                if exc.code in _INVALID_INDEX:
-                    log.debug("%s: index %d already gone", self.modem_id, index)
-                    return
-                raise
-            if storage is not None:
-                entry = dataclasses.replace(entry, storage=storage)
-            await self._offer(entry)
+            entry = await self._read_announced(storage, index)
+            if entry is not None:
+                await self._offer(entry)
         finally:
             if switched and self.storage is not None:
                 await self.run(cmd.storage_select(self.storage))
