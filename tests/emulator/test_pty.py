@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -119,35 +120,36 @@ async def test_unresponsive_modem_answers_nothing_until_it_recovers(
     assert await client.command("AT") == b"AT\r\r\nOK\r\n"
 
 
-async def test_baud_pacing_limits_throughput(tmp_path: Path) -> None:
+@contextlib.asynccontextmanager
+async def _slow_line(directory: Path) -> AsyncIterator[tuple[EmulatedModem, RawClient]]:
+    """A SIM800 paced at 9,600 baud (960 bytes/s) and a raw client past its boot output."""
     options = DeviceOptions(noise_interval=0, boot_scale=0)
-    async with EmulatedModem("sim800", tmp_path / "slow", baud=9600, options=options) as slow:
+    async with EmulatedModem("sim800", directory, baud=9600, options=options) as slow:
         client = RawClient(slow.link)
         try:
             await client.read_for(0.2)
-            loop = asyncio.get_running_loop()
-            started = loop.time()
-            slow.inject_garbage(b"x" * 960 + b"END")  # 963 bytes at 960 bytes/s
-            await client.read_until(b"END", within=5)
-            assert loop.time() - started >= 0.8
+            yield slow, client
         finally:
             client.close()
+
+
+async def test_baud_pacing_limits_throughput(tmp_path: Path) -> None:
+    async with _slow_line(tmp_path / "slow") as (slow, client):
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        slow.inject_garbage(b"x" * 960 + b"END")  # 963 bytes at 960 bytes/s
+        await client.read_until(b"END", within=5)
+        assert loop.time() - started >= 0.8
 
 
 async def test_pacing_never_beats_the_baud_rate_over_many_small_replies(tmp_path: Path) -> None:
     """The UART model starts each reply when the line is free, not when the loop woke up;
     whatever catching up that allows must never deliver faster than the baud rate."""
-    options = DeviceOptions(noise_interval=0, boot_scale=0)
-    async with EmulatedModem("sim800", tmp_path / "small", baud=9600, options=options) as slow:
-        client = RawClient(slow.link)
-        try:
-            await client.read_for(0.2)
-            loop = asyncio.get_running_loop()
-            started = loop.time()
-            received = 0
-            for _ in range(20):
-                received += len(await client.command("AT"))
-            assert received >= 20 * len(b"AT\r\r\nOK\r\n")
-            assert loop.time() - started >= received * 10 / 9600 * 0.98
-        finally:
-            client.close()
+    async with _slow_line(tmp_path / "small") as (_slow, client):
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        received = 0
+        for _ in range(20):
+            received += len(await client.command("AT"))
+        assert received >= 20 * len(b"AT\r\r\nOK\r\n")
+        assert loop.time() - started >= received * 10 / 9600 * 0.98
