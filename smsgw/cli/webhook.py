@@ -21,9 +21,10 @@ import typer
 from smsgw.cli.common import EXIT_FAILED, EXIT_USAGE, fail
 from smsgw.cli.config import ConfigOption, load_or_exit
 from smsgw.exceptions import ConfigError
+from smsgw.gateway.settings import webhook_settings
 from smsgw.webhook.probe import ProbeResult, probe
 from smsgw.webhook.retry import Outcome
-from smsgw.webhook.settings import WebhookSettings, settings_from_config
+from smsgw.webhook.settings import WebhookSettings
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -75,7 +76,7 @@ def _settings(
     if not target:
         fail("no webhook URL: pass one, or set webhook.url in the configuration", EXIT_USAGE)
     try:
-        base = settings_from_config(section.model_copy(update={"url": target}))
+        base = webhook_settings(section.model_copy(update={"url": target}))
         return dataclasses.replace(
             base,
             secret=base.secret if secret is None else secret,

@@ -34,6 +34,7 @@ from smsgw.gateway.outbound import IDLE_POLL, ModemWorker
 from smsgw.gateway.outbox_adapter import StoreOutbox
 from smsgw.gateway.render import incoming_renderer, render_status
 from smsgw.gateway.reports import Reports
+from smsgw.gateway.settings import webhook_settings
 from smsgw.models import MessageStatus, ModemView
 from smsgw.modem import (
     MessageReceived,
@@ -57,7 +58,7 @@ from smsgw.sdnotify import Notifier, keep_alive
 from smsgw.store import Database, open_database, repository, upgrade_database
 from smsgw.store.notify import QueueListener
 from smsgw.store.types import Enqueued, MessageRecord, ReceivedMessage, StatusTransition
-from smsgw.webhook import WebhookDispatcher, settings_from_config, utc_now
+from smsgw.webhook import WebhookDispatcher, utc_now
 from smsgw.webhook.transport import new_client
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ class _Counters:
 
 @dataclasses.dataclass
 class _ModemRuntime:
-    settings: config.ModemSettings
+    settings: config.ModemSection
     supervisor: ModemSupervisor
     worker: ModemWorker
     counters: _Counters = dataclasses.field(default_factory=_Counters)
@@ -96,7 +97,7 @@ class _ModemRuntime:
     info_refresh: asyncio.Task[None] | None = None
 
 
-def default_opener(modem: config.ModemSettings) -> Opener:
+def default_opener(modem: config.ModemSection) -> Opener:
     return serial_opener(modem.port, baudrate=modem.baud)
 
 
@@ -108,8 +109,8 @@ class Gateway:
         settings: config.Settings,
         *,
         clock: Clock = utc_now,
-        opener: Callable[[config.ModemSettings], Opener] = default_opener,
-        supervisor_settings: Callable[[config.ModemSettings], SupervisorSettings] | None = None,
+        opener: Callable[[config.ModemSection], Opener] = default_opener,
+        supervisor_settings: Callable[[config.ModemSection], SupervisorSettings] | None = None,
         notifier: Notifier | None = None,
         reassembly_timeout: datetime.timedelta = REASSEMBLY_TIMEOUT,
         resend_interrupted: bool = False,
@@ -179,7 +180,7 @@ class Gateway:
             self.dispatcher = WebhookDispatcher(
                 outbox,
                 self._client,
-                settings_from_config(webhook),
+                webhook_settings(webhook),
                 clock=self._clock,
                 on_attempt=telemetry.webhook_attempt,
             )
@@ -207,7 +208,7 @@ class Gateway:
         self._notifier.ready(self.status_line())
         log.info("gateway node %s started with %d modem(s)", self.node, len(self._modems))
 
-    def _add_modem(self, modem: config.ModemSettings) -> None:
+    def _add_modem(self, modem: config.ModemSection) -> None:
         pin = modem.pin.get_secret_value() or None
 
         async def sink(event: ModemEvent) -> None:
@@ -615,7 +616,7 @@ def _remote_snapshot(
     )
 
 
-def _supervisor_settings(modem: config.ModemSettings) -> SupervisorSettings:
+def _supervisor_settings(modem: config.ModemSection) -> SupervisorSettings:
     return SupervisorSettings(
         dialect=None if modem.dialect == "auto" else modem.dialect,
         health_interval=modem.health_interval.total_seconds(),

@@ -19,7 +19,7 @@ from smsgw.webhook.payloads import (
     sms_status_body,
 )
 from smsgw.webhook.retry import BackoffPolicy, Outcome, classify
-from smsgw.webhook.settings import WebhookSettings, settings_from_config
+from smsgw.webhook.settings import WebhookSettings
 from smsgw.webhook.signing import SignatureError, check, request_headers, signature, verify
 
 __all__ = [
@@ -42,7 +42,6 @@ __all__ = [
     "incoming_sms_body",
     "read_reply",
     "request_headers",
-    "settings_from_config",
     "signature",
     "sms_status_body",
     "utc_now",

@@ -1,7 +1,8 @@
 """What the webhook layer needs from configuration, as a plain value the gateway fills in.
 
-The TOML `[webhook]` section is parsed by `smsgw.config`; this dataclass keeps the dispatcher
-independent of how settings are stored, and checks the few things that would otherwise only
+The TOML `[webhook]` section is parsed by `smsgw.config` and translated by
+`smsgw.gateway.settings`; this dataclass keeps the dispatcher independent of how settings are
+stored, and checks the few things that would otherwise only
 fail at the first POST (a URL without a scheme, a secret that cannot be sent as a header).
 """
 
@@ -11,7 +12,6 @@ import dataclasses
 import datetime
 import urllib.parse
 
-from smsgw import config
 from smsgw.exceptions import ConfigError
 from smsgw.webhook.retry import BackoffPolicy
 
@@ -63,20 +63,3 @@ class WebhookSettings:
             raise ConfigError(
                 f"must be >= 1024, got {self.max_response_bytes}", key="max_response_bytes"
             )
-
-
-def settings_from_config(section: config.WebhookSettings) -> WebhookSettings:
-    """The dispatcher's settings from the validated TOML `[webhook]` section.
-
-    Raises `ConfigError` when `webhook.url` is empty: with no URL there is nothing to
-    dispatch, and the caller (gateway, CLI) decides whether that is an error.
-    """
-    if not section.url:
-        raise ConfigError("is empty: no webhook configured", key="webhook.url")
-    return WebhookSettings(
-        url=section.url,
-        secret=section.secret.get_secret_value(),
-        timeout=section.timeout,
-        max_age=section.max_age,
-        backoff=BackoffPolicy(initial=section.backoff_initial, cap=section.backoff_max),
-    )

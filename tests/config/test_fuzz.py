@@ -10,11 +10,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smsgw.config import ApiSettings, InvalidConfig, ModemSettings, Settings, WebhookSettings
+from smsgw.config import ApiSection, InvalidConfig, ModemSection, Settings, WebhookSection
 from smsgw.config import load_settings as load
 
 KNOWN_KEYS = sorted(
-    {*ApiSettings.model_fields, *WebhookSettings.model_fields, *ModemSettings.model_fields}
+    {*ApiSection.model_fields, *WebhookSection.model_fields, *ModemSection.model_fields}
     | {"url", "level", "max_parts", "daily_per_modem", "replies_per_peer_per_hour"}
 )
 keys = st.one_of(st.sampled_from(KNOWN_KEYS), st.from_regex(r"[a-z_]{1,12}", fullmatch=True))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from smsgw.config import DatabaseSettings, InvalidConfig, Settings, load_settings
+from smsgw.config import DatabaseSection, InvalidConfig, Settings, load_settings
 from smsgw.exceptions import ConfigError
 
 FULL = """
@@ -329,6 +329,6 @@ def test_direct_construction_reads_the_environment_and_fills_the_database(
     settings = Settings()
     assert settings.limits.max_parts == 4
     assert settings.database.url == f"sqlite:///{tmp_path / 'smsgw.db'}"
-    explicit = Settings(database=DatabaseSettings(url="sqlite:///elsewhere.db"))
+    explicit = Settings(database=DatabaseSection(url="sqlite:///elsewhere.db"))
     assert explicit.database.url == "sqlite:///elsewhere.db"
-    assert Settings(database=DatabaseSettings()).database.url == settings.database.url
+    assert Settings(database=DatabaseSection()).database.url == settings.database.url

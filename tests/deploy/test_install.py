@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from smsgw.config import ModemSettings, Settings, load_settings
+from smsgw.config import ModemSection, Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "deploy" / "install.sh"
@@ -136,7 +136,7 @@ def test_example_documents_every_key_with_its_default(tmp_path: Path) -> None:
     path.write_text(uncommented_example(), encoding="utf-8")
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     for section, field in Settings.model_fields.items():
-        model = ModemSettings if section == "modem" else field.annotation
+        model = ModemSection if section == "modem" else field.annotation
         assert isinstance(model, type)
         assert issubclass(model, BaseModel)
         table = data["modem"][0] if section == "modem" else data[section]
@@ -150,4 +150,4 @@ def test_example_documents_every_key_with_its_default(tmp_path: Path) -> None:
     )
     assert enabled.limits == defaults.limits
     assert enabled.log == defaults.log
-    assert enabled.modem[0] == ModemSettings(name="sim800", port="/dev/smsgw/sim800")
+    assert enabled.modem[0] == ModemSection(name="sim800", port="/dev/smsgw/sim800")
