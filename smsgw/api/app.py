@@ -87,7 +87,9 @@ def _add_health_routes(app: FastAPI, services: ApiServices) -> None:
         try:
             ok, reason = await services.ready()
         except StoreError as exc:
-            ok, reason = False, f"database unavailable: {exc}"
+            # Unauthenticated: never name the database user, host or path here.
+            log.warning("readiness: %s", exc)
+            ok, reason = False, "database unreachable"
         body = Readiness(ready=ok, reason=reason)
         return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
 

@@ -117,7 +117,8 @@ class AtChannel:
         self._unsettled = False
         self._last_received = 0.0
         self.sent: Counter[str] = Counter()
-        """How many times each command text was written (benchmarks, idle checks)."""
+        """How many times each command (its ``shown`` text) was written (benchmarks, idle
+        checks)."""
         self.echoes = 0
         """Echoed command lines seen; growing after ``ATE0`` means the modem was reset."""
 
@@ -211,7 +212,7 @@ class AtChannel:
         payload_written = False
         try:
             async with asyncio.timeout(limit):
-                self.sent[command.text] += 1
+                self.sent[command.shown] += 1
                 await self._transport.write(command.wire)
                 if command.payload is not None:
                     await pending.prompt  # also resolved by a final result or loss
@@ -222,7 +223,7 @@ class AtChannel:
         except TimeoutError:
             self._unsettled = True
             self._abort_prompt(pending, payload_written)
-            raise AtTimeout(f"{command.text!r}: no final result within {limit:g} s") from None
+            raise AtTimeout(f"{command.shown!r}: no final result within {limit:g} s") from None
         except asyncio.CancelledError:
             self._unsettled = not pending.result.done()
             self._abort_prompt(pending, payload_written)
@@ -319,7 +320,8 @@ class AtChannel:
             log.warning("%s: dropped %d bytes of line noise", self.description, event.size)
         elif isinstance(event, Echo):
             self.echoes += 1
-            log.debug("%s: echo %r", self.description, event.text)
+            shown = pending.command.shown if pending is not None else event.text
+            log.debug("%s: echo %r", self.description, shown)
 
     def _mark_lost(self, reason: AtConnectionLost, *, deliberate: bool = False) -> None:
         if self._lost is not None:
@@ -350,9 +352,10 @@ def outcome_of(error: AtError) -> str:
 
 def _reply_or_raise(command: Command, lines: list[str], final: Final) -> Reply:
     if final.kind is FinalKind.OK:
-        return Reply(command.text, tuple(lines))
+        return Reply(command.shown, tuple(lines))
+    # Errors carry `shown`, never `text`: a rejected PIN must not reach logs, APIs or the DB.
     if final.kind is FinalKind.CME:
-        raise CmeError(final.code, final.text, command.text)
+        raise CmeError(final.code, final.text, command.shown)
     if final.kind is FinalKind.CMS:
-        raise CmsError(final.code, final.text, command.text)
-    raise AtCommandError(command.text, final.text)
+        raise CmsError(final.code, final.text, command.shown)
+    raise AtCommandError(command.shown, final.text)

@@ -9,7 +9,7 @@ confusing modem ``ERROR`` (or an injected second command) later.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_TIMEOUT = 5.0
 """Most commands answer within a second; SIM800 documents 5 s for CMGR/CMGW (§1.6)."""
@@ -18,6 +18,8 @@ SEND_TIMEOUT = 60.0
 LIST_TIMEOUT = 20.0
 """Listing a full ME storage (hundreds of PDUs) takes several seconds on slow sticks."""
 PIN_TIMEOUT = 10.0
+REDACTED = "<redacted>"
+"""What a secret command argument looks like in errors and logs."""
 
 _MEMORY = re.compile(r"^[A-Z_]{2,6}$")
 _HEX = re.compile(r"^[0-9A-F]+$")
@@ -25,15 +27,21 @@ _HEX = re.compile(r"^[0-9A-F]+$")
 
 @dataclass(frozen=True)
 class Command:
-    """One AT command line; ``payload`` is written after the ``> `` prompt, then Ctrl-Z."""
+    """One AT command line; ``payload`` is written after the ``> `` prompt, then Ctrl-Z.
 
-    text: str
+    ``secret`` marks a line whose arguments must never leave the wire (a SIM PIN): every
+    error, log line and counter uses :attr:`shown` instead of ``text``, so the secret cannot
+    travel from an exception into the log, the modems API, the web inbox or the database.
+    """
+
+    text: str = field(repr=False)
     timeout: float = DEFAULT_TIMEOUT
     payload: str | None = None
+    secret: bool = False
 
     def __post_init__(self) -> None:
         if not self.text.upper().startswith("AT") or any(c in self.text for c in "\r\n\x1a"):
-            raise ValueError(f"not a single AT command line: {self.text!r}")
+            raise ValueError(f"not a single AT command line: {self.shown!r}")
         if self.timeout <= 0:
             raise ValueError("timeout must be positive")
 
@@ -48,6 +56,15 @@ class Command:
         return text.split("=", 1)[0]
 
     @property
+    def shown(self) -> str:
+        """The text to put in errors and logs: ``text``, or ``AT+CPIN=<redacted>`` when the
+        arguments are secret."""
+        return f"{self.name}={REDACTED}" if self.secret else self.text
+
+    def __repr__(self) -> str:
+        return f"Command({self.shown!r}, timeout={self.timeout:g})"
+
+    @property
     def wire(self) -> bytes:
         """The bytes written for the command line itself."""
         return self.text.encode("ascii") + b"\r"
@@ -56,7 +73,7 @@ class Command:
     def wire_payload(self) -> bytes:
         """The bytes written after the prompt (PDU + Ctrl-Z)."""
         if self.payload is None:
-            raise ValueError(f"{self.text!r} has no payload")
+            raise ValueError(f"{self.shown!r} has no payload")
         return self.payload.encode("ascii") + b"\x1a"
 
 
@@ -116,7 +133,7 @@ def pin_query() -> Command:
 def pin_enter(pin: str) -> Command:
     if not re.fullmatch(r"[0-9]{4,8}", pin):
         raise ValueError("a SIM PIN is 4 to 8 digits")
-    return Command(f'AT+CPIN="{pin}"', timeout=PIN_TIMEOUT)
+    return Command(f'AT+CPIN="{pin}"', timeout=PIN_TIMEOUT, secret=True)
 
 
 def subscriber_number() -> Command:

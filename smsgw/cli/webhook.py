@@ -22,6 +22,7 @@ from smsgw.cli.common import EXIT_FAILED, EXIT_USAGE, fail
 from smsgw.cli.config import ConfigOption, load_or_exit
 from smsgw.exceptions import ConfigError
 from smsgw.gateway.settings import webhook_settings
+from smsgw.redact import mask_url
 from smsgw.webhook.probe import ProbeResult, probe
 from smsgw.webhook.retry import Outcome
 from smsgw.webhook.settings import WebhookSettings
@@ -102,7 +103,7 @@ def _as_json(settings: WebhookSettings, result: ProbeResult) -> dict[str, Any]:
     attempt = result.attempt
     return {
         "request": {
-            "url": settings.url,
+            "url": mask_url(settings.url),
             "headers": _shown_headers(attempt.request_headers),
             "body": json.loads(result.body),
         },
@@ -124,7 +125,7 @@ def _as_json(settings: WebhookSettings, result: ProbeResult) -> dict[str, Any]:
 
 def _print_human(settings: WebhookSettings, result: ProbeResult) -> None:
     attempt = result.attempt
-    print(f"POST {settings.url}")
+    print(f"POST {mask_url(settings.url)}")
     for name, value in _shown_headers(attempt.request_headers).items():
         print(f"> {name}: {value}")
     print(f"> {_text(result.body)}")

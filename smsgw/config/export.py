@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
 from smsgw.config.settings import Settings
+from smsgw.redact import mask_url
 
 __all__ = ["MASK", "masked", "to_json"]
 
@@ -22,13 +22,14 @@ def masked(settings: Settings) -> dict[str, Any]:
     """The effective configuration as plain JSON-able data with secrets masked.
 
     Secrets show `********` when set and `""` when empty (so one can see *whether* they are
-    configured); passwords inside URLs are masked too. Durations print as `"48h"`.
+    configured); URLs show with their secrets masked (`smsgw.redact.mask_url`). Durations
+    print as `"48h"`.
     """
     data = settings.model_dump(mode="json")
     data["api"]["key"] = _mask(settings.api.key)
     data["webhook"]["secret"] = _mask(settings.webhook.secret)
-    data["webhook"]["url"] = _mask_url(settings.webhook.url)
-    data["database"]["url"] = _mask_url(settings.database.url)
+    data["webhook"]["url"] = mask_url(settings.webhook.url)
+    data["database"]["url"] = mask_url(settings.database.url)
     for dumped, modem in zip(data["modem"], settings.modem, strict=True):
         dumped["pin"] = _mask(modem.pin)
     return data
@@ -36,15 +37,6 @@ def masked(settings: Settings) -> dict[str, Any]:
 
 def _mask(secret: SecretStr) -> str:
     return MASK if secret.get_secret_value() else ""
-
-
-def _mask_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    userinfo = f"{parts.username or ''}:{MASK}"
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{userinfo}@{host}"))
 
 
 def to_json(settings: Settings) -> str:

@@ -567,7 +567,10 @@ class Gateway:
         try:
             await self.db.ping()
         except StoreError as error:
-            return False, f"database unreachable: {error}"
+            # The error names the database user and host: log it, keep the public answer bare
+            # (/health/ready needs no key).
+            log.warning("readiness: %s", error)
+            return False, "database unreachable"
         ready = [n for n, r in self._modems.items() if r.supervisor.state is ModemState.READY]
         if not ready:
             return False, "no modem is ready: " + self.status_line()

@@ -45,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import StaticPool
 
 from smsgw.exceptions import StoreError
+from smsgw.redact import mask_url
 
 Clock = Callable[[], datetime.datetime]
 _T = TypeVar("_T")
@@ -103,7 +104,7 @@ class Database:
     @property
     def url(self) -> str:
         """The URL without its password, for log lines and error messages."""
-        return self.engine.url.render_as_string(hide_password=True)
+        return mask_url(self.engine.url.render_as_string(hide_password=True))
 
     @contextlib.asynccontextmanager
     async def transaction(self, what: str) -> AsyncIterator[AsyncConnection]:

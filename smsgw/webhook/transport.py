@@ -8,12 +8,34 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import time
 
 import httpx
 
+from smsgw.redact import mask_urls_in
 from smsgw.webhook.settings import WebhookSettings
 from smsgw.webhook.signing import request_headers
+
+
+class _MaskUrls(logging.Filter):
+    """httpx logs every request with its full URL at INFO (``HTTP Request: POST https://
+    user:pass@host/?token=...``): rewrite such records with the URL's secrets masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = mask_urls_in(record.getMessage())
+        record.args = None
+        return True
+
+
+def _mask_library_logs() -> None:
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(existing, _MaskUrls) for existing in logger.filters):
+            logger.addFilter(_MaskUrls())
+
+
+_mask_library_logs()
 
 
 def new_client() -> httpx.AsyncClient:
@@ -79,9 +101,11 @@ async def post_event(
     except (TimeoutError, httpx.TimeoutException):
         return failed(f"timeout after {settings.timeout:g}s")
     except httpx.HTTPError as exc:
-        return failed(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-    except httpx.InvalidURL as exc:
-        return failed(f"invalid URL: {exc}")
+        # Some httpx errors quote the URL; the reason is logged and stored in the outbox.
+        detail = mask_urls_in(str(exc))
+        return failed(f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__)
+    except httpx.InvalidURL:
+        return failed("invalid URL")
     return Attempt(
         request_headers=headers,
         http_status=response.status_code,
