@@ -30,7 +30,7 @@ import datetime
 import functools
 import heapq
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Literal
 
 from smsgw import pdu
@@ -49,6 +49,16 @@ MAX_LINE = 1024
 MAX_PROMPT_INPUT = 2048
 
 UrcPosition = Literal["now", "mid_reply", "before_echo"]
+
+
+def frame_block(lines: Sequence[str]) -> str:
+    """One information response (or URC) as the firmware frames it: `\\r\\n`, the lines
+    joined by `\\r\\n`, `\\r\\n`. A `+CMGR`/`+CMGL`/`+CMT` header and its PDU or text are
+    lines of one block, so the PDU is on the very next line (PROTOCOL.md §5.2); an empty
+    last line is Huawei's extra blank line (`+CSCS: "GSM"` then a blank line, §3.3.7).
+    """
+    return "\r\n" + "\r\n".join(lines) + "\r\n"
+
 
 CME_TEXT = {
     3: "operation not allowed",
@@ -133,7 +143,8 @@ class Device:
         self.prompt: Prompt | None = None
         self._busy_until: float | None = None
         self._held_input = bytearray()
-        self.held_urcs: list[str] = []
+        #: URC blocks (a two-line +CMT/+CDS is one block) held until the line is free.
+        self.held_urcs: list[tuple[str, ...]] = []
         self._before_echo: list[str] = []
         self._mid_reply: list[str] = []
         self._network_queue: list[Callable[[], None]] = []
@@ -337,21 +348,24 @@ class Device:
             self._listener()
 
     def _emit_lines(self, lines: Iterable[str]) -> None:
-        # An empty line is one extra CRLF (Huawei's blank line after +CSCS, §3.3.7).
-        self._emit_raw("".join(f"\r\n{line}\r\n" if line else "\r\n" for line in lines).encode())
+        """Each line as its own `\\r\\n<line>\\r\\n` (separate URCs, banner lines)."""
+        self._emit_blocks([[line] for line in lines])
+
+    def _emit_blocks(self, blocks: Iterable[Sequence[str]]) -> None:
+        self._emit_raw("".join(frame_block(block) for block in blocks).encode())
 
     def _urc(self, *lines: str) -> None:
         """An SMS URC: held while a prompt or a delayed reply owns the line (CNMI mode 2)."""
         mode = self.settings.cnmi[0]
         if mode == 0 or self._executing or self.prompt is not None or self._is_busy():
-            self.held_urcs.extend(lines)
+            self.held_urcs.append(lines)
             return
-        self._emit_raw(("\r\n" + "\r\n".join(lines) + "\r\n").encode())
+        self._emit_blocks([lines])
 
     def _flush_held_urcs(self) -> None:
         if self.held_urcs and self.settings.cnmi[0] != 0:
             held, self.held_urcs = self.held_urcs, []
-            self._emit_raw(("\r\n" + "\r\n".join(held) + "\r\n").encode())
+            self._emit_blocks(held)
 
     def schedule(
         self, delay: float, action: Callable[[], None], *, survives_reboot: bool = False
@@ -530,7 +544,9 @@ class Device:
             decoded = pdu.decode(pdu_hex)
         except PduError:
             raise CommandFailed("cms", 500) from None
-        return textmode.header_and_body(decoded, stat.text, self.settings.cscs)
+        return textmode.header_and_body(
+            decoded, stat.text, self.settings.cscs, self.profile.pdu_alpha
+        )
 
     # ------------------------------------------------------------------ command line input
     def _command_byte(self, byte: int) -> None:
@@ -577,20 +593,24 @@ class Device:
                 self._flush_held_urcs()
 
     def _run_commands(self, commands: list[Command]) -> None:
-        lines: list[str] = []
+        # One block per command that has information text: chained commands
+        # (`AT+CGMI;+CGMM`) answer `\r\nSIMCOM_Ltd\r\n\r\nSIMCOM_SIM800L\r\n\r\nOK\r\n`.
+        blocks: list[list[str]] = []
         for command in commands:
             replies_before = self._replies
             try:
-                lines.extend(self._execute(command))
+                block = self._execute(command)
             except CommandFailed as failure:
-                self._finish(lines, failure)
+                self._finish(blocks, failure)
                 return
+            if block:
+                blocks.append(block)
             if self.prompt is not None:
                 self._emit_raw(b"\r\n> ")
                 return
             if self._busy_until is not None or self._replies != replies_before:
                 return  # the command answered (or will answer) by itself
-        self._finish(lines, None)
+        self._finish(blocks, None)
 
     def _execute(self, command: Command) -> list[str]:
         handler = HANDLERS.get(command.name)
@@ -620,16 +640,17 @@ class Device:
             return f"{prefix}: {texts.get(failure.code, 'unknown error')}"
         return f"{prefix}: {failure.code}"
 
-    def _finish(self, lines: list[str], failure: CommandFailed | None) -> None:
+    def _finish(self, blocks: list[list[str]], failure: CommandFailed | None) -> None:
         """Frame and send a complete reply, then flush URCs held while it was pending."""
-        body = list(lines)
+        body: list[Sequence[str]] = list(blocks)
         if self._mid_reply:
+            # Injected URCs land after the first information response, each its own block.
             at = 1 if body else 0
-            body[at:at] = self._mid_reply
+            body[at:at] = [[line] for line in self._mid_reply]
             self._mid_reply = []
-        body.append(self._final(failure))
+        body.append([self._final(failure)])
         self._replies += 1
-        self._emit_lines(body)
+        self._emit_blocks(body)
         self._flush_held_urcs()
 
     # ------------------------------------------------------------------ prompt input
@@ -657,7 +678,7 @@ class Device:
         try:
             if prompt.kind == "cmgw":
                 index = self._write_prompt(prompt)
-                self._finish([f"+CMGW: {index}"], None)
+                self._finish([[f"+CMGW: {index}"]], None)
                 return
             pdu_hex = self._prompt_pdu(prompt)
             parsed = network.parse_submit(pdu_hex, prompt.pdu_length)
@@ -728,7 +749,7 @@ class Device:
             self.sent_log.add(accepted)
             if on_success is not None:
                 on_success()
-            self._finish([f"{result_prefix}: {mr}"], None)
+            self._finish([[f"{result_prefix}: {mr}"]], None)
             if accepted.srr and self.options.report_status != "none":
                 self.schedule(
                     self.options.report_delay,

@@ -41,9 +41,13 @@ def timestamp(value: datetime.datetime) -> str:
     return value.strftime("%y/%m/%d,%H:%M:%S") + f"{sign}{abs(quarters):02d}"
 
 
-def header_and_body(decoded: pdu.Pdu, stat_text: str, charset: str) -> tuple[str, str | None]:
+def header_and_body(
+    decoded: pdu.Pdu, stat_text: str, charset: str, alpha: str = '""'
+) -> tuple[str, str | None]:
     """The `+CMGR:`/`+CMGL:` payload after the prefix (and index), and the text line.
 
+    `alpha` is the profile's empty <alpha> field: `""` on SIMCom, nothing on Huawei (the
+    captured text-mode headers read `"REC READ","+31625044454",,"07/07/05,..."`).
     Status reports have no text line (27.005 §3.4.3 text-mode CMGR form for SMS-STATUS-REPORT).
     """
     if isinstance(decoded, pdu.StatusReport):
@@ -56,5 +60,5 @@ def header_and_body(decoded: pdu.Pdu, stat_text: str, charset: str) -> tuple[str
     body = decoded.text if decoded.text is not None else (decoded.data or b"").hex().upper()
     number = to_te(decoded.number, charset)
     if isinstance(decoded, pdu.Deliver):
-        return f'"{stat_text}","{number}","","{timestamp(decoded.scts)}"', to_te(body, charset)
-    return f'"{stat_text}","{number}",""', to_te(body, charset)
+        return f'"{stat_text}","{number}",{alpha},"{timestamp(decoded.scts)}"', to_te(body, charset)
+    return f'"{stat_text}","{number}",{alpha}', to_te(body, charset)
