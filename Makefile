@@ -1,8 +1,14 @@
 # smsgw developer entry points. `make test` and `make demo` are the two commands the README gives.
-PYTHON ?= python3
-VENV   ?= .venv
-PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-test
+#
+# Two virtualenvs: `make demo` installs only what running smsgw needs (RUN_VENV, ~150 MB, the
+# same set a Raspberry Pi gets), while the checks, browser tests and benchmarks use VENV with
+# the `test` extra (~475 MB: mypy, playwright, python-gammu, schemathesis ...).
+PYTHON   ?= python3
+VENV     ?= .venv
+PY       := $(VENV)/bin/python
+STAMP    := $(VENV)/.installed-test
+RUN_VENV ?= .venv-run
+RUN_STAMP := $(RUN_VENV)/.installed-run
 
 .PHONY: test lint typecheck imports pytest bench faults demo screenshots venv clean
 
@@ -13,6 +19,14 @@ $(VENV)/bin/python:
 $(STAMP): $(VENV)/bin/python pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
+
+$(RUN_VENV)/bin/python:
+	$(PYTHON) -m venv $(RUN_VENV)
+	$(RUN_VENV)/bin/python -m pip install -q --upgrade pip
+
+$(RUN_STAMP): $(RUN_VENV)/bin/python pyproject.toml
+	$(RUN_VENV)/bin/python -m pip install -q -e .
+	touch $(RUN_STAMP)
 
 venv: $(STAMP)
 
@@ -43,8 +57,8 @@ faults: $(STAMP)
 screenshots: $(STAMP)
 	SMSGW_SCREENSHOTS=1 $(PY) -m pytest -q tests/ui/test_browser.py -k every_page $(PYTEST_ARGS)
 
-demo: $(STAMP)
-	$(VENV)/bin/smsgw demo
+demo: $(RUN_STAMP)
+	$(RUN_VENV)/bin/smsgw demo
 
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(RUN_VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache

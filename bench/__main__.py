@@ -25,6 +25,7 @@ MODULES: list[str] = [
     "ui_inbox",
     "gateway",
     "scaleout",
+    "install",
     "import_rss",
     "daemon",
 ]

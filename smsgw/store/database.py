@@ -32,6 +32,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import datetime
+import importlib.util
 import os
 import weakref
 from collections.abc import AsyncIterator, Callable
@@ -69,6 +70,12 @@ def normalise_url(url: str) -> URL:
     if backend == "sqlite":
         return parsed.set(drivername="sqlite+aiosqlite")
     if backend in ("postgresql", "postgres"):
+        # asyncpg is an extra (a Pi on SQLite should not build it): say which one is missing
+        # before SQLAlchemy's import error, which names neither smsgw nor the fix.
+        if importlib.util.find_spec("asyncpg") is None:
+            raise StoreError(
+                "a postgresql:// database needs the asyncpg driver: pip install 'smsgw[postgresql]'"
+            )
         return parsed.set(drivername="postgresql+asyncpg")
     raise StoreError(
         f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}: "
