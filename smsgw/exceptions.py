@@ -91,7 +91,7 @@ class CmsError(_CodedError):
 
 
 class AtResponseError(AtError, ValueError):
-    """An information line did not have the shape its command promises (smsgw.at.responses)."""
+    """An information line did not have the shape its command promises (the parsers in smsgw.at)."""
 
     def __init__(self, what: str, line: str) -> None:
         self.what = what

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from smsgw import pdu
-from smsgw.at.responses import Registration
+from smsgw.at.network import Registration
 
 
 class ModemState(Enum):

@@ -16,28 +16,28 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smsgw.at import responses
+from smsgw.at import identity, messages, network, storage, value_lists
 from smsgw.at.parser import DEFAULT_MAX_LINE, AtParser, Event, Line, Urc
 from smsgw.exceptions import AtResponseError
 
 pytestmark = pytest.mark.timeout(90)
 
 LINE_PARSERS: list[Callable[[str], object]] = [
-    responses.parse_csq,
-    responses.parse_creg,
-    responses.parse_cops,
-    responses.parse_cops_list,
-    responses.parse_cpms_support,
-    responses.parse_cpms_query,
-    responses.parse_cpms_set,
-    responses.parse_cnmi_support,
-    responses.parse_cmgd_support,
-    responses.parse_cmgr_header,
-    responses.parse_cmgl_header,
-    responses.parse_cmgs,
-    responses.parse_cpin,
-    responses.parse_csca,
-    lambda text: responses.parse_identity([text]),
+    network.parse_csq,
+    network.parse_creg,
+    network.parse_cops,
+    network.parse_cops_list,
+    storage.parse_cpms_support,
+    storage.parse_cpms_query,
+    storage.parse_cpms_set,
+    value_lists.parse_cnmi_support,
+    value_lists.parse_cmgd_support,
+    messages.parse_cmgr_header,
+    messages.parse_cmgl_header,
+    messages.parse_cmgs,
+    identity.parse_cpin,
+    identity.parse_csca,
+    lambda text: identity.parse_identity([text]),
 ]
 
 COMMANDS = [None, "AT+CSQ", "AT+CREG?", "AT+CPIN?", "AT+CMGS=23", "AT+CMGL=4", "ATD123;"]

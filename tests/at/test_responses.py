@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from smsgw.at import responses as r
+from smsgw.at import fields, identity, messages, network, storage, value_lists
 from smsgw.exceptions import AtResponseError
 
 
@@ -28,7 +28,7 @@ def dump_lines(path: Path) -> list[str]:
     ],
 )
 def test_csq(line: str, rssi: int, dbm: int | None) -> None:
-    signal = r.parse_csq(line)
+    signal = network.parse_csq(line)
     assert signal.rssi == rssi
     assert signal.dbm == dbm
 
@@ -36,7 +36,7 @@ def test_csq(line: str, rssi: int, dbm: int | None) -> None:
 @pytest.mark.parametrize("line", ["+CSQ: ", "+CSQ: x,0", "+CSQ: 13"])
 def test_csq_rejects(line: str) -> None:
     with pytest.raises(AtResponseError):
-        r.parse_csq(line)
+        network.parse_csq(line)
 
 
 # --- +CREG ----------------------------------------------------------------------------------
@@ -54,7 +54,7 @@ def test_creg_gammu_dumps(
     corpus_dir: Path, name: str, stat: int, lac: str | None, ci: str | None, act: int | None
 ) -> None:
     (line,) = dump_lines(corpus_dir / "gammu" / "at-creg" / name)
-    reg = r.parse_creg(line, solicited=True)
+    reg = network.parse_creg(line, solicited=True)
     assert (reg.stat, reg.lac, reg.ci, reg.act) == (stat, lac, ci, act)
 
 
@@ -68,14 +68,14 @@ def test_creg_empty_reply_has_no_lines(corpus_dir: Path) -> None:
 )
 def test_creg_corner_dumps(corpus_dir: Path, name: str, lac: str | None, ci: str | None) -> None:
     (line,) = dump_lines(corpus_dir / "gammu" / "at-creg-corner" / name)
-    reg = r.parse_creg(line, solicited=True)
+    reg = network.parse_creg(line, solicited=True)
     assert reg.registered
     assert (reg.lac, reg.ci) == (lac, ci)
 
 
 def test_creg_mismatched_quotes_still_gives_the_status(corpus_dir: Path) -> None:
     (line,) = dump_lines(corpus_dir / "gammu" / "at-creg-corner" / "mismatched-quotes.dump")
-    assert r.parse_creg(line, solicited=True).stat == 1
+    assert network.parse_creg(line, solicited=True).stat == 1
 
 
 @pytest.mark.parametrize(
@@ -95,7 +95,7 @@ def test_creg_mismatched_quotes_still_gives_the_status(corpus_dir: Path) -> None
 def test_creg_guessing_the_form(
     line: str, stat: int, n: int | None, lac: str | None, ci: str | None
 ) -> None:
-    reg = r.parse_creg(line)
+    reg = network.parse_creg(line)
     assert (reg.stat, reg.n, reg.lac, reg.ci) == (stat, n, lac, ci)
 
 
@@ -105,7 +105,7 @@ def test_creg_modemmanager_replies_all_parse(corpus_dir: Path) -> None:
     for entry in data["creg_replies"]:
         for line in entry["reply"].replace("\r", "\n").split("\n"):
             if line.strip():
-                reg = r.parse_creg(line)
+                reg = network.parse_creg(line)
                 assert 0 <= reg.stat <= 11, line
                 parsed += 1
     assert parsed >= 40
@@ -114,30 +114,30 @@ def test_creg_modemmanager_replies_all_parse(corpus_dir: Path) -> None:
 @pytest.mark.parametrize("line", ["+CREG: ", "+CREG: x,1", "+CREG: 2,"])
 def test_creg_rejects(line: str) -> None:
     with pytest.raises(AtResponseError):
-        r.parse_creg(line, solicited=True)
+        network.parse_creg(line, solicited=True)
 
 
 # --- +COPS ----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ('+COPS: 0,0,"Vodafone RO",2', r.Operator(0, "Vodafone RO", 0, 2)),
-        ("+COPS: 0", r.Operator(0)),
-        ('+COPS: 0,2,"22601"', r.Operator(0, "22601", 2, None, "22601")),
+        ('+COPS: 0,0,"Vodafone RO",2', network.Operator(0, "Vodafone RO", 0, 2)),
+        ("+COPS: 0", network.Operator(0)),
+        ('+COPS: 0,2,"22601"', network.Operator(0, "22601", 2, None, "22601")),
     ],
 )
-def test_cops(line: str, expected: r.Operator) -> None:
-    assert r.parse_cops(line) == expected
+def test_cops(line: str, expected: network.Operator) -> None:
+    assert network.parse_cops(line) == expected
 
 
 def test_cops_lists_from_modemmanager(corpus_dir: Path) -> None:
     data = json.loads((corpus_dir / "modemmanager" / "cops_creg_replies.json").read_text())
     for entry in data["cops_test_replies"]:
-        operators = r.parse_cops_list(entry["reply"])
+        operators = network.parse_cops_list(entry["reply"])
         assert operators, entry["device"]
         assert all(op.numeric and op.numeric.isdigit() for op in operators)
     e160 = next(e for e in data["cops_test_replies"] if e["device"] == "Huawei E160G")
-    assert [(o.mode, o.name, o.numeric) for o in r.parse_cops_list(e160["reply"])] == [
+    assert [(o.mode, o.name, o.numeric) for o in network.parse_cops_list(e160["reply"])] == [
         (2, "T-Mobile", "31026"),
         (1, "AT&T", "310410"),
     ]
@@ -158,7 +158,7 @@ SIM800_MEMS = ("SM", "ME", "SM_P", "ME_P", "MT")
 )
 def test_cpms_support_gammu_dumps(corpus_dir: Path, name: str, expected: tuple[object]) -> None:
     (line,) = dump_lines(corpus_dir / "gammu" / "at-cpms" / name)
-    assert r.parse_cpms_support(line) == expected
+    assert storage.parse_cpms_support(line) == expected
 
 
 @pytest.mark.parametrize(
@@ -173,32 +173,32 @@ def test_cpms_support_gammu_dumps(corpus_dir: Path, name: str, expected: tuple[o
     ],
 )
 def test_cpms_support_variants(line: str, expected: tuple[object]) -> None:
-    assert r.parse_cpms_support(line) == expected
+    assert storage.parse_cpms_support(line) == expected
 
 
 def test_cpms_query_and_set_forms() -> None:
-    assert r.parse_cpms_query('+CPMS: "ME",0,50,"SM",9,50,"MT",9,100') == [
-        r.StorageUse("ME", 0, 50),
-        r.StorageUse("SM", 9, 50),
-        r.StorageUse("MT", 9, 100),
+    assert storage.parse_cpms_query('+CPMS: "ME",0,50,"SM",9,50,"MT",9,100') == [
+        storage.StorageUse("ME", 0, 50),
+        storage.StorageUse("SM", 9, 50),
+        storage.StorageUse("MT", 9, 100),
     ]
-    uses = r.parse_cpms_set("+CPMS: 0,50,0,50,0,20")
+    uses = storage.parse_cpms_set("+CPMS: 0,50,0,50,0,20")
     assert [(u.used, u.total) for u in uses] == [(0, 50), (0, 50), (0, 20)]
-    assert r.parse_cpms_set("+CPMS: 1,5000") == [r.StorageUse(None, 1, 5000)]
-    assert r.StorageUse("SM", 50, 50).full
-    assert not r.StorageUse("SM", 49, 50).full
+    assert storage.parse_cpms_set("+CPMS: 1,5000") == [storage.StorageUse(None, 1, 5000)]
+    assert storage.StorageUse("SM", 50, 50).full
+    assert not storage.StorageUse("SM", 49, 50).full
 
 
 @pytest.mark.parametrize("line", ["+CPMS: ,,,,,,,,", "+CPMS: ", '+CPMS: "SM",x,50'])
 def test_cpms_query_rejects(line: str) -> None:
     with pytest.raises(AtResponseError):
-        r.parse_cpms_query(line)
+        storage.parse_cpms_query(line)
 
 
 # --- +CNMI=? / +CMGD=? ----------------------------------------------------------------------
 def test_cnmi_support_gammu_dumps(corpus_dir: Path) -> None:
     supports = {
-        p.name: r.parse_cnmi_support(dump_lines(p)[0])
+        p.name: value_lists.parse_cnmi_support(dump_lines(p)[0])
         for p in sorted((corpus_dir / "gammu" / "at-cnmi").glob("*.dump"))
     }
     first = supports["01.dump"]
@@ -212,7 +212,7 @@ def test_cnmi_support_gammu_dumps(corpus_dir: Path) -> None:
 
 
 def test_cnmi_sim800_rejects_ds2() -> None:
-    support = r.parse_cnmi_support("+CNMI: (0-3),(0-3),(0,2),(0,1),(0,1)")
+    support = value_lists.parse_cnmi_support("+CNMI: (0-3),(0-3),(0,2),(0,1),(0,1)")
     assert support.allows(2, 1, 0, 1, 0)
     assert not support.allows(2, 1, 0, 2, 0)
 
@@ -228,7 +228,7 @@ def test_cnmi_sim800_rejects_ds2() -> None:
     ],
 )
 def test_cmgd_support(line: str, minimum: int, present: int, absent: int) -> None:
-    indexes, flags = r.parse_cmgd_support(line)
+    indexes, flags = value_lists.parse_cmgd_support(line)
     assert indexes.minimum == minimum
     assert present in indexes
     assert absent not in indexes
@@ -236,42 +236,42 @@ def test_cmgd_support(line: str, minimum: int, present: int, absent: int) -> Non
 
 
 def test_cmgd_support_empty_and_huge() -> None:
-    indexes, _ = r.parse_cmgd_support("+CMGD: (),(0-4)")
+    indexes, _ = value_lists.parse_cmgd_support("+CMGD: (),(0-4)")
     assert not indexes
     assert indexes.minimum is None
-    huge, _ = r.parse_cmgd_support("+CMGD: (0-999999999),(0-4)")
+    huge, _ = value_lists.parse_cmgd_support("+CMGD: (0-999999999),(0-4)")
     assert 123456789 in huge
 
 
 def test_cmgd_support_gammu_replies(corpus_dir: Path) -> None:
     text = (corpus_dir / "gammu" / "atgen_test_modem_replies.txt").read_text()
     lines = [ln.strip().strip('",').replace("\\r", "") for ln in text.splitlines()]
-    parsed = [r.parse_cmgd_support(ln) for ln in lines if ln.startswith("+CMGD: (")]
+    parsed = [value_lists.parse_cmgd_support(ln) for ln in lines if ln.startswith("+CMGD: (")]
     assert len(parsed) >= 5
 
 
 @pytest.mark.parametrize("line", ["+CNMI: ", "+CNMI: (a-b)", "+CNMI: (1-2-3)"])
 def test_cnmi_rejects(line: str) -> None:
     with pytest.raises(AtResponseError):
-        r.parse_cnmi_support(line)
+        value_lists.parse_cnmi_support(line)
 
 
 # --- +CMGR / +CMGL / +CMGS ------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("+CMGR: 0,,24", r.StoredHeader(0, None, 24)),
-        ('+CMGR: 1,"",23', r.StoredHeader(1, None, 23)),
-        ('+CMGR: 2,"",18', r.StoredHeader(2, None, 18)),
-        ("+CMGR: ,,27", r.StoredHeader(None, None, 27)),
-        ("+CMGR: 24", r.StoredHeader(None, None, 24)),
-        ("+CMGR: 0,23", r.StoredHeader(0, None, 23)),
-        ("+CMGR: 4,1,,151", r.StoredHeader(4, None, 151)),
-        ('+CMGR: 1,"Mom",20', r.StoredHeader(1, "Mom", 20)),
+        ("+CMGR: 0,,24", messages.StoredHeader(0, None, 24)),
+        ('+CMGR: 1,"",23', messages.StoredHeader(1, None, 23)),
+        ('+CMGR: 2,"",18', messages.StoredHeader(2, None, 18)),
+        ("+CMGR: ,,27", messages.StoredHeader(None, None, 27)),
+        ("+CMGR: 24", messages.StoredHeader(None, None, 24)),
+        ("+CMGR: 0,23", messages.StoredHeader(0, None, 23)),
+        ("+CMGR: 4,1,,151", messages.StoredHeader(4, None, 151)),
+        ('+CMGR: 1,"Mom",20', messages.StoredHeader(1, "Mom", 20)),
     ],
 )
-def test_cmgr_header_variants(line: str, expected: r.StoredHeader) -> None:
-    assert r.parse_cmgr_header(line) == expected
+def test_cmgr_header_variants(line: str, expected: messages.StoredHeader) -> None:
+    assert messages.parse_cmgr_header(line) == expected
 
 
 def test_cmgr_headers_of_every_gammu_sms_dump(corpus_dir: Path) -> None:
@@ -279,7 +279,7 @@ def test_cmgr_headers_of_every_gammu_sms_dump(corpus_dir: Path) -> None:
     for path in sorted((corpus_dir / "gammu" / "at-sms").glob("*.dump")):
         for line in dump_lines(path):
             if line.startswith("+CMGR:"):
-                headers.append(r.parse_cmgr_header(line))
+                headers.append(messages.parse_cmgr_header(line))
     assert len(headers) >= 30
     assert {h.stat for h in headers} >= {0, 1, None}
 
@@ -287,27 +287,27 @@ def test_cmgr_headers_of_every_gammu_sms_dump(corpus_dir: Path) -> None:
 @pytest.mark.parametrize("line", ["+CMGR: ", "+CMGR: 1,,x", "+CMGR: x,,23"])
 def test_cmgr_rejects(line: str) -> None:
     with pytest.raises(AtResponseError):
-        r.parse_cmgr_header(line)
+        messages.parse_cmgr_header(line)
 
 
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("+CMGL: 0,0,,23", r.ListedMessage(0, 0, None, 23)),
-        ("+CMGL: 0,3,,18", r.ListedMessage(0, 3, None, 18)),
-        ('+CMGL: 12,1,"",40', r.ListedMessage(12, 1, None, 40)),
-        ("+CMGL: 5,1", r.ListedMessage(5, 1, None, None)),
+        ("+CMGL: 0,0,,23", messages.ListedMessage(0, 0, None, 23)),
+        ("+CMGL: 0,3,,18", messages.ListedMessage(0, 3, None, 18)),
+        ('+CMGL: 12,1,"",40', messages.ListedMessage(12, 1, None, 40)),
+        ("+CMGL: 5,1", messages.ListedMessage(5, 1, None, None)),
     ],
 )
-def test_cmgl_header(line: str, expected: r.ListedMessage) -> None:
-    assert r.parse_cmgl_header(line) == expected
+def test_cmgl_header(line: str, expected: messages.ListedMessage) -> None:
+    assert messages.parse_cmgl_header(line) == expected
 
 
 def test_cmgs() -> None:
-    assert r.parse_cmgs("+CMGS: 249") == 249
-    assert r.parse_cmgs('+CMGS: 7,"26/11/27,10:00:00+08"') == 7
+    assert messages.parse_cmgs("+CMGS: 249") == 249
+    assert messages.parse_cmgs('+CMGS: 7,"26/11/27,10:00:00+08"') == 7
     with pytest.raises(AtResponseError):
-        r.parse_cmgs("+CMGS: 256")
+        messages.parse_cmgs("+CMGS: 256")
 
 
 # --- +CPIN / +CSCA / identity ---------------------------------------------------------------
@@ -320,7 +320,7 @@ def test_cmgs() -> None:
     ],
 )
 def test_cpin(line: str, code: str) -> None:
-    assert r.parse_cpin(line) == code
+    assert identity.parse_cpin(line) == code
 
 
 @pytest.mark.parametrize(
@@ -334,13 +334,13 @@ def test_cpin(line: str, code: str) -> None:
 )
 def test_csca_gammu_dumps(corpus_dir: Path, name: str, number: str) -> None:
     (line,) = dump_lines(corpus_dir / "gammu" / "at-smsc" / name)
-    assert r.parse_csca(line) == number
+    assert identity.parse_csca(line) == number
 
 
 def test_csca_empty_and_bad() -> None:
-    assert r.parse_csca('+CSCA: "",129') is None
+    assert identity.parse_csca('+CSCA: "",129') is None
     with pytest.raises(AtResponseError):
-        r.parse_csca('+CSCA: "not a number",145')
+        identity.parse_csca('+CSCA: "not a number",145')
 
 
 @pytest.mark.parametrize(
@@ -353,20 +353,20 @@ def test_csca_empty_and_bad() -> None:
     ],
 )
 def test_identity_gammu_model_dumps(corpus_dir: Path, name: str, expected: str) -> None:
-    assert r.parse_identity(dump_lines(corpus_dir / "gammu" / "at-model" / name)) == expected
+    assert identity.parse_identity(dump_lines(corpus_dir / "gammu" / "at-model" / name)) == expected
 
 
 def test_identity_is_capped_and_cleaned(corpus_dir: Path) -> None:
-    overlong = r.parse_identity(dump_lines(corpus_dir / "gammu" / "at-model" / "04.dump"))
-    assert len(overlong) == r.MAX_IDENTITY
-    assert r.parse_identity(["+CGMM: E1752"], "+CGMM") == "E1752"
-    assert r.parse_identity(["Revision:1418B04SIM800L24"]) == "1418B04SIM800L24"
+    overlong = identity.parse_identity(dump_lines(corpus_dir / "gammu" / "at-model" / "04.dump"))
+    assert len(overlong) == identity.MAX_IDENTITY
+    assert identity.parse_identity(["+CGMM: E1752"], "+CGMM") == "E1752"
+    assert identity.parse_identity(["Revision:1418B04SIM800L24"]) == "1418B04SIM800L24"
     with pytest.raises(AtResponseError):
-        r.parse_identity(["", "  "])
+        identity.parse_identity(["", "  "])
 
 
 def test_split_fields_respects_quotes_and_parentheses() -> None:
-    assert r.split_fields('1,"a,b",(0,1),x') == ["1", '"a,b"', "(0,1)", "x"]
+    assert fields.split_fields('1,"a,b",(0,1),x') == ["1", '"a,b"', "(0,1)", "x"]
 
 
 # --- +CNUM ----------------------------------------------------------------------------------
@@ -385,10 +385,10 @@ def test_split_fields_respects_quotes_and_parentheses() -> None:
     ],
 )
 def test_cnum(lines: list[str], number: str | None) -> None:
-    assert r.parse_cnum(lines) == number
+    assert identity.parse_cnum(lines) == number
 
 
 @pytest.mark.parametrize("line", ['+CNUM: "","call me",145', "+CNUM: 145"])
 def test_cnum_nonsense_is_a_typed_error(line: str) -> None:
     with pytest.raises(AtResponseError):
-        r.parse_cnum([line])
+        identity.parse_cnum([line])
