@@ -19,11 +19,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smsgw import __version__, metrics
 from smsgw.api import deadletters
+from smsgw.api.accesslog import install_access_log_filter
 from smsgw.api.auth import ApiKeyMiddleware
+from smsgw.api.docs import add_offline_docs
 from smsgw.api.inputs import InvalidInput
+from smsgw.api.limits import BodyLimitMiddleware
 from smsgw.api.routes import router
 from smsgw.api.schemas import Liveness, Readiness
 from smsgw.api.services import ApiServices, SubmitRejected
+from smsgw.api.throttle import AuthThrottle
 from smsgw.exceptions import StoreError
 from smsgw.ui import create_router as create_ui_router
 
@@ -39,29 +43,50 @@ Authenticate every `/api/` call with `X-API-Key: <key>` or `Authorization: Beare
 """
 
 
-def create_app(services: ApiServices, *, include_ui: bool | None = None) -> FastAPI:
+def create_app(
+    services: ApiServices,
+    *,
+    include_ui: bool | None = None,
+    throttle: AuthThrottle | None = None,
+) -> FastAPI:
     """The REST API over `services` (the running gateway, or a test double).
 
-    `include_ui` serves the operator inbox under /ui; None follows `ui.enabled`.
+    `include_ui` serves the operator inbox under /ui; None follows `ui.enabled`. `throttle`
+    counts wrong keys and wrong sign-ins per client (shared by the API and the inbox).
     """
     app = FastAPI(
         title="smsgw",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs",
+        docs_url=None,
         openapi_url="/openapi.json",
         redoc_url=None,
     )
+    throttle = throttle or AuthThrottle()
     app.state.services = services
     app.include_router(router)
     app.include_router(deadletters.router)
     if _ui_enabled(services) if include_ui is None else include_ui:
-        app.include_router(create_ui_router(services))
+        app.include_router(create_ui_router(services, throttle=throttle))
+    add_offline_docs(app, title="smsgw")
     _add_health_routes(app, services)
     _add_error_handlers(app)
-    app.add_middleware(ApiKeyMiddleware, expected_key=lambda: services.api_key)
+    app.add_middleware(
+        ApiKeyMiddleware,
+        expected_key=lambda: services.api_key,
+        throttle=throttle,
+        public_metrics=_public_metrics(services),
+    )
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestMetricsMiddleware)
+    install_access_log_filter()
     return app
+
+
+def _public_metrics(services: ApiServices) -> bool:
+    """`api.public_metrics`; True for a services object without settings."""
+    settings = getattr(services, "settings", None)
+    return settings is None or bool(settings.api.public_metrics)
 
 
 def _ui_enabled(services: ApiServices) -> bool:

@@ -14,13 +14,25 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["ApiKeyMiddleware", "is_protected", "presented_key"]
+from smsgw.api.throttle import AuthThrottle
+
+__all__ = ["ApiKeyMiddleware", "client_address", "is_protected", "presented_key"]
 
 _BEARER = "bearer "
+#: What `api.public_metrics = false` puts behind the key besides /api/.
+OBSERVABILITY_PATHS = frozenset({"/metrics", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
 
 
-def is_protected(path: str) -> bool:
-    return path == "/api" or path.startswith("/api/")
+def is_protected(path: str, *, public_metrics: bool = True) -> bool:
+    if path == "/api" or path.startswith("/api/"):
+        return True
+    return not public_metrics and (path in OBSERVABILITY_PATHS or path.startswith("/docs/"))
+
+
+def client_address(scope: Scope) -> str:
+    """The peer's IP address (behind a reverse proxy: the proxy's, see the README)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 def presented_key(headers: Headers) -> str | None:
@@ -42,16 +54,43 @@ def key_matches(presented: str | None, expected: str) -> bool:
 
 
 class ApiKeyMiddleware:
-    """401 for a protected path without the right key; `expected_key` is read per request."""
+    """401 for a protected path without the right key; `expected_key` is read per request.
 
-    def __init__(self, app: ASGIApp, *, expected_key: Callable[[], str]) -> None:
+    A client that keeps sending wrong keys gets 429 with ``Retry-After`` from `throttle`
+    (its key is not even compared until the delay has passed).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        expected_key: Callable[[], str],
+        throttle: AuthThrottle | None = None,
+        public_metrics: bool = True,
+    ) -> None:
         self.app = app
         self.expected_key = expected_key
+        self.throttle = throttle or AuthThrottle()
+        self.public_metrics = public_metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and is_protected(scope["path"]):
+        if scope["type"] == "http" and is_protected(
+            scope["path"], public_metrics=self.public_metrics
+        ):
+            client = client_address(scope)
+            wait = self.throttle.retry_after(client)
+            if wait is not None:
+                response = JSONResponse(
+                    {"detail": f"too many wrong API keys: retry in {wait} s"},
+                    status_code=429,
+                    headers={"Retry-After": str(wait)},
+                )
+                await response(scope, receive, send)
+                return
             presented = presented_key(Headers(scope=scope))
             if not key_matches(presented, self.expected_key()):
+                if presented is not None:
+                    self.throttle.failed(client, "wrong API key")
                 detail = (
                     "missing API key: send X-API-Key: <key> or Authorization: Bearer <key>"
                     if presented is None
@@ -64,4 +103,5 @@ class ApiKeyMiddleware:
                 )
                 await response(scope, receive, send)
                 return
+            self.throttle.succeeded(client)
         await self.app(scope, receive, send)

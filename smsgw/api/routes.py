@@ -43,7 +43,9 @@ _bearer = HTTPBearer(auto_error=False)
 ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorOut, "description": "The body could not be read at all."},
     401: {"model": ErrorOut, "description": "Missing or wrong API key."},
+    413: {"model": ErrorOut, "description": "The body is larger than 64 KiB."},
     422: {"model": ErrorOut, "description": "Invalid request; `detail` says what is wrong."},
+    429: {"model": ErrorOut, "description": "Too many wrong keys: wait `Retry-After` s."},
     503: {"model": ErrorOut, "description": "The database is unreachable."},
 }
 

@@ -69,6 +69,11 @@ class ApiSection(_Section):
     default_region: str = Field(
         default="RO", description="ISO 3166 region for numbers written without +country code."
     )
+    public_metrics: bool = Field(
+        default=True,
+        description="Serve /metrics, /docs and /openapi.json without the API key. false: they "
+        "need the key like /api/ (Prometheus: authorization credentials).",
+    )
 
     @field_validator("key")
     @classmethod

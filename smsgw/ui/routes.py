@@ -20,7 +20,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from smsgw.api.auth import client_address
 from smsgw.api.services import ApiServices, SubmitRejected
+from smsgw.api.throttle import AuthThrottle
 from smsgw.exceptions import StoreError
 from smsgw.pdu import count_parts
 from smsgw.store import repository
@@ -82,10 +84,17 @@ class _Form:
 class InboxUi:
     """The pages; one instance per app, holding the in-memory modem history."""
 
-    def __init__(self, services: ApiServices, *, watch: ModemWatch | None = None) -> None:
+    def __init__(
+        self,
+        services: ApiServices,
+        *,
+        watch: ModemWatch | None = None,
+        throttle: AuthThrottle | None = None,
+    ) -> None:
         self.services = services
         self.signer = SessionSigner(lambda: services.api_key)
         self.watch = watch or ModemWatch()
+        self.throttle = throttle or AuthThrottle()
 
     # -- session plumbing -------------------------------------------------------------------
 
@@ -164,9 +173,19 @@ class InboxUi:
             return self._login_page(
                 request, error="The form expired; please sign in again.", status_code=400
             )
+        client = client_address(request.scope)
+        wait = self.throttle.retry_after(client)
+        if wait is not None:
+            refused = self._login_page(
+                request, error=f"Too many wrong keys: try again in {wait} s.", status_code=429
+            )
+            refused.headers["Retry-After"] = str(wait)
+            return refused
         if not self.signer.key_matches(form.get("api_key").strip()):
+            self.throttle.failed(client, "wrong API key in the web inbox sign-in")
             await asyncio.sleep(WRONG_KEY_DELAY)
             return self._login_page(request, error="Wrong API key.", status_code=401)
+        self.throttle.succeeded(client)
         _, cookie = self.signer.issue()
         response = RedirectResponse(
             f"{UI_PREFIX}/conversations", status_code=303, headers=SECURITY_HEADERS
@@ -192,6 +211,8 @@ class InboxUi:
             or not self.signer.csrf_matches(session, form.get("csrf"))
         ):
             return Response("Bad request: the form expired.", status_code=400)
+        if session is not None:
+            self.signer.revoke(session)  # the cookie stops working here, not just in this browser
         response = self._to_login()
         response.delete_cookie(COOKIE_NAME, path=UI_PREFIX)
         return response
@@ -486,9 +507,15 @@ class InboxUi:
         )
 
 
-def create_router(services: ApiServices, *, watch: ModemWatch | None = None) -> APIRouter:
-    """The ``/ui`` routes over `services` (include it in the API's FastAPI app)."""
-    ui = InboxUi(services, watch=watch)
+def create_router(
+    services: ApiServices,
+    *,
+    watch: ModemWatch | None = None,
+    throttle: AuthThrottle | None = None,
+) -> APIRouter:
+    """The ``/ui`` routes over `services` (include it in the API's FastAPI app); `throttle`
+    is shared with the API's key check, so both count a client's wrong keys together."""
+    ui = InboxUi(services, watch=watch, throttle=throttle)
     router = APIRouter(include_in_schema=False)
     routes: list[tuple[str, Handler, list[str]]] = [
         ("", ui.home, ["GET"]),

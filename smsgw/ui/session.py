@@ -6,6 +6,11 @@ it could be recovered): it holds a random session nonce and the issue time, auth
 with HMAC-SHA256 under a key derived from the API key. CSRF tokens are another HMAC of the
 same nonce, so a forged cross-site form cannot know them (the cookie is also SameSite=Strict;
 that is the belt, the token is the braces).
+
+Sessions also live server-side: a cookie counts only while its nonce is in the signer's
+table. Signing out removes it, so a copied cookie dies with the sign-out instead of staying
+valid until it expires; a changed key empties the table (changing it back revives nothing);
+a restart signs everybody out. The table is bounded (`MAX_SESSIONS`, oldest dropped first).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import hmac
 import json
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 __all__ = ["COOKIE_NAME", "LOGIN_COOKIE_NAME", "Session", "SessionSigner"]
@@ -26,6 +32,8 @@ COOKIE_NAME = "smsgw_ui"
 #: Double-submit token for the sign-in form itself (there is no session to bind it to yet).
 LOGIN_COOKIE_NAME = "smsgw_ui_login"
 DEFAULT_MAX_AGE = 7 * 24 * 3600
+#: Signed-in browsers remembered at once; one operator rarely has more than a few.
+MAX_SESSIONS = 256
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -60,6 +68,17 @@ class SessionSigner:
         self._api_key = api_key
         self.max_age = max_age
         self._clock = clock
+        self._live: OrderedDict[str, int] = OrderedDict()  # nonce -> issue time
+        self._key_digest: bytes | None = None  # read lazily: the key may not exist yet
+
+    def _current_key_digest(self) -> bytes:
+        return hashlib.sha256(self._api_key().encode("utf-8")).digest()
+
+    def _forget_all_if_key_changed(self) -> None:
+        digest = self._current_key_digest()
+        if self._key_digest is None or not hmac.compare_digest(digest, self._key_digest):
+            self._live.clear()
+            self._key_digest = digest
 
     def _secret(self, purpose: bytes) -> bytes:
         return hmac.new(self._api_key().encode("utf-8"), b"smsgw-ui/" + purpose, "sha256").digest()
@@ -76,12 +95,18 @@ class SessionSigner:
 
     def issue(self) -> tuple[Session, str]:
         """A new session and its cookie value."""
+        self._forget_all_if_key_changed()
         session = Session(nonce=secrets.token_urlsafe(18), issued=int(self._clock()))
+        self._live[session.nonce] = session.issued
+        while len(self._live) > MAX_SESSIONS:
+            self._live.popitem(last=False)
         payload = json.dumps({"n": session.nonce, "t": session.issued}).encode()
         return session, f"{_b64(payload)}.{_b64(self._mac(b'session', payload))}"
 
     def verify(self, cookie: str | None) -> Session | None:
-        """The session a cookie proves, or None (missing, forged, old key, expired)."""
+        """The session a cookie proves, or None (missing, forged, old key, expired, signed
+        out)."""
+        self._forget_all_if_key_changed()
         if not cookie or cookie.count(".") != 1:
             return None
         encoded_payload, encoded_mac = cookie.split(".")
@@ -97,7 +122,14 @@ class SessionSigner:
         except (ValueError, KeyError, TypeError):
             return None
         age = self._clock() - session.issued
-        return session if 0 <= age <= self.max_age else None
+        if not 0 <= age <= self.max_age:
+            self._live.pop(session.nonce, None)
+            return None
+        return session if self._live.get(session.nonce) == session.issued else None
+
+    def revoke(self, session: Session) -> None:
+        """Sign `session` out everywhere its cookie may have been copied to."""
+        self._live.pop(session.nonce, None)
 
     def csrf_token(self, session: Session) -> str:
         return _b64(self._mac(b"csrf", session.nonce.encode()))
