@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench.common import Result
 from tests.scaleout.cluster import Cluster, ClusterOptions, OutgoingRow, send_many
-from tests.store.conftest import _pg_reachable, _temporary_pg_database
+from tests.store_helpers import _pg_reachable, _temporary_pg_database
 
 SEND_DELAY = 1.0
 MODEMS_PER_NODE = 2

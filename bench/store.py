@@ -19,7 +19,14 @@ from pathlib import Path
 from bench.common import Result
 from smsgw.models import WebhookEventKind
 from smsgw.store import open_database, repository, upgrade
-from smsgw.store.types import HistoryItem, IncomingPart, NewEvent, ReceivedMessage, StatusTransition
+from smsgw.store.types import (
+    HistoryItem,
+    IncomingPart,
+    NewEvent,
+    OutboxState,
+    ReceivedMessage,
+    StatusTransition,
+)
 
 COUNT = 300
 TARGET = ">= 20/s (SD card bound; modems do ~1/s)"
@@ -38,6 +45,8 @@ async def _measure(url: str) -> dict[str, float]:
     db = open_database(url)
     try:
         base = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+        # Submitted one at a time, so each part is a transaction of its own (the measure).
+        committer = repository.incoming_part_committer(db, render=_render_incoming, history_size=10)
         started = time.perf_counter()
         for n in range(COUNT):
             part = IncomingPart(
@@ -46,7 +55,7 @@ async def _measure(url: str) -> dict[str, float]:
                 smsc_timestamp=base + datetime.timedelta(seconds=n),
                 text=f"incoming message number {n}",
             )
-            await repository.store_incoming_part(db, part, render=_render_incoming, history_size=10)
+            await committer.submit(part)
         incoming = COUNT / (time.perf_counter() - started)
 
         started = time.perf_counter()
@@ -64,10 +73,11 @@ async def _measure(url: str) -> dict[str, float]:
             await repository.enqueue_event(
                 db, NewEvent(f"bench.{n}", b"{}"), kind=WebhookEventKind.SMS_STATUS, peer=f"+{n}"
             )
+        recorder = repository.OutcomeRecorder(db, node=None, replies_per_peer_per_hour=30)
         started = time.perf_counter()
         done = 0
         while entries := await repository.claim_due_events(db, node="bench", limit=1):
-            await repository.complete_event(db, entries[0].id)
+            await recorder.finish(repository.Finished(entries[0].id, OutboxState.DELIVERED))
             done += 1
         outbox = done / (time.perf_counter() - started)
         return {"incoming": incoming, "outgoing": outgoing, "outbox": outbox}

@@ -115,17 +115,15 @@ async def _drain_store(directory: Path) -> tuple[float, int, float]:
     await upgrade_database(db)
     render = incoming_renderer(10)
     start = utc_now()
+    committer = repository.incoming_part_committer(db, render=render, history_size=10)
     for n in range(STORE_EVENTS):
-        await repository.store_incoming_part(
-            db,
+        await committer.submit(
             IncomingPart(
                 modem="sim0",
                 sender=f"+4072200{n % STORE_PEERS:04d}",
                 smsc_timestamp=start + datetime.timedelta(seconds=n),
                 text=f"burst message {n}",
             ),
-            render=render,
-            history_size=10,
         )
     server = await asyncio.create_subprocess_exec(
         sys.executable,

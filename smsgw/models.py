@@ -52,6 +52,9 @@ class OutboxEntry:
     body: bytes
     attempts: int
     created_at: datetime.datetime
+    #: The modem the event is about (the one that received the SMS, or sent it); None when
+    #: it is tied to none. An auto-reply leaves through this modem.
+    modem: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -13,7 +13,6 @@ and handed over, which saves a second commit before `AT+CMGS` (see `smsgw.gatewa
 from __future__ import annotations
 
 import datetime
-import json
 import logging
 from collections.abc import Callable, Sequence, Set
 
@@ -136,12 +135,8 @@ class StoreOutbox:
 
     def _idle_worker(self, entry: OutboxEntry) -> ModemWorker | None:
         """The worker of the modem the reply will leave through (the one that received the
-        message, named in the frozen body), so the reply can be claimed for it at once."""
-        try:
-            modem = json.loads(entry.body).get("modem")
-        except (ValueError, AttributeError):
-            return None
-        return self._worker_for(modem) if isinstance(modem, str) else None
+        message, which the entry carries), so the reply can be claimed for it at once."""
+        return None if entry.modem is None else self._worker_for(entry.modem)
 
     async def retry_later(
         self, entry: OutboxEntry, next_attempt_at: datetime.datetime, error: str

@@ -179,6 +179,9 @@ webhook_outbox = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False),  # models.WebhookEventKind
     sa.Column("peer", sa.String(32), nullable=False),
     sa.Column("message_pk", BigKey, sa.ForeignKey("messages.pk"), nullable=True),
+    # The modem the event is about (received on / sent through), so an auto-reply's worker is
+    # found without parsing the body; NULL for events not tied to one.
+    sa.Column("modem", sa.String(64), nullable=True),
     sa.Column("body", sa.LargeBinary(), nullable=False),  # frozen at creation
     sa.Column("attempts", sa.Integer(), nullable=False),
     sa.Column("next_attempt_at", UtcDateTime(), nullable=False),

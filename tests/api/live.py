@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import datetime
 import threading
 from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
@@ -28,12 +27,12 @@ from smsgw.store import Database, open_database, repository, upgrade
 from smsgw.store.types import (
     Enqueued,
     HistoryItem,
-    IncomingPart,
     NewEvent,
     ReceivedMessage,
     StatusReport,
-    StatusTransition,
 )
+from tests import store_helpers
+from tests.store_helpers import no_status_event
 
 T = TypeVar("T")
 
@@ -210,29 +209,15 @@ def live_api(directory: Path, **config: int) -> Iterator[LiveApi]:
 # ----------------------------------------------------------------------------- store helpers
 
 
-def _no_status_event(transition: StatusTransition) -> NewEvent | None:
-    return None
+async def receive(db: Database, *, sender: str, text: str, modem: str = "sim800") -> str:
+    """Store an incoming SMS as the gateway would; returns its message id."""
+    return await store_helpers.receive(
+        db, sender=sender, text=text, modem=modem, render=_incoming_event
+    )
 
 
 def _incoming_event(message: ReceivedMessage, earlier: Sequence[HistoryItem]) -> NewEvent:
     return NewEvent(event_id=f"in-{message.id}", body=b"{}")
-
-
-async def receive(db: Database, *, sender: str, text: str, modem: str = "sim800") -> str:
-    """Store an incoming SMS as the gateway would; returns its message id."""
-    stored = await repository.store_incoming_part(
-        db,
-        IncomingPart(
-            modem=modem,
-            sender=sender,
-            smsc_timestamp=datetime.datetime.now(datetime.UTC),
-            text=text,
-        ),
-        render=_incoming_event,
-        history_size=0,
-    )
-    assert stored.message is not None
-    return stored.message.id
 
 
 async def send_and_deliver(db: Database, *, modem: str, tp_mr: int, deliver: bool) -> str:
@@ -240,11 +225,11 @@ async def send_and_deliver(db: Database, *, modem: str, tp_mr: int, deliver: boo
     claimed = await repository.claim_next_outgoing(db, modem=modem, node="test-node")
     assert claimed is not None
     await repository.record_part_sent(db, claimed.id, seq=1, tp_mr=tp_mr)
-    await repository.mark_sent(db, claimed.id, render_status=_no_status_event)
+    await repository.mark_sent(db, claimed.id, render_status=no_status_event)
     if deliver:
         await repository.apply_status_report(
             db,
             StatusReport(modem=modem, tp_mr=tp_mr, recipient=claimed.peer, tp_st=0),
-            render_status=_no_status_event,
+            render_status=no_status_event,
         )
     return claimed.id

@@ -12,6 +12,7 @@ from smsgw.models import WebhookEventKind
 from smsgw.store import Database, repository
 from smsgw.store.types import NewEvent
 from tests.api.live import live_api
+from tests.store_helpers import dead_letter
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -24,7 +25,7 @@ async def _dead_event(db: Database, event_id: str, peer: str) -> int:
     assert entry is not None
     claimed = await repository.claim_due_events(db, node="test-node", limit=1)
     assert [c.id for c in claimed] == [entry.id]
-    assert await repository.dead_letter(db, entry.id, error="HTTP 500 for 48h")
+    assert await dead_letter(db, entry.id, error="HTTP 500 for 48h")
     return entry.id
 
 

@@ -17,6 +17,7 @@ from smsgw.store import Database, open_database, repository, upgrade_database
 from smsgw.store.repository._common import to_outbox_entry
 from smsgw.store.schema import webhook_outbox
 from smsgw.store.types import IncomingPart, MessageRecord, NewEvent, OutboxState
+from tests.store_helpers import store_incoming_part
 from tests.webhook.outbox_contract import T0, MakeOutbox, OutboxContract
 
 pytestmark = pytest.mark.timeout(30)
@@ -66,9 +67,7 @@ class _Harness:
         if kind is WebhookEventKind.INCOMING_SMS:
             # A real incoming message, so `complete` with a reply can queue it.
             part = IncomingPart(modem="m1", sender=peer, smsc_timestamp=created_at, text="hi")
-            await repository.store_incoming_part(
-                self.db, part, render=lambda _m, _e: event, history_size=0
-            )
+            await store_incoming_part(self.db, part, render=lambda _m, _e: event, history_size=0)
         else:
             await repository.enqueue_event(self.db, event, kind=kind, peer=peer)
         return await _entry(self.db, event.event_id)

@@ -19,6 +19,7 @@ from smsgw.store.migrate import upgrade
 from smsgw.store.types import NewEvent
 from tests.gateway.conftest import emulators, eventually, gateway_settings, of_type
 from tests.ports import free_port
+from tests.store_helpers import dead_letter
 from tests.webhook.http_server import Answer, WebhookServer
 
 pytestmark = pytest.mark.timeout(60)
@@ -113,7 +114,7 @@ async def test_wake_webhook_posts_a_retried_dead_letter_at_once(tmp_path: Path) 
                 peer="+40722000000",
             )
             assert entry is not None
-            assert await repository.dead_letter(db, entry.id, error="HTTP 500 for 48h")
+            assert await dead_letter(db, entry.id, error="HTTP 500 for 48h")
         finally:
             await db.close()
         async with Gateway(settings) as gateway:

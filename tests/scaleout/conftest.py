@@ -7,24 +7,20 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from smsgw.config import Settings
-from tests.store.conftest import (
-    FakeClock,
+from tests.store_helpers import (
     clock,
     pg_migrated_template,
     pg_migrated_url,
     pg_skip_reason,
     pg_url,
-    render_status,
 )
 
 __all__ = [
-    "FakeClock",
     "clock",
     "pg_migrated_template",
     "pg_migrated_url",
     "pg_skip_reason",
     "pg_url",
-    "render_status",
 ]
 
 

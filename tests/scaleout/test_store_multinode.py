@@ -13,7 +13,7 @@ from smsgw.models import MessageStatus, WebhookEventKind
 from smsgw.store import Database, open_database, repository
 from smsgw.store.notify import QueueListener
 from smsgw.store.types import NewEvent, OutboxState
-from tests.scaleout.conftest import FakeClock, render_status
+from tests.store_helpers import FakeClock, complete_event, render_status, schedule_retry
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -70,12 +70,12 @@ async def test_a_late_finish_does_not_release_another_nodes_claim(
     (taken,) = await repository.claim_due_events(db, node="b", lease=_td(seconds=5))
     assert taken.id == slow.id
     # a's result arrives late: ignored, so the peer's next event cannot overtake b's post.
-    assert not await repository.schedule_retry(
+    assert not await schedule_retry(
         db, slow.id, next_attempt_at=clock.now, error="timeout", node="a"
     )
-    assert not await repository.complete_event(db, slow.id, node="a")
+    assert not await complete_event(db, slow.id, node="a")
     assert await repository.claim_due_events(db, node="c") == []
-    assert await repository.complete_event(db, taken.id, node="b")
+    assert await complete_event(db, taken.id, node="b")
     counts = await repository.outbox_counts(db)
     assert counts[OutboxState.DELIVERED] == 1
     assert counts[OutboxState.PENDING] == 1

@@ -29,14 +29,13 @@ WRITER = textwrap.dedent(
         await upgrade(url)
         db = open_database(url)
         base = datetime.datetime(2026, 3, 1, tzinfo=datetime.UTC)
+        committer = repository.incoming_part_committer(db, render=render, history_size=3)
         for n in range(100_000):
             sender = f"+4072{n % 7:07d}"
             scts = base + datetime.timedelta(seconds=n // 3)
-            await repository.store_incoming_part(
-                db,
+            await committer.submit(
                 IncomingPart(modem="m", sender=sender, smsc_timestamp=scts, text=f"{n} ",
                              concat_ref=n // 3 % 256, concat_total=3, concat_seq=n % 3 + 1),
-                render=render, history_size=3,
             )
             print(n, flush=True)  # only after the commit: "safe to delete from the SIM"
 

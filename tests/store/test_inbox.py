@@ -12,12 +12,17 @@ from smsgw.models import Direction, WebhookEventKind
 from smsgw.store import Database, repository
 from smsgw.store.repository import inbox
 from smsgw.store.types import IncomingPart, NewEvent
-
-from .conftest import FakeClock, render_incoming
+from tests.store_helpers import (
+    FakeClock,
+    complete_event,
+    dead_letter,
+    render_incoming,
+    store_incoming_part,
+)
 
 
 async def incoming(db: Database, text: str, sender: str, modem: str = "sim800") -> str:
-    stored = await repository.store_incoming_part(
+    stored = await store_incoming_part(
         db,
         IncomingPart(
             modem=modem,
@@ -108,14 +113,14 @@ async def test_webhook_health_counts_and_latency_in_the_window(
     )
     old = await _event(db, "1")
     clock.advance(seconds=1)
-    assert await repository.complete_event(db, old)
+    assert await complete_event(db, old)
     clock.advance(hours=2)  # `old` is now outside the one-hour window
     fast, slow, dead = await _event(db, "2"), await _event(db, "3"), await _event(db, "4")
     clock.advance(seconds=2)
-    assert await repository.complete_event(db, fast)
+    assert await complete_event(db, fast)
     clock.advance(seconds=4)
-    assert await repository.complete_event(db, slow)
-    assert await repository.dead_letter(db, dead, error="HTTP 500")
+    assert await complete_event(db, slow)
+    assert await dead_letter(db, dead, error="HTTP 500")
     health = await inbox.webhook_health(db)
     assert (health.delivered, health.dead, health.dropped) == (2, 1, 0)
     assert health.success_ratio == pytest.approx(2 / 3)

@@ -14,8 +14,13 @@ import pytest
 from smsgw.exceptions import StoreError
 from smsgw.store import Database, open_database, repository
 from smsgw.store.types import HistoryItem, IncomingPart, NewEvent, ReceivedMessage
-
-from .conftest import FakeClock, count_rows, outbox_bodies, render_incoming
+from tests.store_helpers import (
+    FakeClock,
+    count_rows,
+    outbox_bodies,
+    render_incoming,
+    store_incoming_part,
+)
 
 SCTS = datetime.datetime(
     2026, 3, 1, 11, 59, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=2))
@@ -46,9 +51,7 @@ def part(
 
 
 async def store(db: Database, item: IncomingPart, history_size: int = 10) -> ReceivedMessage | None:
-    result = await repository.store_incoming_part(
-        db, item, render=render_incoming, history_size=history_size
-    )
+    result = await store_incoming_part(db, item, render=render_incoming, history_size=history_size)
     assert result.is_new
     return result.message
 
@@ -88,12 +91,8 @@ async def test_single_sms_creates_message_and_event_in_one_go(db: Database) -> N
 
 
 async def test_re_reading_the_same_part_never_stores_twice(db: Database) -> None:
-    first = await repository.store_incoming_part(
-        db, part("hello"), render=render_incoming, history_size=5
-    )
-    again = await repository.store_incoming_part(
-        db, part("hello"), render=render_incoming, history_size=5
-    )
+    first = await store_incoming_part(db, part("hello"), render=render_incoming, history_size=5)
+    again = await store_incoming_part(db, part("hello"), render=render_incoming, history_size=5)
     assert first.is_new
     assert first.message is not None
     assert not again.is_new
@@ -146,9 +145,7 @@ async def test_interleaved_senders_and_shuffled_duplicated_parts(db: Database, s
     rng.shuffle(sequence)
     done: list[ReceivedMessage] = []
     for item in sequence:
-        result = await repository.store_incoming_part(
-            db, item, render=render_incoming, history_size=0
-        )
+        result = await store_incoming_part(db, item, render=render_incoming, history_size=0)
         if result.message is not None:
             done.append(result.message)
     assert sorted((m.peer, m.text) for m in done) == sorted(
@@ -196,7 +193,7 @@ async def test_a_failing_render_leaves_nothing_behind(db: Database) -> None:
         raise RuntimeError("renderer crashed")
 
     with pytest.raises(RuntimeError, match="renderer crashed"):
-        await repository.store_incoming_part(db, part("hello"), render=broken, history_size=5)
+        await store_incoming_part(db, part("hello"), render=broken, history_size=5)
     for table in ("incoming_parts", "messages", "webhook_outbox"):
         assert await count_rows(db, table) == 0, table
     # The part is still on the SIM; the next read stores it normally.
@@ -215,8 +212,8 @@ async def test_a_database_error_mid_transaction_is_a_store_error_and_rolls_back(
     def reuse(message: ReceivedMessage, earlier: Sequence[HistoryItem]) -> NewEvent:
         return NewEvent(event_id=first_event_id, body=b"{}")
 
-    with pytest.raises(StoreError, match="store incoming part failed"):
-        await repository.store_incoming_part(db, part("later"), render=reuse, history_size=5)
+    with pytest.raises(StoreError, match="store incoming parts failed"):
+        await store_incoming_part(db, part("later"), render=reuse, history_size=5)
     assert await count_rows(db, "incoming_parts") == 1
     assert await count_rows(db, "messages") == 1
     assert await count_rows(db, "webhook_outbox") == 1
@@ -297,13 +294,13 @@ async def test_parts_of_one_message_stored_at_the_same_moment(
     try:
         for ref in range(15):
             results = await asyncio.gather(
-                repository.store_incoming_part(
+                store_incoming_part(
                     first,
                     part("one ", ref=ref, total=2, seq=1),
                     render=render_incoming,
                     history_size=0,
                 ),
-                repository.store_incoming_part(
+                store_incoming_part(
                     second,
                     part("two", ref=ref, total=2, seq=2),
                     render=render_incoming,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import subprocess
 import sys
 
@@ -16,7 +17,7 @@ from sqlalchemy.engine import Connection
 from smsgw.exceptions import StoreError
 from smsgw.store import current_revision, head_revision, open_database, repository, upgrade
 from smsgw.store.migrate import HEAD_REVISION, MIGRATIONS_DIR, _config
-from smsgw.store.schema import metadata
+from smsgw.store.schema import messages, metadata, webhook_outbox
 
 
 def _schema_diff(connection: Connection) -> list[object]:
@@ -71,6 +72,49 @@ async def test_database_at_an_older_revision_is_upgraded_to_head(db_url: str) ->
         assert await current_revision(database) == HEAD_REVISION
         async with database.transaction("inspect") as connection:
             assert await connection.run_sync(_schema_diff) == []
+    finally:
+        await database.close()
+
+
+async def test_outbox_rows_from_before_0003_take_the_modem_of_their_message(
+    db_url: str,
+) -> None:
+    """Events queued by an older smsgw carry their modem after the upgrade: the receiving
+    modem for an incoming SMS, the sending one for a status event; NULL without a message."""
+    database = open_database(db_url)
+    now = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
+    try:
+        async with database.transaction("migrate to 0002") as connection:
+            await connection.run_sync(lambda sync: command.upgrade(_config(sync), "0002"))
+        async with database.transaction("rows of an older smsgw") as connection:
+            for pk, direction, modem in ((1, "in", "huawei"), (2, "out", "sim800")):
+                await connection.execute(
+                    sa.insert(messages).values(
+                        pk=pk, id=f"m{pk}", direction=direction, peer="+1", modem=modem,
+                        text="t", parts=1, created_at=now, updated_at=now,
+                        delivery_report=False,
+                    )
+                )  # fmt: skip
+            for pk, message_pk in ((1, 1), (2, 2), (3, None)):
+                await connection.execute(
+                    sa.text(
+                        "INSERT INTO webhook_outbox (pk, event_id, kind, peer, message_pk, body,"
+                        " attempts, next_attempt_at, state, created_at) VALUES (:pk, :event_id,"
+                        " 'sms_status', '+1', :message_pk, :body, 0, :now, 'pending', :now)"
+                    ),
+                    {"pk": pk, "event_id": f"e{pk}", "message_pk": message_pk,
+                     "body": b"{}", "now": now},
+                )  # fmt: skip
+        await upgrade(db_url)
+        async with database.transaction("read modems") as connection:
+            rows = (
+                await connection.execute(
+                    sa.select(webhook_outbox.c.pk, webhook_outbox.c.modem).order_by(
+                        webhook_outbox.c.pk
+                    )
+                )
+            ).all()
+        assert [tuple(row) for row in rows] == [(1, "huawei"), (2, "sim800"), (3, None)]
     finally:
         await database.close()
 

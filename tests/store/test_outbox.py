@@ -13,8 +13,18 @@ from smsgw.models import MessageStatus, OutboxEntry, WebhookEventKind
 from smsgw.store import Database, open_database, repository
 from smsgw.store.repository import IncomingCompleted, SendClaim
 from smsgw.store.types import IncomingPart, NewEvent, OutboxState, ReplyOutcome, ReplyRequest
-
-from .conftest import FakeClock, count_rows, render_incoming, render_status
+from tests.store_helpers import (
+    FakeClock,
+    complete_event,
+    complete_incoming_event,
+    count_rows,
+    dead_letter,
+    drop_event,
+    render_incoming,
+    render_status,
+    schedule_retry,
+    store_incoming_part,
+)
 
 LEASE = datetime.timedelta(minutes=2)
 
@@ -43,7 +53,7 @@ async def incoming_event(
     scts = datetime.datetime(2026, 3, 1, 11, 0, tzinfo=datetime.UTC) + datetime.timedelta(
         seconds=await count_rows(db, "incoming_parts")
     )
-    stored = await repository.store_incoming_part(
+    stored = await store_incoming_part(
         db,
         IncomingPart(modem=modem, sender=sender, smsc_timestamp=scts, text=text),
         render=render_incoming,
@@ -61,7 +71,7 @@ async def test_one_event_per_peer_in_creation_order(db: Database) -> None:
     await event(db, "b1", "+2")
     assert await claim(db) == ["a1", "b1"]
     assert await claim(db) == []  # a2 waits for a1; a1 and b1 are leased
-    assert await repository.complete_event(db, a1.id)
+    assert await complete_event(db, a1.id)
     assert await claim(db) == ["a2"]
 
 
@@ -72,6 +82,23 @@ async def test_entries_carry_the_frozen_body_and_kind(db: Database) -> None:
     assert claimed.body == b'{"e":"e1"}'
     assert claimed.kind is WebhookEventKind.SMS_STATUS
     assert claimed.attempts == 0
+
+
+async def test_entries_carry_the_modem_they_are_about(db: Database) -> None:
+    """The receiving modem for an incoming SMS, the sending one for a status event, none for
+    a standalone event: read from the entry, never from its body."""
+    incoming = await incoming_event(db, modem="huawei")
+    assert incoming.modem == "huawei"
+    queued = await repository.enqueue_outgoing(
+        db, peer="+40722000000", text="hi", parts=1, encoding="gsm7", modem="sim800"
+    )
+    await repository.mark_failed(
+        db, queued.message.id, error="+CMS ERROR: 500", render_status=render_status
+    )
+    [failed] = await repository.claim_due_events(db, node="node-a", lease=LEASE)
+    assert failed.event_id == f"{queued.message.id}.failed"
+    assert failed.modem == "sim800"
+    assert (await event(db, "standalone", "+1")).modem is None
 
 
 async def test_a_lease_expires_when_the_dispatcher_dies(db: Database, clock: FakeClock) -> None:
@@ -87,7 +114,7 @@ async def test_retry_keeps_the_peer_blocked_until_due(db: Database, clock: FakeC
     a1 = await event(db, "a1", "+1")
     await event(db, "a2", "+1")
     await claim(db)
-    assert await repository.schedule_retry(
+    assert await schedule_retry(
         db, a1.id, next_attempt_at=clock.now + datetime.timedelta(seconds=30), error="HTTP 500"
     )
     assert await claim(db) == []  # a1 not due, a2 must not overtake it
@@ -104,7 +131,7 @@ async def test_dead_letters_are_listed_unblock_the_peer_and_can_be_retried(
     a1 = await event(db, "a1", "+1")
     await event(db, "a2", "+1")
     await claim(db)
-    assert await repository.dead_letter(db, a1.id, error="max_age reached: HTTP 503")
+    assert await dead_letter(db, a1.id, error="max_age reached: HTTP 503")
     assert await claim(db) == ["a2"]
     [dead] = await repository.list_dead_letters(db)
     assert dead.entry.event_id == "a1"
@@ -122,9 +149,9 @@ async def test_dead_letters_are_listed_unblock_the_peer_and_can_be_retried(
 async def test_dropped_events_are_final_and_not_dead(db: Database) -> None:
     a1 = await event(db, "a1", "+1")
     await claim(db)
-    assert await repository.drop_event(db, a1.id)
-    assert not await repository.complete_event(db, a1.id)
-    assert not await repository.schedule_retry(
+    assert await drop_event(db, a1.id)
+    assert not await complete_event(db, a1.id)
+    assert not await schedule_retry(
         db, a1.id, next_attempt_at=datetime.datetime.now(datetime.UTC), error="x"
     )
     assert await repository.list_dead_letters(db) == []
@@ -145,7 +172,7 @@ async def test_duplicate_event_ids_are_ignored(db: Database) -> None:
 async def test_dead_letter_paging(db: Database) -> None:
     for index in range(5):
         entry = await event(db, f"d{index}", f"+{index}")
-        await repository.dead_letter(db, entry.id, error="gone")
+        await dead_letter(db, entry.id, error="gone")
     first_page = await repository.list_dead_letters(db, limit=2)
     assert [d.entry.event_id for d in first_page] == ["d4", "d3"]
     second_page = await repository.list_dead_letters(db, limit=2, before=first_page[-1].entry.id)
@@ -155,18 +182,14 @@ async def test_dead_letter_paging(db: Database) -> None:
 async def test_completing_an_incoming_event_queues_the_reply_atomically(db: Database) -> None:
     entry = await incoming_event(db, modem="huawei")
     reply = ReplyRequest(text="We will call you", parts=1, encoding="gsm7")
-    result = await repository.complete_incoming_event(
-        db, entry.id, reply=reply, replies_per_peer_per_hour=30
-    )
+    result = await complete_incoming_event(db, entry.id, reply=reply, replies_per_peer_per_hour=30)
     assert result.outcome is ReplyOutcome.QUEUED
     assert result.message is not None
     assert result.message.modem == "huawei"  # leaves through the receiving modem
     assert result.message.peer == "+40721000000"
     assert result.message.status is MessageStatus.QUEUED
     assert result.message.reply_to is not None
-    again = await repository.complete_incoming_event(
-        db, entry.id, reply=reply, replies_per_peer_per_hour=30
-    )
+    again = await complete_incoming_event(db, entry.id, reply=reply, replies_per_peer_per_hour=30)
     assert again.outcome is ReplyOutcome.ALREADY_DONE
     assert await count_rows(db, "messages") == 2
     assert await repository.claim_next_outgoing(db, modem="sim800", node="n") is None
@@ -177,9 +200,7 @@ async def test_completing_an_incoming_event_queues_the_reply_atomically(db: Data
 
 async def test_no_reply_just_completes(db: Database) -> None:
     entry = await incoming_event(db)
-    result = await repository.complete_incoming_event(
-        db, entry.id, reply=None, replies_per_peer_per_hour=30
-    )
+    result = await complete_incoming_event(db, entry.id, reply=None, replies_per_peer_per_hour=30)
     assert result.outcome is ReplyOutcome.NO_REPLY
     assert (await repository.outbox_counts(db))[OutboxState.DELIVERED] == 1
     assert await count_rows(db, "messages") == 1
@@ -192,7 +213,7 @@ async def test_auto_replies_per_peer_are_limited_per_hour(db: Database, clock: F
         entry = await incoming_event(db, f"ping {index}")
         outcomes.append(
             (
-                await repository.complete_incoming_event(
+                await complete_incoming_event(
                     db, entry.id, reply=reply, replies_per_peer_per_hour=2
                 )
             ).outcome
@@ -201,23 +222,19 @@ async def test_auto_replies_per_peer_are_limited_per_hour(db: Database, clock: F
     assert await count_rows(db, "suppressed_replies") == 1
     other = await incoming_event(db, "hi", sender="+40799000000")
     assert (
-        await repository.complete_incoming_event(
-            db, other.id, reply=reply, replies_per_peer_per_hour=2
-        )
+        await complete_incoming_event(db, other.id, reply=reply, replies_per_peer_per_hour=2)
     ).outcome is ReplyOutcome.QUEUED
     clock.advance(minutes=61)
     entry = await incoming_event(db, "ping later")
     assert (
-        await repository.complete_incoming_event(
-            db, entry.id, reply=reply, replies_per_peer_per_hour=2
-        )
+        await complete_incoming_event(db, entry.id, reply=reply, replies_per_peer_per_hour=2)
     ).outcome is ReplyOutcome.QUEUED
 
 
 async def test_a_reply_to_a_status_event_is_refused(db: Database) -> None:
     entry = await event(db, "s1", "+1")
     with pytest.raises(StoreError, match="not an incoming_sms event"):
-        await repository.complete_incoming_event(
+        await complete_incoming_event(
             db,
             entry.id,
             reply=ReplyRequest(text="x", parts=1, encoding="gsm7"),
@@ -225,9 +242,7 @@ async def test_a_reply_to_a_status_event_is_refused(db: Database) -> None:
         )
     assert (await repository.outbox_counts(db))[OutboxState.PENDING] == 1  # rolled back
     with pytest.raises(StoreError, match="no webhook event"):
-        await repository.complete_incoming_event(
-            db, 999_999, reply=None, replies_per_peer_per_hour=30
-        )
+        await complete_incoming_event(db, 999_999, reply=None, replies_per_peer_per_hour=30)
 
 
 @pytest.mark.timeout(60)
@@ -259,7 +274,7 @@ async def test_concurrent_dispatchers_keep_per_peer_order(
                 await asyncio.sleep(0)
                 for entry in entries:
                     in_flight.discard(entry.peer)
-                    assert await repository.complete_event(db, entry.id)
+                    assert await complete_event(db, entry.id)
                     completed.setdefault(entry.peer, []).append(entry.event_id)
 
         await asyncio.gather(*(dispatcher(nodes[i % 2], f"node-{i}") for i in range(4)))
@@ -282,7 +297,7 @@ async def test_excluded_peers_and_next_due_time(db: Database, clock: FakeClock) 
     # a1 is leased, b1 excluded: nothing is claimable until a1's lease ends.
     assert await repository.next_event_due_at(db, exclude_peers={"+2"}) == clock.now + LEASE
     retry_at = clock.now + datetime.timedelta(seconds=30)
-    await repository.schedule_retry(db, a1.id, next_attempt_at=retry_at, error="timeout")
+    await schedule_retry(db, a1.id, next_attempt_at=retry_at, error="timeout")
     assert await repository.next_event_due_at(db, exclude_peers={"+2"}) == retry_at
     assert await repository.next_event_due_at(db) == clock.now  # b1 is due now
 
@@ -375,11 +390,11 @@ async def test_recorded_retries_dead_letters_and_drops(db: Database, clock: Fake
     [again] = await repository.claim_due_events(db, node="node-b", lease=LEASE)
     assert (again.event_id, again.attempts) == ("a1", 1)
     assert not await recorder.finish(repository.Finished(a1.id, OutboxState.DELIVERED))
-    late = await repository.complete_incoming_event(
+    late = await complete_incoming_event(
         db, a1.id, reply=None, replies_per_peer_per_hour=30, node="node-a"
     )
     assert late.outcome is ReplyOutcome.ALREADY_DONE
-    assert await repository.complete_event(db, a1.id, node="node-b")
+    assert await complete_event(db, a1.id, node="node-b")
 
 
 async def test_a_reply_can_be_claimed_for_an_idle_worker_in_the_same_transaction(

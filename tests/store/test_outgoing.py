@@ -12,8 +12,7 @@ from smsgw.exceptions import StoreError
 from smsgw.models import MessageStatus
 from smsgw.store import Database, open_database, repository
 from smsgw.store.types import MessageRecord, NewEvent, PartStatus, StatusTransition
-
-from .conftest import FakeClock, count_rows, outbox_bodies, render_status
+from tests.store_helpers import FakeClock, count_rows, outbox_bodies, render_status
 
 PEER = "+40721000000"
 

@@ -10,12 +10,11 @@ from smsgw.exceptions import StoreError
 from smsgw.models import Direction
 from smsgw.store import Database, repository
 from smsgw.store.types import IncomingPart
-
-from .conftest import FakeClock, render_incoming
+from tests.store_helpers import FakeClock, render_incoming, store_incoming_part
 
 
 async def incoming(db: Database, text: str, sender: str) -> str:
-    stored = await repository.store_incoming_part(
+    stored = await store_incoming_part(
         db,
         IncomingPart(
             modem="sim800",

@@ -12,8 +12,7 @@ import pytest
 from smsgw.models import MessageStatus
 from smsgw.store import Database, open_database, repository
 from smsgw.store.types import MessageRecord, PartStatus, ReportApplied, StatusReport
-
-from .conftest import FakeClock, count_rows, outbox_bodies, render_status
+from tests.store_helpers import FakeClock, count_rows, outbox_bodies, render_status
 
 PEER = "+40721000000"
 DELIVERED, TEMPORARY, PERMANENT, EXPIRED = 0x00, 0x20, 0x41, 0x46

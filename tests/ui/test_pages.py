@@ -16,6 +16,7 @@ from smsgw.models import WebhookEventKind
 from smsgw.store import repository
 from smsgw.store.types import NewEvent
 from tests.api.live import API_KEY, LiveApi, live_api, receive
+from tests.store_helpers import dead_letter
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -181,7 +182,7 @@ def test_dead_letter_retry(operator: httpx.Client, api: LiveApi) -> None:
         )
     )
     assert entry is not None
-    assert api.run(repository.dead_letter(db, entry.id, error="HTTP 503 from webhook"))
+    assert api.run(dead_letter(db, entry.id, error="HTTP 503 from webhook"))
     page = operator.get("/ui/webhook").text
     assert "HTTP 503 from webhook" in page
     assert "ui-dead-1" in page

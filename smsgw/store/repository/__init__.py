@@ -1,55 +1,58 @@
 """Repository: async functions, one database transaction per business operation.
 
-Grouped by job (incoming, outgoing, reports, outbox, queries, nodes) and re-exported here, so
-callers write `from smsgw.store import repository` and `await repository.mark_sent(db, …)`.
+Grouped by job and re-exported here, so callers write `from smsgw.store import repository` and
+`await repository.mark_sent(db, …)`:
+
+- incoming: SIM parts stored, reassembled, and their `incoming_sms` event queued;
+- queueing, sending, recovery, limits: the outgoing queue, a claimed send's parts and final
+  status, crash recovery and lease renewal, and the per-modem daily counters;
+- reports: delivery reports matched to sent parts;
+- outbox, outcomes, replies, dead_letters: webhook events claimed per peer, what each POST
+  achieved (recorded in bulk), the auto-reply a webhook answered with, and events given up;
+- queries, history, inbox, nodes: reads for the API and web inbox, and node heartbeats.
 """
 
+from smsgw.store.repository.dead_letters import list_dead_letters, retry_dead_letter
 from smsgw.store.repository.history import conversation_history
 from smsgw.store.repository.incoming import (
     MISSING_PART_MARKER,
     deliver_timed_out_parts,
     incoming_part_committer,
     prune_incoming_parts,
-    store_incoming_part,
 )
+from smsgw.store.repository.limits import daily_count
 from smsgw.store.repository.nodes import heartbeat_modem, heartbeat_node, list_modem_heartbeats
 from smsgw.store.repository.outbox import (
+    claim_due_events,
+    enqueue_event,
+    next_event_due_at,
+    outbox_counts,
+    release_event_claims,
+)
+from smsgw.store.repository.outcomes import (
     Finished,
     IncomingCompleted,
     IncomingDelivered,
     OutcomeRecorder,
     RetryLater,
-    claim_due_events,
-    complete_event,
-    complete_incoming_event,
-    dead_letter,
-    drop_event,
-    enqueue_event,
-    list_dead_letters,
-    next_event_due_at,
-    outbox_counts,
-    release_event_claims,
-    retry_dead_letter,
-    schedule_retry,
-)
-from smsgw.store.repository.outgoing import (
-    DEFAULT_LEASE,
-    INTERRUPTED,
-    SendClaim,
-    claim_next_outgoing,
-    daily_count,
-    enqueue_outgoing,
-    interrupt_expired_sends,
-    interrupt_stale_sends,
-    mark_failed,
-    mark_sent,
-    queue_depths,
-    record_part_sent,
-    release_unsent_claim,
-    renew_send_claims,
 )
 from smsgw.store.repository.queries import get_message, list_messages
+from smsgw.store.repository.queueing import (
+    DEFAULT_LEASE,
+    SendClaim,
+    claim_next_outgoing,
+    enqueue_outgoing,
+    queue_depths,
+    release_unsent_claim,
+)
+from smsgw.store.repository.recovery import (
+    INTERRUPTED,
+    interrupt_expired_sends,
+    interrupt_stale_sends,
+    renew_send_claims,
+)
 from smsgw.store.repository.reports import apply_status_report, part_status_for
+from smsgw.store.repository.sending import mark_failed, mark_sent, record_part_sent
 
 __all__ = [
     "DEFAULT_LEASE",
@@ -64,13 +67,9 @@ __all__ = [
     "apply_status_report",
     "claim_due_events",
     "claim_next_outgoing",
-    "complete_event",
-    "complete_incoming_event",
     "conversation_history",
     "daily_count",
-    "dead_letter",
     "deliver_timed_out_parts",
-    "drop_event",
     "enqueue_event",
     "enqueue_outgoing",
     "get_message",
@@ -94,6 +93,4 @@ __all__ = [
     "release_unsent_claim",
     "renew_send_claims",
     "retry_dead_letter",
-    "schedule_retry",
-    "store_incoming_part",
 ]

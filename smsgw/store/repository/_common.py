@@ -172,6 +172,7 @@ def to_outbox_entry(row: sa.Row[Any]) -> OutboxEntry:
         body=bytes(row.body),
         attempts=int(row.attempts),
         created_at=row.created_at,
+        modem=row.modem,
     )
 
 
@@ -209,6 +210,7 @@ async def add_outbox_event(
     *,
     kind: WebhookEventKind,
     peer: str,
+    modem: str | None,
     message_pk: int | None,
     now: datetime.datetime,
     ignore_duplicate: bool,
@@ -222,6 +224,7 @@ async def add_outbox_event(
         "event_id": event.event_id,
         "kind": kind.value,
         "peer": peer,
+        "modem": modem,
         "message_pk": message_pk,
         "body": event.body,
         "attempts": 0,

@@ -57,24 +57,6 @@ def _join_text(chunks: Sequence[bytes]) -> str:
     return _LONE_SURROGATE.sub("\ufffd", text).replace("\x00", "\ufffd")
 
 
-async def store_incoming_part(
-    db: Database,
-    part: IncomingPart,
-    *,
-    render: IncomingEventFactory,
-    history_size: int,
-) -> PartStored:
-    """Store one part; if it completes a message, create the message and its event too.
-
-    One transaction of its own (`apply_incoming_part` does the work). When it returns, the
-    part is committed (new or already known): the caller may delete it from modem storage.
-    """
-    async with db.transaction("store incoming part") as connection:
-        return await apply_incoming_part(
-            connection, db, part, render=render, history_size=history_size
-        )
-
-
 def incoming_part_committer(
     db: Database, *, render: IncomingEventFactory, history_size: int
 ) -> GroupCommit[IncomingPart, PartStored]:
@@ -101,7 +83,10 @@ async def apply_incoming_part(
     render: IncomingEventFactory,
     history_size: int,
 ) -> PartStored:
-    """`store_incoming_part` inside the caller's transaction (no side effects outside it).
+    """Store one part; if it completes a message, create the message and its event too.
+
+    Runs inside the caller's transaction and has no side effects outside it: once that commits,
+    the part is stored (new or already known) and the caller may delete it from modem storage.
 
     A single SMS costs four statements: INSERT part, INSERT message, UPDATE part, INSERT
     event (plus the history SELECT when `history_size` > 0). The part just inserted *is* its
@@ -321,6 +306,7 @@ async def _assemble(
         event,
         kind=WebhookEventKind.INCOMING_SMS,
         peer=message.peer,
+        modem=message.modem,
         message_pk=int(message_pk),
         now=now,
         ignore_duplicate=False,

@@ -64,6 +64,7 @@ async def transition(
             event,
             kind=WebhookEventKind.SMS_STATUS,
             peer=message.peer,
+            modem=message.modem,
             message_pk=int(message.pk),
             now=now,
             ignore_duplicate=True,

@@ -1,4 +1,4 @@
-"""Inbox read markers: how far the operator has read each conversation (issue 9).
+"""Inbox read markers: how far the operator has read each conversation (unread counts).
 
 Revision ID: 0002
 Revises: 0001

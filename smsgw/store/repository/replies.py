@@ -1,0 +1,124 @@
+"""Auto-replies: a delivered `incoming_sms` event and the reply its webhook answered with,
+recorded in one transaction (queued, or suppressed by the per-peer hourly limit)."""
+
+from __future__ import annotations
+
+import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smsgw.exceptions import StoreError
+from smsgw.models import WebhookEventKind
+from smsgw.store.database import Database
+from smsgw.store.repository.outbox import claim_params, still_claimed
+from smsgw.store.repository.queueing import enqueue_in
+from smsgw.store.schema import messages, suppressed_replies, webhook_outbox
+from smsgw.store.types import OutboxState, ReplyOutcome, ReplyRequest, ReplyResult
+
+
+def _deliver_statement(*, with_node: bool) -> sa.Update:
+    return (
+        sa.update(webhook_outbox)
+        .where(*still_claimed(with_node=with_node))
+        .values(
+            state=OutboxState.DELIVERED.value,
+            attempts=webhook_outbox.c.attempts + 1,
+            delivered_at=sa.bindparam("now"),
+            finished_at=sa.bindparam("now"),
+            claimed_by=None,
+            claim_until=None,
+        )
+        .returning(webhook_outbox.c.kind, webhook_outbox.c.message_pk, webhook_outbox.c.event_id)
+    )
+
+
+# `complete_incoming_in`'s statements, built once (it runs for every incoming message).
+#: Parameters `now` and `still_claimed`'s.
+_DELIVER = _deliver_statement(with_node=False)
+_DELIVER_CHECKING_NODE = _deliver_statement(with_node=True)
+_EVENT_PK = sa.select(webhook_outbox.c.pk).where(webhook_outbox.c.pk == sa.bindparam("entry_id"))
+_REPLIED_MESSAGE = sa.select(messages.c.pk, messages.c.id, messages.c.peer, messages.c.modem).where(
+    messages.c.pk == sa.bindparam("message_pk")
+)
+#: Auto-replies sent to `peer` since `since`.
+_RECENT_REPLIES = (
+    sa.select(sa.func.count())
+    .select_from(messages)
+    .where(
+        messages.c.peer == sa.bindparam("peer"),
+        messages.c.reply_to_pk.is_not(None),
+        messages.c.created_at > sa.bindparam("since"),
+    )
+)
+_INSERT_SUPPRESSED_REPLY = sa.insert(suppressed_replies)
+
+
+async def complete_incoming_in(
+    connection: AsyncConnection,
+    db: Database,
+    entry_id: int,
+    *,
+    reply: ReplyRequest | None,
+    replies_per_peer_per_hour: int,
+    node: str | None,
+) -> ReplyResult:
+    """Mark the `incoming_sms` event `entry_id` delivered and queue `reply` to its sender,
+    inside the caller's transaction.
+
+    The reply goes to the sender through the modem that received the message. When the peer
+    already got `replies_per_peer_per_hour` auto-replies in the last hour (two bots
+    ping-ponging through a paid SIM), the reply is recorded as suppressed instead.
+    With `node`, an event another node has claimed since is left alone (`ALREADY_DONE`).
+    """
+    now = db.clock()
+    # One conditional UPDATE ... RETURNING marks the event delivered and reads what the reply
+    # needs; only when it matched nothing is the row read again, to tell "already finished"
+    # (or taken over by another node) from "no such event".
+    done = (
+        await connection.execute(
+            _DELIVER_CHECKING_NODE if node is not None else _DELIVER,
+            {**claim_params(entry_id, node), "now": now},
+        )
+    ).one_or_none()
+    if done is None:
+        exists = await connection.scalar(_EVENT_PK, {"entry_id": entry_id})
+        if exists is None:
+            raise StoreError(f"no webhook event {entry_id}")
+        return ReplyResult(outcome=ReplyOutcome.ALREADY_DONE, message=None)
+    if reply is None:
+        return ReplyResult(outcome=ReplyOutcome.NO_REPLY, message=None)
+    if done.kind != WebhookEventKind.INCOMING_SMS.value or done.message_pk is None:
+        raise StoreError(f"webhook event {entry_id} is not an incoming_sms event")
+    incoming = (await connection.execute(_REPLIED_MESSAGE, {"message_pk": done.message_pk})).one()
+    recent = await connection.scalar(
+        _RECENT_REPLIES, {"peer": incoming.peer, "since": now - datetime.timedelta(hours=1)}
+    )
+    if int(recent or 0) >= replies_per_peer_per_hour:
+        await connection.execute(
+            _INSERT_SUPPRESSED_REPLY,
+            {
+                "modem": incoming.modem,
+                "peer": incoming.peer,
+                "text": reply.text,
+                "in_reply_to_pk": incoming.pk,
+                "reason": f"{recent} auto-replies to this number in the last hour "
+                f"(limit {replies_per_peer_per_hour})",
+                "created_at": now,
+            },
+        )
+        return ReplyResult(outcome=ReplyOutcome.SUPPRESSED, message=None)
+    queued = await enqueue_in(
+        connection,
+        db,
+        peer=incoming.peer,
+        text=reply.text,
+        parts=reply.parts,
+        encoding=reply.encoding,
+        modem=incoming.modem,
+        delivery_report=reply.delivery_report,
+        idempotency_key=f"auto-reply:{done.event_id}",
+        reply_to_pk=int(incoming.pk),
+        reply_to_id=str(incoming.id),
+    )
+    return ReplyResult(outcome=ReplyOutcome.QUEUED, message=queued.message)
