@@ -241,11 +241,15 @@ async def receive(
     return stored.message.id
 
 
-async def queue_outgoing(db: Database, *, peer: str, text: str, modem: str | None = None) -> str:
-    """Queue a one-part GSM 7-bit message as the API would; returns its id."""
-    queued = await repository.enqueue_outgoing(
-        db, peer=peer, text=text, parts=1, encoding="gsm7", modem=modem
-    )
+async def incoming(db: Database, text: str, sender: str, modem: str = "sim800") -> str:
+    """Store a single-part SMS received at a fixed SMSC time; returns its message id."""
+    at = datetime.datetime(2026, 3, 1, tzinfo=datetime.UTC)
+    return await receive(db, sender=sender, text=text, modem=modem, at=at)
+
+
+async def outgoing(db: Database, text: str, peer: str) -> str:
+    """Queue a one-part GSM 7-bit message for any modem, as the API would; returns its id."""
+    queued = await repository.enqueue_outgoing(db, peer=peer, text=text, parts=1, encoding="gsm7")
     return queued.message.id
 
 

@@ -18,7 +18,7 @@ module; only `BEGIN IMMEDIATE` (which may wait on another process's lock) and `C
 fsync) go to a worker thread. Measured on the 2-core test machine, one INSERT through
 SQLAlchemy's aiosqlite adapter cost 0.40 ms of CPU (four hand-offs to aiosqlite's thread per
 statement: cursor, execute, fetch, close) against 0.12 ms inline; at the 6-10 statements an
-incoming SMS needs, that was most of the gateway's CPU in a burst (issue 7). The gateway's
+incoming SMS needs, that was most of the gateway's CPU in a burst. The gateway's
 statements use indexes and take microseconds; the heaviest read, the operator inbox's
 conversation list, is measured by `python -m bench ui_inbox` on 50,000 messages. Group
 commits yield to the loop between operations. The repository still sees an ordinary

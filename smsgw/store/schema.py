@@ -7,7 +7,7 @@ Design notes:
 - Timestamps are stored in UTC (`UtcDateTime`): naive UTC on SQLite, `timestamptz` on
   PostgreSQL, always timezone-aware in Python.
 - Work queues (outgoing messages, webhook outbox) carry `claimed_by` / `claim_until` so several
-  nodes can share one PostgreSQL with `SELECT … FOR UPDATE SKIP LOCKED` and leases (issue 8);
+  nodes can share one PostgreSQL with `SELECT … FOR UPDATE SKIP LOCKED` and leases;
   a single SQLite node simply claims with its own node name.
 """
 
@@ -248,7 +248,7 @@ modems = sa.Table(
     sa.Column("last_seen", UtcDateTime(), nullable=False),
 )
 
-#: How far the operator has read each conversation in the inbox (issue 9): incoming messages of
+#: How far the operator has read each conversation in the inbox: incoming messages of
 #: `peer` with a `pk` above `last_read_pk` are unread. One row per peer, shared by every node.
 inbox_reads = sa.Table(
     "inbox_reads",

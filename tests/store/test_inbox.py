@@ -1,4 +1,4 @@
-"""Inbox queries (issue 9): conversation list with unread counts, threads, read markers and
+"""Inbox queries: conversation list with unread counts, threads, read markers and
 webhook health, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -11,35 +11,14 @@ from smsgw.exceptions import StoreError
 from smsgw.models import Direction, WebhookEventKind
 from smsgw.store import Database, repository
 from smsgw.store.repository import inbox
-from smsgw.store.types import IncomingPart, NewEvent
+from smsgw.store.types import NewEvent
 from tests.store_helpers import (
     FakeClock,
     complete_event,
     dead_letter,
-    render_incoming,
-    store_incoming_part,
+    incoming,
+    outgoing,
 )
-
-
-async def incoming(db: Database, text: str, sender: str, modem: str = "sim800") -> str:
-    stored = await store_incoming_part(
-        db,
-        IncomingPart(
-            modem=modem,
-            sender=sender,
-            smsc_timestamp=datetime.datetime(2026, 3, 1, tzinfo=datetime.UTC),
-            text=text,
-        ),
-        render=render_incoming,
-        history_size=0,
-    )
-    assert stored.message is not None
-    return stored.message.id
-
-
-async def outgoing(db: Database, text: str, peer: str) -> str:
-    queued = await repository.enqueue_outgoing(db, peer=peer, text=text, parts=1, encoding="gsm7")
-    return queued.message.id
 
 
 async def test_conversations_newest_first_with_last_message_and_unread(db: Database) -> None:

@@ -2,36 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 
 from smsgw.exceptions import StoreError
 from smsgw.models import Direction
 from smsgw.store import Database, repository
-from smsgw.store.types import IncomingPart
-from tests.store_helpers import FakeClock, render_incoming, store_incoming_part
-
-
-async def incoming(db: Database, text: str, sender: str) -> str:
-    stored = await store_incoming_part(
-        db,
-        IncomingPart(
-            modem="sim800",
-            sender=sender,
-            smsc_timestamp=datetime.datetime(2026, 3, 1, tzinfo=datetime.UTC),
-            text=text,
-        ),
-        render=render_incoming,
-        history_size=0,
-    )
-    assert stored.message is not None
-    return stored.message.id
-
-
-async def outgoing(db: Database, text: str, peer: str) -> str:
-    queued = await repository.enqueue_outgoing(db, peer=peer, text=text, parts=1, encoding="gsm7")
-    return queued.message.id
+from tests.store_helpers import FakeClock, incoming, outgoing
 
 
 async def test_list_messages_newest_first_with_filters_and_cursor(db: Database) -> None:

@@ -1,4 +1,4 @@
-"""Queries for the operator inbox (issue 9): conversations with unread counts, threads, read
+"""Queries for the operator inbox: conversations with unread counts, threads, read
 markers and webhook delivery health.
 
 Unread is per peer, not per modem: an operator answers a *person*, whichever SIM they wrote

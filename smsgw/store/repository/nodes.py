@@ -1,4 +1,4 @@
-"""Node and modem heartbeats (issue 8: every node shows every node's modems)."""
+"""Node and modem heartbeats: every node shows every node's modems, and a dead one is seen."""
 
 from __future__ import annotations
 
