@@ -5,6 +5,10 @@ one delivery task per entry; a peer is not claimed again until its delivery is r
 slow answer for one sender never delays another, and one sender's events stay in order.
 `wake()` makes a new event go out at once; retries are timed by sleeping until the outbox's
 `next_due_at`, with `idle_poll` as a safety net (another process may have written events).
+
+A 2xx whose answer cannot be recorded (JSON too deep to parse, a reply no database takes, a
+delivery the outbox refuses) is a failed attempt like a 5xx, so every event ends, delivered or
+dead-lettered at `max_age`, and none holds back its sender's later events for ever.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import httpx
 
 from smsgw.models import OutboxEntry
 from smsgw.webhook.outbox import Outbox
-from smsgw.webhook.payloads import ReplyDecision, read_reply
+from smsgw.webhook.payloads import ReplyDecision, UnrecordableAnswer, read_reply
 from smsgw.webhook.retry import GiveUp, Outcome, after_failure, classify, parse_retry_after
 from smsgw.webhook.settings import WebhookSettings
 from smsgw.webhook.transport import Attempt, post_event
@@ -37,6 +41,8 @@ OUTBOX_ERROR_PAUSE = 2.0
 #: Sleep when the outbox says something is already due yet handed nothing out (leased by
 #: another node, or an approximate `next_due_at`): re-check soon, but do not spin.
 STALE_DUE_PAUSE = 1.0
+#: How much of an error's text a log line keeps (a database error can quote a long statement).
+MAX_ERROR_CHARS = 300
 
 
 def utc_now() -> datetime.datetime:
@@ -249,25 +255,60 @@ class WebhookDispatcher:
     ) -> tuple[Outcome, ReplyDecision | None]:
         outcome = classify(attempt.http_status)
         if outcome is Outcome.DELIVERED:
-            assert attempt.http_status is not None
-            decision = _reply_of(entry, attempt)
-            logger.info(
-                "webhook event %s (%s, %s) delivered: %s in %.0f ms; %s",
-                entry.event_id,
-                entry.kind.value,
-                entry.peer,
-                attempt.describe(),
-                attempt.latency * 1000,
-                "reply queued" if decision.replies else f"no reply ({decision.reason})",
-            )
-            await self._outbox.complete(entry, attempt.http_status, decision.text)
-            return outcome, decision
+            return await self._record_delivered(entry, attempt)
         if outcome is Outcome.DROPPED:
             reason = f"{attempt.describe()}: the webhook asked never to send this event again"
             logger.warning("webhook event %s dropped: %s", entry.event_id, reason)
             await self._outbox.drop(entry, reason)
             return outcome, None
-        error = attempt.describe()
+        return await self._record_failure(entry, attempt, attempt.describe())
+
+    async def _record_delivered(
+        self, entry: OutboxEntry, attempt: Attempt
+    ) -> tuple[Outcome, ReplyDecision | None]:
+        """A 2xx: mark the event delivered with its reply, unless the answer cannot be
+        recorded; then the attempt failed like any other, so the event still ends (dead
+        letter at `max_age`) and stops holding back its sender's later events."""
+        assert attempt.http_status is not None
+        try:
+            decision = _reply_of(entry, attempt)
+        except UnrecordableAnswer as error:
+            reason = f"{attempt.describe()}, but the answer cannot be recorded: {error}"
+            return await self._record_failure(entry, attempt, reason)
+        try:
+            await self._outbox.complete(entry, attempt.http_status, decision.text)
+        except Exception as error:
+            # Something in this answer the store refused (a value the database rejects, a
+            # structure too deep for it). If the database itself is down, recording the
+            # failure fails too and `_deliver` treats it as before: posted again later.
+            logger.warning(
+                "webhook event %s: the answer could not be recorded (%s); counted as a "
+                "failed attempt",
+                entry.event_id,
+                _brief(error),
+            )
+            # The reason is stored and shown (dead-letter API, inbox): only the error's kind
+            # there, since a database error names the database; the details are in the log.
+            reason = (
+                f"{attempt.describe()}, but the answer could not be recorded "
+                f"({type(error).__name__}; details in the gateway log)"
+            )
+            return await self._record_failure(entry, attempt, reason)
+        logger.info(
+            "webhook event %s (%s, %s) delivered: %s in %.0f ms; %s",
+            entry.event_id,
+            entry.kind.value,
+            entry.peer,
+            attempt.describe(),
+            attempt.latency * 1000,
+            "reply queued" if decision.replies else f"no reply ({decision.reason})",
+        )
+        return Outcome.DELIVERED, decision
+
+    async def _record_failure(
+        self, entry: OutboxEntry, attempt: Attempt, error: str
+    ) -> tuple[Outcome, ReplyDecision | None]:
+        """Count a failed attempt: retry after the backoff, or dead-letter past `max_age`."""
         now = self._clock()
         header = attempt.response_headers.get("retry-after")
         plan = after_failure(
@@ -292,7 +333,13 @@ class WebhookDispatcher:
             plan.when.isoformat(timespec="seconds"),
         )
         await self._outbox.retry_later(entry, plan.when, error)
-        return outcome, None
+        return Outcome.RETRY, None
+
+
+def _brief(error: BaseException) -> str:
+    """`error` as one bounded line for the log."""
+    text = " ".join(f"{type(error).__name__}: {error}".split())
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
 
 
 def _reply_of(entry: OutboxEntry, attempt: Attempt) -> ReplyDecision:

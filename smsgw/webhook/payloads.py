@@ -177,6 +177,17 @@ def _role(direction: Direction) -> Literal["in", "out"]:
     return "in" if direction is Direction.IN else "out"
 
 
+class UnrecordableAnswer(ValueError):
+    """A 2xx answer the gateway cannot act on or store: JSON nested too deeply to parse, or an
+    `sms_text` no database or modem could take (a NUL character).
+
+    Unlike an answer that simply has no reply (the event *was* delivered), this one is counted
+    as a failed attempt: the event then ends by the normal rules (retried, dead-lettered at
+    `max_age`) instead of being posted again every lease for ever while it holds back every
+    later event of its sender.
+    """
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class ReplyDecision:
     """What the gateway does with a 2xx answer: send `text` back, or nothing (and why)."""
@@ -198,7 +209,8 @@ def read_reply(kind: WebhookEventKind, body: bytes) -> ReplyDecision:
     Only `incoming_sms` answers can carry a reply; `{"sms_text": "..."}` (non-empty) is one.
     An empty body, non-JSON, JSON that is not an object, or a missing, empty or non-string
     `sms_text` means "no reply" — logged, never an error, because the event *was* delivered
-    and retrying would not change the webhook's mind.
+    and retrying would not change the webhook's mind. Raises `UnrecordableAnswer` for an
+    answer that cannot be recorded at all.
     """
     if kind is not WebhookEventKind.INCOMING_SMS:
         return ReplyDecision(None, f"{kind.value} events never trigger a reply")
@@ -208,6 +220,8 @@ def read_reply(kind: WebhookEventKind, body: bytes) -> ReplyDecision:
         document = json.loads(body)
     except (UnicodeDecodeError, ValueError):
         return _ignored(f"response is not JSON: {_snippet(body)}")
+    except RecursionError:
+        raise UnrecordableAnswer("response JSON is nested too deeply to be read") from None
     if not isinstance(document, dict):
         return _ignored(f"response JSON is not an object: {_snippet(body)}")
     if "sms_text" not in document:
@@ -219,6 +233,8 @@ def read_reply(kind: WebhookEventKind, body: bytes) -> ReplyDecision:
         return _ignored(f"sms_text is {type(text).__name__}, not a string: {_snippet(body)}")
     if not text.strip():
         return ReplyDecision(None, "sms_text is empty")
+    if "\x00" in text:
+        raise UnrecordableAnswer("sms_text contains a NUL character, which cannot be stored")
     return ReplyDecision(clean_text(text), "sms_text present")
 
 

@@ -14,7 +14,27 @@ from smsgw.config import Settings
 from smsgw.emulator import DeviceOptions, EmulatedModem
 from smsgw.gateway import Gateway
 from smsgw.modem import SupervisorSettings
+from tests.store_helpers import (
+    clock,
+    db,
+    migrated_url,
+    pg_migrated_template,
+    pg_migrated_url,
+    pg_skip_reason,
+    sqlite_url,
+)
 from tests.webhook.http_server import Received
+
+#: The store's database fixtures (both engines), for tests of the gateway over the store.
+__all__ = [
+    "clock",
+    "db",
+    "migrated_url",
+    "pg_migrated_template",
+    "pg_migrated_url",
+    "pg_skip_reason",
+    "sqlite_url",
+]
 
 #: Fast boot, quick sends and reports, so a whole flow takes well under a second.
 EMULATOR_OPTIONS = DeviceOptions(boot_scale=0.0, report_delay=0.3, cmgs_delay=0.05)

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from smsgw import __version__
+from smsgw.exceptions import StoreError
 from smsgw.models import Direction, MessageStatus, OutboxEntry, WebhookEventKind
 from smsgw.webhook import dispatcher as dispatcher_module
 from smsgw.webhook.dispatcher import AttemptReport, WebhookDispatcher, utc_now
@@ -424,3 +425,62 @@ async def test_a_stale_next_due_at_does_not_make_the_loop_spin(client: httpx.Asy
     await asyncio.sleep(0.5)
     await dispatcher.stop()
     assert 1 <= outbox.claims <= 2
+
+
+class _RefusingOutbox(InMemoryOutbox):
+    """An outbox whose store cannot record a delivery (as when serialising the answer hits
+    the recursion limit); with `down`, it cannot record anything (the database is gone)."""
+
+    def __init__(self, *, down: bool = False) -> None:
+        super().__init__()
+        self.down = down
+
+    async def complete(self, entry: OutboxEntry, http_status: int, reply_text: str | None) -> None:
+        raise RecursionError("maximum recursion depth exceeded while encoding a JSON object")
+
+    async def retry_later(
+        self, entry: OutboxEntry, next_attempt_at: datetime.datetime, error: str
+    ) -> None:
+        if self.down:
+            raise StoreError("record webhook outcomes failed: cannot reach the database")
+        await super().retry_later(entry, next_attempt_at, error)
+
+
+async def test_a_delivery_the_outbox_cannot_record_is_a_failed_attempt_ending_in_dead_letter(
+    client: httpx.AsyncClient,
+) -> None:
+    created = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
+    now = [created]
+    outbox = _RefusingOutbox()
+    entry = outbox.add(peer=PEER, body=incoming("help", at=created), created_at=created)
+    with WebhookServer(lambda _r: Answer.json({"sms_text": "hi"})) as server:
+        backoff = BackoffPolicy(
+            initial=datetime.timedelta(seconds=10), cap=datetime.timedelta(seconds=20), jitter=0
+        )
+        settings = fast_settings(server.url, backoff=backoff, max_age=datetime.timedelta(minutes=1))
+        dispatcher = WebhookDispatcher(outbox, client, settings, clock=lambda: now[0])
+        while outbox.state_of(entry).state == "pending":
+            assert await dispatcher.dispatch_due() == 1
+            now[0] = max(now[0], outbox.state_of(entry).next_attempt_at)
+            assert len(server.received) < 50, "never dead-lettered"
+    stored = outbox.state_of(entry)
+    assert stored.state == "dead"
+    assert stored.entry.attempts == len(server.received) == 5  # at 0, 10, 30, 50 and 60 s
+    assert "HTTP 200" in stored.errors[-1]
+    assert "could not be recorded (RecursionError" in stored.errors[-1]
+    assert dispatcher.stats.dead_lettered == 1
+    assert dispatcher.stats.delivered == 0
+
+
+async def test_with_the_database_down_an_unrecorded_delivery_stays_pending(
+    client: httpx.AsyncClient,
+) -> None:
+    outbox = _RefusingOutbox(down=True)
+    entry = outbox.add(peer=PEER, body=incoming("help"), created_at=utc_now())
+    with WebhookServer(lambda _r: Answer.json({"sms_text": "hi"})) as server:
+        dispatcher = WebhookDispatcher(outbox, client, fast_settings(server.url))
+        assert await dispatcher.dispatch_due() == 1
+    stored = outbox.state_of(entry)
+    assert (stored.state, stored.entry.attempts, stored.errors) == ("pending", 0, [])
+    assert outbox.calls == []  # nothing recorded: posted again once the database is back
+    assert len(server.received) == 1

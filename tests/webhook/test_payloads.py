@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from smsgw.models import Direction, MessageStatus, WebhookEventKind
 from smsgw.webhook.payloads import (
     ConversationTurn,
+    UnrecordableAnswer,
     clean_text,
     epoch_millis,
     incoming_sms_body,
@@ -278,6 +279,20 @@ def test_ignored_answers_are_logged_with_the_reason(caplog: pytest.LogCaptureFix
 def test_status_events_never_produce_a_reply() -> None:
     decision = read_reply(WebhookEventKind.SMS_STATUS, b'{"sms_text": "hi"}')
     assert decision.text is None
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"sms_text": ' + b"[" * 20_000 + b"]" * 20_000 + b"}", "nested too deeply"),
+        (b"[" * 20_000 + b"]" * 20_000, "nested too deeply"),
+        (json.dumps({"sms_text": "call me\u0000back"}).encode(), "NUL character"),
+    ],
+    ids=["nested-sms_text", "nested-document", "nul-in-sms_text"],
+)
+def test_an_answer_that_cannot_be_recorded_is_not_a_delivery(body: bytes, reason: str) -> None:
+    with pytest.raises(UnrecordableAnswer, match=reason):
+        read_reply(INCOMING, body)
 
 
 def test_history_is_sorted_oldest_first_and_the_current_message_stays_last() -> None:
