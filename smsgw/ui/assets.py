@@ -10,6 +10,8 @@ import functools
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from smsgw.ui import neutral
+
 if TYPE_CHECKING:
     import jinja2
 
@@ -26,13 +28,16 @@ STATIC_FILES: dict[str, str] = {
 def _environment() -> jinja2.Environment:
     import jinja2
 
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("smsgw.ui", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # `|shown`: for every string that came from the SIM or the network (see smsgw.ui.neutral).
+    environment.filters["shown"] = neutral.shown
+    return environment
 
 
 def render(template: str, **context: Any) -> str:
