@@ -91,6 +91,36 @@ def test_bridge_ids_are_exactly_the_documented_ones() -> None:
     assert found == BRIDGES
 
 
+def test_a_bridge_is_named_only_where_the_user_marked_the_device() -> None:
+    """CH340 & co. are generic chips: an unmarked one (an Arduino, a GPS) must not become
+    /dev/smsgw/sim800 and be sent AT+CPIN."""
+    naming = [
+        tokens for _, tokens in rules() if Token("ENV", "SMSGW_KIND", "=", "sim800") in tokens
+    ]
+    assert len(naming) == len(BRIDGES)
+    for tokens in naming:
+        assert Token("ENV", "SMSGW_SIM800", "==", "1") in tokens
+    # Nothing in the shipped file sets the mark: only the user's own rule does.
+    assigned = [t for _, ts in rules() for t in ts if t.attr == "SMSGW_SIM800" and not t.is_match]
+    assert assigned == []
+
+
+def test_the_docs_show_how_to_mark_one_board_by_serial_or_path() -> None:
+    deployment = (RULES.parents[1] / "docs" / "deployment.md").read_text(encoding="utf-8")
+    examples = [
+        line.strip()
+        for line in deployment.splitlines()
+        if "SMSGW_SIM800" in line and line.strip().startswith("SUBSYSTEM==")
+    ]
+    keys = set()
+    for line in examples:
+        tokens = [Token(*m.groups()) for m in TOKEN.finditer(line)]
+        assert Token("ENV", "SMSGW_SIM800", "=", "1") in tokens, line
+        keys |= {t.attr for t in tokens if t.is_match and t.key == "ENV"}
+    assert {"ID_SERIAL_SHORT", "ID_PATH"} <= keys
+    assert "98-smsgw-local.rules" in deployment
+
+
 def huawei_products() -> list[set[str]]:
     lists = []
     for _, tokens in rules():
