@@ -10,7 +10,7 @@ STAMP    := $(VENV)/.installed-test
 RUN_VENV ?= .venv-run
 RUN_STAMP := $(RUN_VENV)/.installed-run
 
-.PHONY: test lint typecheck imports pytest bench faults demo screenshots venv clean
+.PHONY: test test-fast lint typecheck imports pytest bench faults demo screenshots venv clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ pytest: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 test: lint typecheck imports pytest
+
+# The pure and in-process tiers only (tests/tiers.py names the slow ones): the loop to run while
+# you work. Four workers on two cores, since most of these tests wait rather than compute.
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -n 4 -m "not slow and not faults" $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m bench

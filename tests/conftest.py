@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.tiers import classify
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "corpus"
 SEED = SHARED / "seed"
@@ -25,3 +27,8 @@ def seed_dir() -> Path:
     if not SEED.is_dir():
         pytest.skip(f"seed material not found at {SEED}")
     return SEED
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put each test in its tier (tests/tiers.py) so `-m "not slow"` is the fast loop."""
+    classify(items)
