@@ -28,6 +28,7 @@ MODULES: list[str] = [
     "install",
     "import_rss",
     "daemon",
+    "inbound",
 ]
 
 RESULTS = Path(__file__).with_name("results.json")

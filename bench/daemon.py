@@ -1,4 +1,4 @@
-"""Issue 7's figures for the real daemon: `smsgw run` as a subprocess, emulators on real ptys,
+"""The real daemon's figures: `smsgw run` as a subprocess, emulators on real ptys,
 a real webhook server on 127.0.0.1, real SQLite (WAL, synchronous=FULL) on this disk.
 
 Phases, all in one run (one daemon per phase group, medians of repeated measurements):

@@ -114,15 +114,26 @@ class EntryHandover:
         return True
 
     def start(self, event: ModemEvent) -> asyncio.Task[bool]:
-        """Run `deliver(event)` as a task of its own (a `SinkWindow`'s sink in flight).
+        """Run the sink for `event` as a task of its own (a `SinkWindow`'s sink in flight).
 
         Being a separate task is what shields it: cancelling the worker does not cancel it,
-        and the running set keeps it referenced until it has finished.
+        and the running set keeps it referenced until it has finished. So, unlike `deliver`,
+        it needs no `asyncio.shield`, whose inner task would cost the message one more turn
+        of the event loop before its commit starts.
         """
-        task = asyncio.create_task(self.deliver(event), name=f"{self.modem_id} sink")
+        task = asyncio.create_task(self._sink_task(event), name=f"{self.modem_id} sink")
         self._running.add(task)
         task.add_done_callback(self._finished)
         return task
+
+    async def _sink_task(self, event: ModemEvent) -> bool:
+        """`deliver` without the shield: the body of a task started by `start`."""
+        try:
+            await self.sink(event)
+        except Exception:
+            log.exception("%s: event sink failed; entry left in storage", self.modem_id)
+            return False
+        return True
 
     def _finished(self, task: asyncio.Task[bool]) -> None:
         self._running.discard(task)
@@ -188,7 +199,8 @@ class SinkWindow:
     async def settle_head(self) -> None:
         """Wait for the oldest sink; delete its entry if the sink returned normally."""
         entry, task = self._pending[0]
-        await asyncio.wait({task})  # not `await task`: cancelling us must not cancel it
+        if not task.done():  # (a finished one needs no wait: no extra turn of the loop)
+            await asyncio.wait({task})  # not `await task`: cancelling us must not cancel it
         self._pending.popleft()
         if not task.cancelled() and task.result():
             await self._handover.entries.delete_handled(entry)
