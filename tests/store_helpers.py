@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from smsgw.models import WebhookEventKind
+from smsgw.models import OutboxEntry, WebhookEventKind
 from smsgw.store import Database, open_database, repository, upgrade
 from smsgw.store.types import (
     HistoryItem,
@@ -266,17 +266,20 @@ def _recorder(
     )
 
 
-async def status_event(db: Database, event_id: str, peer: str, *, modem: str | None = None) -> int:
-    """Queue a standalone `sms_status` event; returns its outbox id."""
+async def queue_event(
+    db: Database,
+    event_id: str,
+    peer: str,
+    *,
+    body: bytes = b"{}",
+    kind: WebhookEventKind = WebhookEventKind.SMS_STATUS,
+) -> OutboxEntry:
+    """Queue a standalone webhook event (its `event_id` must be new); returns its entry."""
     entry = await repository.enqueue_event(
-        db,
-        NewEvent(event_id=event_id, body=json.dumps({"e": event_id}).encode()),
-        kind=WebhookEventKind.SMS_STATUS,
-        peer=peer,
-        modem=modem,
+        db, NewEvent(event_id=event_id, body=body), kind=kind, peer=peer
     )
     assert entry is not None
-    return entry.id
+    return entry
 
 
 async def complete_event(db: Database, entry_id: int, *, node: str | None = None) -> bool:

@@ -8,21 +8,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from smsgw.models import WebhookEventKind
 from smsgw.store import Database, repository
-from smsgw.store.types import NewEvent
 from tests.api.live import live_api
-from tests.store_helpers import dead_letter
+from tests.store_helpers import dead_letter, queue_event
 
 pytestmark = pytest.mark.timeout(60)
 
 
 async def _dead_event(db: Database, event_id: str, peer: str) -> int:
     body = json.dumps({"type": "sms_status", "smsId": event_id, "status": "sent"}).encode()
-    entry = await repository.enqueue_event(
-        db, NewEvent(event_id=event_id, body=body), kind=WebhookEventKind.SMS_STATUS, peer=peer
-    )
-    assert entry is not None
+    entry = await queue_event(db, event_id, peer, body=body)
     claimed = await repository.claim_due_events(db, node="test-node", limit=1)
     assert [c.id for c in claimed] == [entry.id]
     assert await dead_letter(db, entry.id, error="HTTP 500 for 48h")

@@ -17,25 +17,17 @@ from smsgw.store import Database, open_database, repository, upgrade_database
 from smsgw.store.repository._common import to_outbox_entry
 from smsgw.store.schema import webhook_outbox
 from smsgw.store.types import IncomingPart, MessageRecord, NewEvent, OutboxState
-from tests.store_helpers import store_incoming_part
+from tests.store_helpers import FakeClock, store_incoming_part
 from tests.webhook.outbox_contract import T0, MakeOutbox, OutboxContract
 
 pytestmark = pytest.mark.timeout(30)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime.datetime:
-        return self.now
 
 
 class _ClockFollowingOutbox(StoreOutbox):
     """The daemon gives the dispatcher and the database one clock; the contract passes `now`
     explicitly, so here the shared clock is moved to it before claiming."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: FakeClock) -> None:
         super().__init__(db, node="n1", max_parts=6, replies_per_peer_per_hour=100)
         self._clock = clock
 
@@ -50,7 +42,7 @@ class _ClockFollowingOutbox(StoreOutbox):
 @dataclasses.dataclass
 class _Harness:
     db: Database
-    clock: Clock
+    clock: FakeClock
     outbox: StoreOutbox
     counter: itertools.count[int] = dataclasses.field(default_factory=itertools.count)
 
@@ -90,7 +82,7 @@ class TestStoreOutbox(OutboxContract):
         databases: list[Database] = []
 
         async def make() -> _Harness:
-            clock = Clock()
+            clock = FakeClock(T0)
             db = open_database(f"sqlite:///{tmp_path / f'db{len(databases)}.sqlite'}", clock=clock)
             databases.append(db)
             await upgrade_database(db)
@@ -129,7 +121,7 @@ def test_a_huge_reply_is_bounded_before_splitting() -> None:
 async def test_complete_queues_the_reply_on_the_receiving_modem_then_limits_it(
     tmp_path: Path,
 ) -> None:
-    clock = Clock()
+    clock = FakeClock(T0)
     db = open_database(f"sqlite:///{tmp_path / 'db.sqlite'}", clock=clock)
     await upgrade_database(db)
     queued: list[MessageRecord] = []

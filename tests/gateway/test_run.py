@@ -13,13 +13,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from smsgw.cli.run import GatewayServices, serve
 from smsgw.exceptions import SmsgwError
 from smsgw.gateway import Gateway
-from smsgw.models import WebhookEventKind
 from smsgw.store import open_database, repository
 from smsgw.store.migrate import upgrade
-from smsgw.store.types import NewEvent
 from tests.gateway.conftest import emulators, eventually, gateway_settings, of_type
 from tests.ports import free_port
-from tests.store_helpers import dead_letter
+from tests.store_helpers import dead_letter, queue_event
 from tests.webhook.http_server import Answer, WebhookServer
 
 pytestmark = pytest.mark.timeout(60)
@@ -107,13 +105,9 @@ async def test_wake_webhook_posts_a_retried_dead_letter_at_once(tmp_path: Path) 
         await upgrade(settings.database.url)
         db = open_database(settings.database.url)
         try:
-            entry = await repository.enqueue_event(
-                db,
-                NewEvent(event_id="dead-1.sent", body=b'{"type": "sms_status"}'),
-                kind=WebhookEventKind.SMS_STATUS,
-                peer="+40722000000",
+            entry = await queue_event(
+                db, "dead-1.sent", "+40722000000", body=b'{"type": "sms_status"}'
             )
-            assert entry is not None
             assert await dead_letter(db, entry.id, error="HTTP 500 for 48h")
         finally:
             await db.close()

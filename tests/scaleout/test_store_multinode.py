@@ -9,11 +9,17 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from smsgw.models import MessageStatus, WebhookEventKind
+from smsgw.models import MessageStatus
 from smsgw.store import Database, open_database, repository
 from smsgw.store.notify import QueueListener
-from smsgw.store.types import NewEvent, OutboxState
-from tests.store_helpers import FakeClock, complete_event, render_status, schedule_retry
+from smsgw.store.types import OutboxState
+from tests.store_helpers import (
+    FakeClock,
+    complete_event,
+    queue_event,
+    render_status,
+    schedule_retry,
+)
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -62,9 +68,7 @@ async def test_a_late_finish_does_not_release_another_nodes_claim(
     db: Database, clock: FakeClock
 ) -> None:
     for n in range(2):
-        await repository.enqueue_event(
-            db, NewEvent(event_id=f"e{n}", body=b"{}"), kind=WebhookEventKind.SMS_STATUS, peer="+1"
-        )
+        await queue_event(db, f"e{n}", "+1")
     (slow,) = await repository.claim_due_events(db, node="a", lease=_td(seconds=5))
     clock.advance(seconds=6)
     (taken,) = await repository.claim_due_events(db, node="b", lease=_td(seconds=5))

@@ -9,15 +9,15 @@ import pytest
 
 from smsgw.exceptions import StoreError
 from smsgw.models import Direction, WebhookEventKind
-from smsgw.store import Database, repository
+from smsgw.store import Database
 from smsgw.store.repository import inbox
-from smsgw.store.types import NewEvent
 from tests.store_helpers import (
     FakeClock,
     complete_event,
     dead_letter,
     incoming,
     outgoing,
+    queue_event,
 )
 
 
@@ -70,13 +70,7 @@ async def test_last_incoming_modem_is_where_the_peer_last_wrote(db: Database) ->
 
 
 async def _event(db: Database, name: str) -> int:
-    entry = await repository.enqueue_event(
-        db,
-        NewEvent(event_id=name, body=b"{}"),
-        kind=WebhookEventKind.INCOMING_SMS,
-        peer=f"+{name}",
-    )
-    assert entry is not None
+    entry = await queue_event(db, name, f"+{name}", kind=WebhookEventKind.INCOMING_SMS)
     return entry.id
 
 

@@ -20,6 +20,7 @@ from tests.store_helpers import (
     count_rows,
     dead_letter,
     drop_event,
+    queue_event,
     render_incoming,
     render_status,
     schedule_retry,
@@ -30,14 +31,7 @@ LEASE = datetime.timedelta(minutes=2)
 
 
 async def event(db: Database, event_id: str, peer: str) -> OutboxEntry:
-    entry = await repository.enqueue_event(
-        db,
-        NewEvent(event_id=event_id, body=f'{{"e":"{event_id}"}}'.encode()),
-        kind=WebhookEventKind.SMS_STATUS,
-        peer=peer,
-    )
-    assert entry is not None
-    return entry
+    return await queue_event(db, event_id, peer, body=f'{{"e":"{event_id}"}}'.encode())
 
 
 async def claim(db: Database, node: str = "node-a", limit: int = 16) -> list[str]:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import datetime
 
-from smsgw.models import WebhookEventKind
 from smsgw.store import Database, repository
-from smsgw.store.types import NewEvent
+from tests.store_helpers import queue_event
 
 
 async def test_a_restarted_node_releases_only_its_own_claims(db: Database) -> None:
     for n, peer in enumerate(["+1", "+2"]):
-        event = NewEvent(event_id=f"e{n}", body=b"{}")
-        await repository.enqueue_event(db, event, kind=WebhookEventKind.SMS_STATUS, peer=peer)
+        await queue_event(db, f"e{n}", peer)
     lease = datetime.timedelta(minutes=2)
     (mine,) = await repository.claim_due_events(db, node="a", limit=1, lease=lease)
     (theirs,) = await repository.claim_due_events(db, node="b", limit=1, lease=lease)

@@ -12,11 +12,9 @@ import pytest
 from fastapi import FastAPI
 
 from smsgw.api.app import create_app
-from smsgw.models import WebhookEventKind
 from smsgw.store import repository
-from smsgw.store.types import NewEvent
 from tests.api.live import API_KEY, LiveApi, live_api, receive
-from tests.store_helpers import dead_letter
+from tests.store_helpers import dead_letter, queue_event
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -173,15 +171,7 @@ def test_too_long_and_empty_replies_are_explained(operator: httpx.Client) -> Non
 
 def test_dead_letter_retry(operator: httpx.Client, api: LiveApi) -> None:
     db = api.services.db
-    entry = api.run(
-        repository.enqueue_event(
-            db,
-            NewEvent(event_id="ui-dead-1", body=b"{}"),
-            kind=WebhookEventKind.SMS_STATUS,
-            peer=PEER,
-        )
-    )
-    assert entry is not None
+    entry = api.run(queue_event(db, "ui-dead-1", PEER))
     assert api.run(dead_letter(db, entry.id, error="HTTP 503 from webhook"))
     page = operator.get("/ui/webhook").text
     assert "HTTP 503 from webhook" in page
