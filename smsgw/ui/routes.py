@@ -36,8 +36,8 @@ __all__ = ["UI_PREFIX", "create_router"]
 log = logging.getLogger(__name__)
 
 UI_PREFIX = "/ui"
-#: Slows down key guessing through the form (the API answers wrong keys without delay, but
-#: a browser form is the more obvious target).
+#: Slows each wrong sign-in a little more; the per-client throttle (smsgw.api.throttle)
+#: is what stops a guessing run.
 WRONG_KEY_DELAY = 0.3
 MAX_FORM_BYTES = 16 * 1024
 MAX_REPLY_CHARS = 2000

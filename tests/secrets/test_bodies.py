@@ -3,7 +3,6 @@ prints no query strings."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -14,12 +13,12 @@ import pytest
 
 from smsgw.api.limits import MAX_BODY_BYTES
 from tests.api.live import API_KEY
+from tests.secrets import rawhttp
 
 pytestmark = pytest.mark.timeout(120)
 
 REPO = Path(__file__).resolve().parents[2]
 BIG = 50 * 1024 * 1024
-CHUNK = b"a=" + b"x" * (256 * 1024 - 2)
 
 
 class Server:
@@ -34,23 +33,7 @@ class Server:
         return int(line.split()[1])
 
     def request(self, head: str, body_chunks: Iterable[bytes] = ()) -> bytes:
-        """Send `head` then as much of the body as the server takes; return its answer."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=20) as conn:
-            conn.sendall(head.encode("ascii"))
-            try:
-                for chunk in body_chunks:
-                    conn.sendall(chunk)
-            except (BrokenPipeError, ConnectionResetError, TimeoutError):
-                pass  # refused mid-body: the answer is already waiting
-            answer = b""
-            try:
-                while data := conn.recv(65536):
-                    answer += data
-                    if b"\r\n\r\n" in answer and b'"}' in answer:
-                        break
-            except (ConnectionResetError, TimeoutError):
-                pass
-        return answer
+        return rawhttp.request(self.port, head, body_chunks)
 
 
 @pytest.fixture(scope="module")
@@ -78,36 +61,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         process.wait(timeout=15)
 
 
-def _body(size: int) -> Iterator[bytes]:
-    sent = 0
-    while sent < size:
-        chunk = CHUNK[: size - sent]
-        sent += len(chunk)
-        yield chunk
-
-
-def _chunked(size: int) -> Iterator[bytes]:
-    for chunk in _body(size):
-        yield f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
-    yield b"0\r\n\r\n"
-
-
-def _post(path: str, *, length: int | None, extra: str = "") -> str:
-    framing = f"Content-Length: {length}" if length is not None else "Transfer-Encoding: chunked"
-    return (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        f"Content-Type: application/x-www-form-urlencoded\r\n{extra}{framing}\r\n\r\n"
-    )
-
-
 def test_a_50_mb_sign_in_body_is_refused_and_memory_stays_flat(server: Server) -> None:
     before = server.rss_kib()
     answers = [
-        server.request(_post("/ui/login", length=BIG), _body(BIG)),
-        server.request(_post("/ui/logout", length=None), _chunked(BIG)),
+        server.request(rawhttp.post("/ui/login", length=BIG), rawhttp.body(BIG)),
+        server.request(rawhttp.post("/ui/logout", length=None), rawhttp.chunked(BIG)),
         server.request(
-            _post("/api/v1/messages", length=None, extra=f"X-API-Key: {API_KEY}\r\n"),
-            _chunked(BIG),
+            rawhttp.post("/api/v1/messages", length=None, extra=f"X-API-Key: {API_KEY}\r\n"),
+            rawhttp.chunked(BIG),
         ),
     ]
     time.sleep(0.2)
@@ -119,7 +80,7 @@ def test_a_50_mb_sign_in_body_is_refused_and_memory_stays_flat(server: Server) -
 
 def test_a_body_within_the_limit_still_reaches_the_route(server: Server) -> None:
     small = b"login_token=x&api_key=y"
-    answer = server.request(_post("/ui/login", length=len(small)), iter([small]))
+    answer = server.request(rawhttp.post("/ui/login", length=len(small)), iter([small]))
     assert answer.startswith(b"HTTP/1.1 400")  # the form's own check: no login cookie
     assert MAX_BODY_BYTES >= 16 * 1024
 
