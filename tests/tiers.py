@@ -29,6 +29,8 @@ SLOW_MODULES: tuple[str, ...] = (
     "tests/cli/test_run_imports.py",
     "tests/test_cli_root.py",
     "tests/deploy/test_install.py",
+    "tests/secrets/test_sim_pin.py",
+    "tests/secrets/test_bodies.py",
     # third-party peers: gammu, python-gsmmodem-new, the seed's Flask and Express servers
     "tests/emulator/test_gammu.py",
     "tests/emulator/test_gsmmodem.py",
