@@ -6,7 +6,10 @@ synchronous=FULL) and a loopback webhook server:
 1. on the emulator (``smsgw.emulator`` on a pty, timestamps from its wire tap);
 2. on :mod:`bench.pty_modem`, a minimal independent pty modem (its own timestamps);
 3. python-gsmmodem-new's bare ``smsReceivedCallbackFunc`` on that same independent modem
-   (it reads with ``AT+CMGR`` first; no storage, no HTTP): the floor.
+   (it reads with ``AT+CMGR`` first; no storage, no HTTP): the floor;
+4. smsgw's own modem layer alone on that modem, in this process, with a sink that only
+   notes the time (no storage, no HTTP): the same floor for our driver, and what the
+   ``InboundReader`` itself adds between the PDU and ``AT+CMGD``.
 
 The timeline of each message, from the modem's side of the line (one monotonic clock for
 every process): ``+CMTI`` written -> ``AT+CMGR`` arrives (the driver reacts) -> the PDU is
@@ -32,6 +35,13 @@ from bench.common import Result
 from bench.daemon import Webhook, percentile
 from bench.pty_modem import PtyModem, Timeline
 from bench.scale import QUICK, count
+from smsgw.modem import (
+    MessageReceived,
+    ModemEvent,
+    ModemSupervisor,
+    SupervisorSettings,
+    serial_opener,
+)
 from tests.faults.rig import Daemon, emulated_modems, until, write_config
 
 MESSAGES = count(500, 40)
@@ -163,6 +173,39 @@ async def _gsmmodem_on_pty_modem() -> list[float]:
     return latencies
 
 
+async def _modem_layer_on_pty_modem() -> tuple[list[float], list[float]]:
+    """+CMTI written -> our sink called, and PDU written -> AT+CMGD arrives, in ms: smsgw's
+    modem layer with a sink that stores nothing (the comparison with python-gsmmodem-new)."""
+    called: list[float] = []
+
+    async def sink(event: ModemEvent) -> None:
+        if isinstance(event, MessageReceived):
+            called.append(time.monotonic())
+
+    async with PtyModem() as modem:
+        supervisor = ModemSupervisor(
+            serial_opener(modem.port), modem_id="bare", sink=sink,
+            settings=SupervisorSettings(sweep_interval=3600, health_interval=3600),
+        )  # fmt: skip
+        supervisor.start()
+        try:
+            async with asyncio.timeout(10):
+                await supervisor.wait_ready()
+            to_sink, to_delete = [], []
+            for n in range(MESSAGES):
+                modem.deliver("+40721000000", f"bare {n}")
+                await until(lambda n=n: len(called) > n and modem.timelines[n].cmgd is not None)
+                timeline = modem.timelines[n]
+                assert timeline.reply is not None
+                assert timeline.cmgd is not None
+                to_sink.append((called[n] - timeline.cmti) * 1000)
+                to_delete.append((timeline.cmgd - timeline.reply) * 1000)
+                await asyncio.sleep(0.02)
+        finally:
+            await supervisor.stop()
+    return to_sink, to_delete
+
+
 def _results(where: str, measured: list[dict[str, float]]) -> list[Result]:
     totals = [m["total"] for m in measured]
     stages = {s: round(statistics.median(m[s] for m in measured), 3) for s in STAGES}
@@ -182,6 +225,7 @@ async def _measure(directory: Path) -> list[Result]:
     emulated = await _on_emulator(directory / "emulator")
     independent = await _on_pty_modem(directory / "pty")
     floor = await _gsmmodem_on_pty_modem()
+    bare, bare_delete = await _modem_layer_on_pty_modem()
     ours = statistics.median(m["total"] for m in independent)
     results = [
         *_results("emulator", emulated),
@@ -191,6 +235,12 @@ async def _measure(directory: Path) -> list[Result]:
                {"messages": len(floor), "p99": round(percentile(floor, 99), 3)}),
         Result("inbound p50 / python-gsmmodem-new p50 (independent pty modem)",
                ours / statistics.median(floor), "x", "lower is better"),
+        Result("smsgw modem layer bare sink p50 (independent pty modem)",
+               statistics.median(bare), "ms", "reference (no storage, no HTTP)",
+               {"messages": len(bare), "p99": round(percentile(bare, 99), 3)}),
+        Result("smsgw modem layer, bare sink: PDU -> AT+CMGD p50 (independent pty modem)",
+               statistics.median(bare_delete), "ms", "the InboundReader's own share",
+               {"p99": round(percentile(bare_delete, 99), 3)}),
     ]  # fmt: skip
     if QUICK:
         results = [
