@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Security
@@ -34,6 +35,8 @@ __all__ = ["ERRORS", "IDEMPOTENCY_NAMESPACE", "SECURITY", "Services", "router"]
 #: gateway's own `auto-reply:<event id>` keys.
 IDEMPOTENCY_NAMESPACE = "api:"
 MAX_IDEMPOTENCY_KEY = 200
+#: Longest `Idempotency-Window` accepted (seconds): a year, beyond any retention worth having.
+MAX_IDEMPOTENCY_WINDOW = 366 * 24 * 3600
 MAX_PAGE = 1000
 
 # Declared for the OpenAPI document (/docs "Authorize"); the check itself is ApiKeyMiddleware.
@@ -80,6 +83,17 @@ async def send_message(
             "sending again.",
         ),
     ] = None,
+    idempotency_window: Annotated[
+        int | None,
+        Header(
+            alias="Idempotency-Window",
+            ge=1,
+            le=MAX_IDEMPOTENCY_WINDOW,
+            description="Seconds the Idempotency-Key is remembered for: a message with the "
+            "same key created longer ago than this no longer counts, and a new one is sent "
+            "(default: for as long as the message is kept).",
+        ),
+    ] = None,
 ) -> SendAccepted:
     """Validate, normalise the number to E.164 and queue the message for a modem."""
     settings = services.settings
@@ -93,6 +107,10 @@ async def send_message(
                 f"Idempotency-Key: must be 1 to {MAX_IDEMPOTENCY_KEY} non-blank characters"
             )
         key = IDEMPOTENCY_NAMESPACE + idempotency_key.strip()
+        if idempotency_window is not None:
+            await repository.retire_idempotency_key(
+                services.db, key, window=datetime.timedelta(seconds=idempotency_window)
+            )
     enqueued = await services.submit(
         to=to,
         text=body.text,

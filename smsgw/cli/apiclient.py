@@ -9,6 +9,7 @@ key file the daemon generated in the state directory. Every failure becomes one 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import logging
 from pathlib import Path
 from types import TracebackType
@@ -112,9 +113,13 @@ class ApiClient:
         modem: str | None = None,
         delivery_report: bool = True,
         idempotency_key: str | None = None,
+        idempotency_window: datetime.timedelta | None = None,
     ) -> dict[str, Any]:
-        """POST /api/v1/messages; the 202 body."""
+        """POST /api/v1/messages; the 202 body. With `idempotency_window` the daemon forgets
+        the key after that long (a message with the same key before then is not sent)."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        if idempotency_key and idempotency_window is not None:
+            headers["Idempotency-Window"] = str(int(idempotency_window.total_seconds()))
         body = {"to": to, "text": text, "modem": modem, "delivery_report": delivery_report}
         return self._request("POST", "/api/v1/messages", json=body, headers=headers)
 

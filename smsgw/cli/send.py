@@ -1,35 +1,34 @@
 """`smsgw send`: one SMS through the daemon's API, a CSV file of them, or straight through a
-modem with `--port` (CONTRACT.md §4).
+modem with `--port`.
 
 - `smsgw send TO TEXT [--api URL --key KEY]`: POST /api/v1/messages of a running daemon.
-- `smsgw send --csv FILE`: every row (columns `to`, `text`, optional `modem`) through the
-  API, with a progress bar; a bad row is reported and the rest still go.
+  TEXT `-` reads the text from stdin; `--` before a TEXT that starts with `-`.
+- `smsgw send --csv FILE [--dry-run] [--dedupe-window 24h]`: every row (columns `to`, `text`,
+  optional `modem` and `id`) through the API, with a progress bar (smsgw/cli/send_csv.py).
 - `smsgw send TO TEXT --port DEV [--baud N]`: directly through a modem, no daemon.
+
+The modem layer (pyserial, the AT driver) is imported only for `--port`, rich only for a
+bulk send: a plain `smsgw send` starts in a fraction of a second on a Pi.
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
-import hashlib
 import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from smsgw.cli.apiclient import ApiClient, ApiClientError, ApiTarget, resolve_target
-from smsgw.cli.common import EXIT_FAILED, EXIT_USAGE, fail
+from smsgw.cli.common import EXIT_USAGE, fail
 from smsgw.cli.config import ConfigOption, load_or_exit
+from smsgw.cli.send_csv import DEFAULT_DEDUPE_WINDOW, checked_rows, dry_run, parse_window, send_rows
 from smsgw.exceptions import AtConnectionLost, AtError, AtTimeout, ModemError, SendFailed
-from smsgw.modem.base import ModemSettings
-from smsgw.modem.direct import connect
 
-#: Rows beyond this are refused up front: the file is read whole before anything is sent.
-MAX_CSV_ROWS = 100_000
+#: `smsgw send TO -` reads at most this much text from stdin (far beyond any SMS's parts).
+MAX_STDIN_TEXT = 64 * 1024
 
 
 def send(
@@ -38,7 +37,11 @@ def send(
         typer.Argument(help="Recipient: +40722000000, or a national number (api.default_region)."),
     ] = None,
     text: Annotated[
-        str | None, typer.Argument(help="Message text (split into parts as needed).")
+        str | None,
+        typer.Argument(
+            help="Message text (split into parts as needed); - reads it from stdin. Put -- "
+            "before a text that starts with a dash: smsgw send +40722000000 -- '-5 degrees'."
+        ),
     ] = None,
     api: Annotated[
         str | None,
@@ -58,7 +61,8 @@ def send(
         Path | None,
         typer.Option(
             "--csv",
-            help="Send every row of this CSV (header: to,text[,modem]) through the API.",
+            help="Send every row of this CSV (header: to,text[,modem][,id]) through the API. "
+            "The whole file is checked first; a malformed line stops it before any send.",
             dir_okay=False,
         ),
     ] = None,
@@ -85,8 +89,22 @@ def send(
         bool,
         typer.Option(
             "--resend",
-            help="--csv: send every row again even if this exact file was sent before "
-            "(by default a re-run only sends the rows that did not go through).",
+            help="--csv: send every row, even one already sent within the dedupe window.",
+        ),
+    ] = False,
+    dedupe_window: Annotated[
+        str,
+        typer.Option(
+            "--dedupe-window",
+            help="--csv: a row with the same recipient, text (and id column) as one sent "
+            "this long ago or less is not sent again (30m, 24h, 7d ...).",
+        ),
+    ] = DEFAULT_DEDUPE_WINDOW,
+    dry: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="--csv: check every row and count the SMS parts it costs; send nothing.",
         ),
     ] = False,
     config: ConfigOption = None,
@@ -103,17 +121,29 @@ def send(
                 EXIT_USAGE,
             )
         to, text = _need_to_and_text(to, text)
+        text = _text_or_stdin(text)
         references = asyncio.run(_send_direct(port, baud, pin, to, text, bool(report)))
         print(json.dumps({"to": to, "parts": len(references), "references": references}))
         return
-    target = _target(api, key, config)
     delivery_report = True if report is None else report
     if csv_file is not None:
         if to is not None or text is not None:
             fail("--csv takes the recipients and texts from the file: drop TO and TEXT", EXIT_USAGE)
-        _send_csv(target, csv_file, modem=modem, delivery_report=delivery_report, resend=resend)
+        window = parse_window(dedupe_window)
+        settings = load_or_exit(config)
+        rows = checked_rows(csv_file, max_parts=settings.limits.max_parts)
+        if dry:
+            dry_run(csv_file, rows)
+            return
+        target = _target(api, key, config)
+        send_rows(target, csv_file, rows, modem=modem, delivery_report=delivery_report,
+                  window=None if resend else window)  # fmt: skip
         return
+    if dry:
+        fail("--dry-run checks a --csv file; a single send has nothing to rehearse", EXIT_USAGE)
     to, text = _need_to_and_text(to, text)
+    text = _text_or_stdin(text)
+    target = _target(api, key, config)
     try:
         with ApiClient(target) as client:
             accepted = client.send(to=to, text=text, modem=modem, delivery_report=delivery_report)
@@ -128,6 +158,21 @@ def _need_to_and_text(to: str | None, text: str | None) -> tuple[str, str]:
     return to, text
 
 
+def _text_or_stdin(text: str) -> str:
+    """TEXT `-` is the text piped in (one trailing newline dropped, as `echo` adds one)."""
+    if text != "-":
+        return text
+    if sys.stdin is None or sys.stdin.isatty():
+        fail("TEXT is - but nothing is piped in: echo 'hello' | smsgw send TO -", EXIT_USAGE)
+    data = sys.stdin.read(MAX_STDIN_TEXT + 1)
+    if len(data) > MAX_STDIN_TEXT:
+        fail(f"the text on stdin is longer than {MAX_STDIN_TEXT} characters", EXIT_USAGE)
+    data = data.removesuffix("\n").removesuffix("\r")
+    if not data.strip():
+        fail("the text on stdin is empty", EXIT_USAGE)
+    return data
+
+
 def _target(api: str | None, key: str | None, config: Path | None) -> ApiTarget:
     settings = load_or_exit(config)
     try:
@@ -137,93 +182,15 @@ def _target(api: str | None, key: str | None, config: Path | None) -> ApiTarget:
         fail(f"{exc}; or send directly through a modem with --port DEV", EXIT_USAGE)
 
 
-# ----------------------------------------------------------------------------- CSV
-
-
-def read_csv_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
-    """(line number, row) for every data row; exits 1 with one line when unreadable."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            fields = {name.strip().lower() for name in reader.fieldnames or ()}
-            if not {"to", "text"} <= fields:
-                fail(f"{path}: the first line must be a header with `to` and `text` columns")
-            rows: list[tuple[int, dict[str, str]]] = []
-            for row in reader:
-                if len(rows) >= MAX_CSV_ROWS:
-                    fail(f"{path}: more than {MAX_CSV_ROWS} rows; split the file")
-                clean = {
-                    (name or "").strip().lower(): (value or "").strip()
-                    if (name or "").strip().lower() != "text"
-                    else (value or "")
-                    for name, value in row.items()
-                    if isinstance(value, str)
-                }
-                rows.append((reader.line_num, clean))
-    except OSError as exc:
-        fail(f"cannot read {path}: {exc.strerror or exc}")
-    except (UnicodeDecodeError, csv.Error) as exc:
-        fail(f"{path}: not a UTF-8 CSV file ({exc})")
-    return rows
-
-
-def _send_csv(
-    target: ApiTarget, path: Path, *, modem: str | None, delivery_report: bool, resend: bool
-) -> None:
-    """Every row through the API. Each row carries an Idempotency-Key made of the file's
-    digest and the line number, so re-running a file after an interruption sends only the
-    rows that did not go through (unless `resend`)."""
-    rows = read_csv_rows(path)
-    digest = None if resend else hashlib.sha256(path.read_bytes()).hexdigest()[:20]
-    console = Console(stderr=True)
-    queued = 0
-    already = 0
-    failures: list[str] = []
-    progress = Progress(
-        TextColumn("[bold]sending"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
-    with progress, ApiClient(target) as client:
-        task = progress.add_task("send", total=len(rows))
-        for line, row in rows:
-            try:
-                accepted = client.send(
-                    to=row.get("to", ""),
-                    text=row.get("text", ""),
-                    modem=row.get("modem") or modem,
-                    delivery_report=delivery_report,
-                    idempotency_key=None if digest is None else f"csv:{digest}:{line}",
-                )
-            except ApiClientError as exc:
-                if exc.fatal:
-                    progress.stop()
-                    fail(f"{exc} (stopped at {path}:{line}; run again to send the rest)")
-                failures.append(f"{path}:{line}: {exc}")
-            else:
-                if accepted.get("created", True):
-                    queued += 1
-                else:
-                    already += 1
-                print(json.dumps({"line": line, **accepted}), flush=True)
-            progress.advance(task)
-    for failure in failures:
-        print(f"error: {failure}", file=sys.stderr)
-    earlier = f", {already} already sent by an earlier run" if already else ""
-    console.print(f"{queued} queued{earlier}, {len(failures)} refused, {len(rows)} rows")
-    if failures:
-        raise typer.Exit(EXIT_FAILED)
-
-
 # ----------------------------------------------------------------------------- --port
 
 
 async def _send_direct(
     port: str, baud: int, pin: str | None, to: str, text: str, report: bool
 ) -> list[int]:
+    from smsgw.modem.base import ModemSettings
+    from smsgw.modem.direct import connect
+
     settings = ModemSettings(pin=pin, request_status_reports=report)
     try:
         async with connect(port, baudrate=baud, initialise=True, settings=settings) as modem:

@@ -14,6 +14,7 @@ Grouped by job and re-exported here, so callers write `from smsgw.store import r
 
 from smsgw.store.repository.dead_letters import list_dead_letters, retry_dead_letter
 from smsgw.store.repository.history import conversation_history
+from smsgw.store.repository.idempotency import retire_idempotency_key
 from smsgw.store.repository.incoming import (
     MISSING_PART_MARKER,
     deliver_timed_out_parts,
@@ -92,5 +93,6 @@ __all__ = [
     "release_event_claims",
     "release_unsent_claim",
     "renew_send_claims",
+    "retire_idempotency_key",
     "retry_dead_letter",
 ]
