@@ -31,6 +31,16 @@ class CnmiRule:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class PlainSetting:
+    """A vendor setting that only needs remembering: `AT<name>=<v>` stores it, `AT<name>?`
+    answers `<name>: <v>`, `AT<name>=?` answers `test` (`+CLTS`, `^PORTSEL`, `+CVHU`...)."""
+
+    default: int
+    allowed: frozenset[int]
+    test: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Profile:
     """Everything that makes one modem family look like itself on the wire."""
 
@@ -42,6 +52,11 @@ class Profile:
     imei: str
     imsi: str
     operator: str
+    #: `AT+COPS=3,1` short name and `AT+COPS=3,2` numeric MCC+MNC of the same operator.
+    operator_short: str
+    operator_numeric: str
+    #: `<AcT>` appended to `+COPS:`/`+CREG`-style answers (Huawei 3G: "2"); None = none.
+    access_technology: str | None
     smsc: str
     #: (delay after power-on in seconds, line) emitted at boot (§2.1).
     banner: tuple[tuple[float, str], ...]
@@ -77,21 +92,33 @@ class Profile:
     creg_quoted: bool
     lac: str
     cell_id: str
-    #: Extra AT commands this firmware answers with plain OK (vendor housekeeping).
-    accepted_noops: frozenset[str]
+    #: Vendor settings the firmware remembers and reads back (name -> PlainSetting).
+    plain_settings: Mapping[str, PlainSetting]
     #: `AT+CMGDA` (SIM800 delete-all) is available.
     has_cmgda: bool
     #: `AT^CURC` (Huawei URC switch) is available.
     has_curc: bool
     #: Answer to `AT+CLAC` (None = ERROR / unknown command).
     clac: tuple[str, ...] | None
+    #: USSD strings as packed GSM-7 hex (Huawei `^USSDMODE=1`, §3.3.8) instead of text.
+    ussd_packed: bool = False
+    #: `AT^USSDMODE` (Huawei switch between packed hex and text USSD) is available.
+    has_ussdmode: bool = False
     #: What follows `<number>,<type>` in `+CNUM:` lines (SIMCom adds `<speed>,<service>`).
     cnum_trailer: str = ""
+
+    @property
+    def plain_settings_default(self) -> dict[str, int]:
+        return {name: setting.default for name, setting in self.plain_settings.items()}
 
 
 def _range(lo: int, hi: int) -> frozenset[int]:
     return frozenset(range(lo, hi + 1))
 
+
+#: `AT+IPR` rates (0 = autobaud, §2.2); the pty runs at whatever the client opens it with.
+IPR_RATES = frozenset({0, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200})
+IPR_TEST = "(),(0,1200,2400,4800,9600,19200,38400,57600,115200)"
 
 SIM800 = Profile(
     name="sim800",
@@ -102,6 +129,9 @@ SIM800 = Profile(
     imei="864369032292264",
     imsi="226101234567890",
     operator="Orange RO",
+    operator_short="Orange",
+    operator_numeric="22610",
+    access_technology=None,
     smsc="+40744946000",
     banner=(
         (0.0, "RDY"),
@@ -137,7 +167,14 @@ SIM800 = Profile(
     creg_quoted=True,
     lac="1A2B",
     cell_id="3C4D",
-    accepted_noops=frozenset({"+CIURC", "+CLTS", "+CBATCHK", "+DDET", "+CLIP", "+CVHU", "+IPR"}),
+    plain_settings={
+        "+CIURC": PlainSetting(1, _range(0, 1), "(0,1)"),
+        "+CLTS": PlainSetting(0, _range(0, 1), "(0,1)"),
+        "+CBATCHK": PlainSetting(0, _range(0, 1), "(0,1)"),
+        "+DDET": PlainSetting(0, _range(0, 1), "(0,1),(0-10000),(0,1),(0,1)"),
+        "+CVHU": PlainSetting(0, _range(0, 1), "(0,1)"),
+        "+IPR": PlainSetting(0, IPR_RATES, IPR_TEST),
+    },
     has_cmgda=True,
     has_curc=False,
     clac=None,
@@ -153,6 +190,9 @@ HUAWEI = Profile(
     imei="353142030000001",
     imsi="226109876543210",
     operator="Vodafone RO",
+    operator_short="Vodafone",
+    operator_numeric="22601",
+    access_technology="2",
     smsc="+40722004000",
     banner=(),
     sms_ready_after=0.2,
@@ -180,9 +220,16 @@ HUAWEI = Profile(
     creg_quoted=False,
     lac="4CA",
     cell_id="81DE445",
-    accepted_noops=frozenset({"^PORTSEL", "^USSDMODE", "+CLIP", "+CVHU", "^CVOICE", "+IPR"}),
+    plain_settings={
+        "^PORTSEL": PlainSetting(0, _range(0, 1), "(0,1)"),
+        "+CVHU": PlainSetting(0, _range(0, 1), "(0,1)"),
+        "^CVOICE": PlainSetting(0, _range(0, 0), "(0)"),
+        "+IPR": PlainSetting(0, IPR_RATES, IPR_TEST),
+    },
     has_cmgda=False,
     has_curc=True,
+    ussd_packed=True,
+    has_ussdmode=True,
     clac=(
         "+CGMI",
         "+CGMM",
@@ -232,7 +279,10 @@ GENERIC = dataclasses.replace(
     ),
     cscs_test='+CSCS: ("GSM","IRA","UCS2")',
     cscs_default="GSM",
-    accepted_noops=frozenset({"+CLIP", "+CVHU", "+IPR"}),
+    plain_settings={
+        "+CVHU": PlainSetting(0, _range(0, 1), "(0,1)"),
+        "+IPR": PlainSetting(0, IPR_RATES, IPR_TEST),
+    },
     has_cmgda=False,
 )
 

@@ -17,6 +17,7 @@ import pytest
 
 from smsgw import pdu
 from smsgw.emulator.storage import Stat
+from smsgw.emulator.ussd import FixedReplies, unpack_hex
 from tests.emulator.conftest import Host, boot
 
 
@@ -233,3 +234,15 @@ def test_e1750_cmgs_echo_capture(corpus_dir: Path) -> None:
         host.raw(typed.group(1) + b"\x1a")
     host.at("ATE1")
     assert host.raw(b"AT+CMGS=37\r") + host.raw(typed.group(1) + b"\x1a") == expected
+
+
+def test_huawei_ussd_answer_reproduces_the_e160_capture(corpus_dir: Path) -> None:
+    """`+CUSD: 0,"49B41C74...",15` (packed GSM-7 hex, CR-padded): configure the network
+    to answer the capture's own text and the URC comes out identical."""
+    captured = (corpus_dir / "gammu" / "at-ussd" / "02-E160.dump").read_text().strip()
+    packed = re.search(r'"([0-9A-F]+)"', captured)
+    assert packed is not None
+    host = boot("huawei", ussd=FixedReplies({"*100#": unpack_hex(packed.group(1))}))
+    host.at("ATE0")
+    assert host.lines('AT+CUSD=1,"AA180C3602",15') == ["OK"]
+    assert host.wait(1.0) == f"\r\n{captured}\r\n".encode()

@@ -79,3 +79,40 @@ async def test_gammu_identify_getallsms_sendsms(
         assert [(m["recipient"], m["text"], m["parts"]) for m in sent] == [
             ("+40721000009", "Reply from gammu", 1)
         ]
+
+
+@pytest.mark.parametrize(
+    ("profile", "network"),
+    [
+        ("sim800", "226 10 (Orange, Romania), LAC 1A2B, CID 3C4D"),
+        ("huawei", "226 01 (Vodafone, Romania), LAC 4CA, CID 81DE445"),
+    ],
+)
+async def test_gammu_networkinfo_and_getallsms_in_text_mode(
+    tmp_path: Path, profile: str, network: str
+) -> None:
+    """A text-mode-only firmware: gammu falls back to AT+CMGF=1 with AT+CSDH=1 and reads
+    the long headers; UCS-2 multipart parts come as hex of their user data (27.005)."""
+    link = tmp_path / "modem"
+    config = tmp_path / "gammurc"
+    config.write_text(f"[gammu]\ndevice = {link}\nconnection = at\n")
+    options = DeviceOptions(noise_interval=0, boot_scale=0.2, pdu_mode=False)
+    async with EmulatedModem(profile, link, options=options) as modem:
+        async with asyncio.timeout(5):
+            await modem.wait_ready()
+        await modem.deliver("+40721000000", "Hello in text mode")
+        assert len(await modem.deliver("+40721000001", EMOJI_TEXT)) == 3
+
+        output = await run_gammu(config, "networkinfo\ngetallsms\n")
+
+        assert modem.device.state.settings.cmgf == 1
+        assert modem.device.state.settings.csdh == 1
+        assert f"Network              : {network}" in output
+        assert f"Packet network       : {network}" in output
+        assert "GPRS                 : attached" in output
+        assert 'Remote number        : "+40721000000"' in output
+        assert "Hello in text mode" in output
+        assert "4 SMS parts in 4 SMS sequences" in output
+        parts = re.findall(r"part (\d) of 3\n\n(.*)\n", output)
+        assert [number for number, _ in parts] == ["1", "2", "3"]
+        assert "".join(text for _, text in parts) == EMOJI_TEXT

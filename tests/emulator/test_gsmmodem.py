@@ -89,3 +89,25 @@ async def test_gsmmodem_connect_receive_send(
             assert report.deliveryStatus == 0
         finally:
             await asyncio.to_thread(client.modem.close)
+
+
+@pytest.mark.parametrize("profile", ["sim800", "huawei"])
+async def test_gsmmodem_list_stored_sms(tmp_path: Path, profile: str) -> None:
+    """listStoredSms reads `+CMGL` line by line: header, then the PDU on the next line."""
+    options = DeviceOptions(noise_interval=0, boot_scale=0.2)
+    async with EmulatedModem(profile, tmp_path / "modem", options=options) as emulated:
+        async with asyncio.timeout(5):
+            await emulated.wait_ready()
+        expected = {("+40721000000", "first stored"), ("+40721000001", "second stored ✓")}
+        for number, text in sorted(expected):
+            await emulated.deliver(number, text)
+        client = Client(emulated.link)
+        await asyncio.to_thread(client.modem.connect)
+        try:
+            # Delivered before connect, so into the default "SM"; the client picks "ME" for
+            # new messages, so it is told where to look (AT+CPMS="SM" then AT+CMGL=4).
+            stored = await asyncio.to_thread(client.modem.listStoredSms, memory="SM")
+            assert {(sms.number, sms.text) for sms in stored} == expected
+            assert client.received == []  # read from storage, not by the +CMTI callback
+        finally:
+            await asyncio.to_thread(client.modem.close)
