@@ -44,13 +44,21 @@ def plain_string(field: str, value: str) -> str:
 
 
 def normalise_number(raw: str, region: str, *, field: str = "to") -> str:
-    """E.164 form of `raw`; national numbers are read as numbers of `region`."""
+    """E.164 form of `raw`; national numbers are read as numbers of `region`, and refused
+    when `region` is empty (a guessed country would send the text to a stranger)."""
     text = plain_string(field, raw).strip()
     if not text:
         raise InvalidInput(f"{field}: the phone number is empty")
     try:
-        number = phonenumbers.parse(text, region)
+        number = phonenumbers.parse(text, region or None)
     except NumberParseException as exc:
+        national = not text.startswith("+")
+        if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE and national and not region:
+            raise InvalidInput(
+                f"{field}: {raw!r} has no +country code and api.default_region is not set: "
+                "write it as +<country code><number>, or set api.default_region "
+                '(default_region = "RO" under [api], or SMSGW_API__DEFAULT_REGION=RO)'
+            ) from None
         reason = _PARSE_REASONS.get(exc.error_type, "not a phone number")
         raise InvalidInput(f"{field}: {raw!r} is not a phone number: {reason}") from None
     if not phonenumbers.is_valid_number(number):

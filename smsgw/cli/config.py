@@ -16,8 +16,10 @@ from smsgw.config import (
     InvalidConfig,
     Settings,
     default_config_path,
+    default_database_url,
     load_settings,
     masked,
+    prepare_state_dir,
     state_dir,
 )
 from smsgw.exceptions import ConfigError
@@ -49,6 +51,29 @@ def load_or_exit(config: Path | None) -> Settings:
     raise typer.Exit(EXIT_FAILED)
 
 
+def no_modem_problem(config: Path | None) -> str:
+    """Why `smsgw run` refuses a configuration without modems, and how to add one."""
+    source = config or default_config_path()
+    where = f"to {source}" if source else f"to {DEFAULT_CONFIG_PATH} (or pass --config)"
+    return (
+        "no [[modem]] configured: `smsgw run` needs at least one; add a [[modem]] table with "
+        f"name and port {where}, or set SMSGW_MODEM"
+    )
+
+
+def prepare_state_dir_or_exit(settings: Settings) -> Path:
+    """The state directory, created (0700) or tightened when the default SQLite file is used;
+    exit 1 with one line when that is impossible."""
+    directory = state_dir()
+    if settings.database.url == default_database_url(directory):
+        try:
+            prepare_state_dir(directory)
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            raise typer.Exit(EXIT_FAILED) from None
+    return directory
+
+
 @app.command("check")
 def check(
     config: ConfigOption = None,
@@ -71,6 +96,7 @@ def check(
         print(f"# api.key: not set; generated at first start in {directory / API_KEY_FILENAME}")
     if not settings.modem:
         print("# no [[modem]] configured: `smsgw run` needs at least one")
+        print(f"warning: {no_modem_problem(config)}", file=sys.stderr)
     for index, modem in enumerate(settings.modem):
         if not Path(modem.port).exists():
             print(f"# modem[{index}].port: {modem.port} does not exist now (not plugged in?)")

@@ -7,8 +7,8 @@ import asyncio
 import typer
 
 from smsgw.cli.common import fail
-from smsgw.cli.config import ConfigOption, load_or_exit
-from smsgw.config import default_database_url, masked, state_dir
+from smsgw.cli.config import ConfigOption, load_or_exit, prepare_state_dir_or_exit
+from smsgw.config import masked
 from smsgw.exceptions import StoreError
 from smsgw.store.migrate import upgrade as upgrade_schema
 
@@ -20,16 +20,12 @@ def upgrade(config: ConfigOption = None) -> None:
     """Apply the database migrations up to the newest one (the daemon also does this at start).
 
     Safe to run again: an up-to-date database is left as it is. Without [database] url the
-    SQLite file in the state directory is used (and the directory created).
+    SQLite file in the state directory is used (and the directory created, or tightened
+    to mode 0700).
     """
     settings = load_or_exit(config)
     shown = masked(settings)["database"]["url"]
-    directory = state_dir()
-    if settings.database.url == default_database_url(directory):
-        try:
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        except OSError as exc:
-            fail(f"cannot create the state directory {directory}: {exc.strerror or exc}")
+    prepare_state_dir_or_exit(settings)
     try:
         asyncio.run(upgrade_schema(settings.database.url))
     except StoreError as exc:

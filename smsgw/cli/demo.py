@@ -414,7 +414,13 @@ def _settings(
     return Settings.model_validate(
         {
             "database": {"url": f"sqlite:///{directory / 'smsgw.db'}"},
-            "api": {"listen": api_url.removeprefix("http://"), "key": api_key},
+            # The script sends to a national number ("0721 000 000") to show normalisation;
+            # a real installation sets its own region (there is no default country).
+            "api": {
+                "listen": api_url.removeprefix("http://"),
+                "key": api_key,
+                "default_region": "RO",
+            },
             "webhook": {
                 "url": webhook_url,
                 "secret": secret,

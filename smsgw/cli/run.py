@@ -17,7 +17,13 @@ import uvicorn
 from smsgw import config as smsgw_config
 from smsgw.api.app import create_app
 from smsgw.api.services import ModemView
-from smsgw.cli.config import ConfigOption, load_or_exit
+from smsgw.cli.common import fail
+from smsgw.cli.config import (
+    ConfigOption,
+    load_or_exit,
+    no_modem_problem,
+    prepare_state_dir_or_exit,
+)
 from smsgw.config import Settings
 from smsgw.exceptions import SmsgwError
 from smsgw.gateway import Gateway
@@ -119,9 +125,12 @@ async def serve(settings: Settings, api_key: str, *, stop: asyncio.Event | None 
 def run(config: ConfigOption = None) -> None:
     """Run the gateway: modems, webhook dispatcher and REST API, until SIGTERM."""
     settings = load_or_exit(config)
+    if not settings.modem:
+        fail(no_modem_problem(config))
     logging.getLogger().setLevel(settings.log.level.upper())
+    directory = prepare_state_dir_or_exit(settings)
     try:
-        api_key, key_file = smsgw_config.ensure_api_key(settings, smsgw_config.state_dir())
+        api_key, key_file = smsgw_config.ensure_api_key(settings, directory)
     except SmsgwError as error:
         log.error("cannot set up the API key: %s", error)
         raise SystemExit(1) from error

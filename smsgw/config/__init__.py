@@ -22,8 +22,10 @@ Environment overrides (the variable names are case-insensitive):
 One module per job, lowest first (import-linter keeps this order):
 
 - `durations`: the `"48h"` syntax, parsed and printed back.
+- `urls`: database URLs checked without SQLAlchemy (one line, never the password).
 - `sections`: one model per TOML table (`ApiSection`, `ModemSection`, ...).
-- `state`: the state directory, the default database file and config path.
+- `state`: the state directory (chosen like the service's, kept at 0700), the default
+  database file and config path.
 - `settings`: the root `Settings` and the rules that span sections.
 - `problems`: a validation error as one `source: key: reason` line (`InvalidConfig`).
 - `loading`: `load_settings`, file plus environment.
@@ -55,6 +57,7 @@ from smsgw.config.state import (
     DEFAULT_CONFIG_PATH,
     default_config_path,
     default_database_url,
+    prepare_state_dir,
     state_dir,
 )
 
@@ -82,6 +85,7 @@ __all__ = [
     "load_settings",
     "masked",
     "parse_duration",
+    "prepare_state_dir",
     "state_dir",
     "to_json",
 ]

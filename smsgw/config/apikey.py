@@ -7,8 +7,9 @@ import os
 import secrets
 from pathlib import Path
 
+from smsgw.config.sections import MIN_API_KEY_LENGTH, api_key_too_short
 from smsgw.config.settings import Settings
-from smsgw.config.state import API_KEY_FILENAME
+from smsgw.config.state import API_KEY_FILENAME, prepare_state_dir
 from smsgw.exceptions import ConfigError
 
 __all__ = ["ensure_api_key"]
@@ -19,14 +20,15 @@ def ensure_api_key(settings: Settings, directory: Path) -> tuple[str, Path | Non
 
     A configured `api.key` wins (path None). Otherwise the key is read from
     `<state dir>/api-key`, or generated there at first start (`secrets.token_urlsafe(32)`,
-    file mode 0600, directory 0700) so the API is never open by accident.
+    file mode 0600, directory 0700) so the API is never open by accident. A stored key
+    is held to the same minimum length as a configured one.
     """
     configured = settings.api.key.get_secret_value()
     if configured:
         return configured, None
     key_file = directory / API_KEY_FILENAME
+    prepare_state_dir(directory)
     try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
             descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
@@ -54,4 +56,7 @@ def _read_key_file(key_file: Path) -> str:
             file=str(key_file),
             key="api.key",
         )
+    if len(key) < MIN_API_KEY_LENGTH:
+        reason = api_key_too_short(len(key)).replace("leave api.key empty", "delete the file")
+        raise ConfigError(f"the stored API key {reason}", file=str(key_file), key="api.key")
     return key

@@ -18,8 +18,10 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from smsgw.config.durations import Duration, Seconds, format_duration
+from smsgw.config.urls import check_database_url
 
 __all__ = [
+    "MIN_API_KEY_LENGTH",
     "ApiSection",
     "DatabaseSection",
     "LimitsSection",
@@ -28,6 +30,7 @@ __all__ = [
     "NodeSection",
     "UiSection",
     "WebhookSection",
+    "api_key_too_short",
 ]
 
 
@@ -48,11 +51,21 @@ class DatabaseSection(_Section):
 
     @field_validator("url")
     @classmethod
-    def _known_backend(cls, value: str) -> str:
-        value = value.strip()
-        if value and not value.startswith(("sqlite", "postgresql")):
-            raise ValueError("must be an sqlite:/// or postgresql+asyncpg:// URL")
-        return value
+    def _database_url(cls, value: str) -> str:
+        return check_database_url(value)
+
+
+#: Shorter keys are refused: the API and the web inbox are reachable from the LAN, and a key
+#: like "1" or "admin" is guessed in seconds even with throttling.
+MIN_API_KEY_LENGTH = 16
+
+
+def api_key_too_short(length: int) -> str:
+    """The one message for a short key, whether it came from the configuration or a file."""
+    return (
+        f"is {length} characters long; use at least {MIN_API_KEY_LENGTH} "
+        "(e.g. `openssl rand -hex 16`), or leave api.key empty to have one generated"
+    )
 
 
 class ApiSection(_Section):
@@ -63,11 +76,13 @@ class ApiSection(_Section):
     )
     key: SecretStr = Field(
         default=SecretStr(""),
-        description="API key for X-API-Key / Bearer. Empty: generated at first start and "
-        "stored (mode 0600) in the state directory.",
+        description=f"API key for X-API-Key / Bearer, at least {MIN_API_KEY_LENGTH} characters. "
+        "Empty: generated at first start and stored (mode 0600) in the state directory.",
     )
     default_region: str = Field(
-        default="RO", description="ISO 3166 region for numbers written without +country code."
+        default="",
+        description="ISO 3166 region (e.g. 'RO', 'DE') for numbers written without +country "
+        "code. Empty: such numbers are refused, since guessing a country sends to a stranger.",
     )
     public_metrics: bool = Field(
         default=True,
@@ -77,9 +92,12 @@ class ApiSection(_Section):
 
     @field_validator("key")
     @classmethod
-    def _header_safe_key(cls, value: SecretStr) -> SecretStr:
-        if not all("!" <= char <= "~" for char in value.get_secret_value()):
+    def _strong_header_safe_key(cls, value: SecretStr) -> SecretStr:
+        key = value.get_secret_value()
+        if not all("!" <= char <= "~" for char in key):
             raise ValueError("must be printable ASCII without spaces (it is sent as a header)")
+        if 0 < len(key) < MIN_API_KEY_LENGTH:
+            raise ValueError(api_key_too_short(len(key)))
         return value
 
     @field_validator("listen")
@@ -92,7 +110,7 @@ class ApiSection(_Section):
     @classmethod
     def _region(cls, value: str) -> str:
         region = value.strip().upper()
-        if not re.fullmatch(r"[A-Z]{2}", region):
+        if region and not re.fullmatch(r"[A-Z]{2}", region):
             raise ValueError(f"{value!r} is not a two-letter region code such as 'RO' or 'DE'")
         return region
 

@@ -64,8 +64,11 @@ def normalise_url(url: str) -> URL:
     """Map the URLs users write (`sqlite:///…`, `postgresql://…`) onto the async drivers."""
     try:
         parsed = make_url(url)
-    except exc.ArgumentError as error:
-        raise StoreError(f"invalid database URL {url!r}: {error}") from error
+    except (exc.ArgumentError, ValueError):
+        # Neither the URL nor SQLAlchemy's message is repeated: both may hold the password.
+        raise StoreError(
+            "invalid database URL: use sqlite:///PATH or postgresql+asyncpg://USER:PASSWORD@HOST/DB"
+        ) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return parsed.set(drivername="sqlite+aiosqlite")
@@ -273,6 +276,8 @@ def open_database(url: str, *, clock: Clock = utc_now, echo: bool = False) -> Da
             options["poolclass"] = StaticPool
         else:
             _check_sqlite_directory(str(parsed.database))
+            if not parsed.query.get("uri"):  # a `file:` URI is SQLite's to interpret
+                _keep_private(Path(str(parsed.database)).expanduser())
         engine = create_async_engine(parsed, **options)
         _configure_sqlite(engine.sync_engine)
         # The statements run in the loop's thread, BEGIN and COMMIT in the worker thread:
@@ -300,6 +305,29 @@ def _check_sqlite_directory(path: str) -> None:
             f"cannot open SQLite database {path}: directory {directory} does not exist "
             "(create the state directory first)"
         )
+
+
+def _keep_private(path: Path) -> None:
+    """Make the SQLite file (and its WAL and shared-memory files) readable by its owner only.
+
+    The file holds every message's text and number. SQLite creates it with the process umask
+    (0644 by hand, where systemd's `UMask=0077` does not apply) and its WAL files copy that
+    mode, so the file is created here with 0600 first (an empty file is a new database to
+    SQLite), and a file left looser by an earlier run is tightened. A file owned by another
+    user that we may not chmod is left as it is: opening it then reports the real problem.
+    SQLite gives the WAL files the database file's owner and mode.
+    """
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        # Root creating the service's database (`sudo smsgw db upgrade`) hands the new file
+        # to the directory's owner, or the service could not open it afterwards.
+        directory = path.parent.stat()
+        if os.geteuid() == 0 and directory.st_uid != 0:
+            os.chown(path, directory.st_uid, directory.st_gid)
+    for candidate in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+        with contextlib.suppress(OSError):
+            if candidate.stat().st_mode & 0o077:
+                candidate.chmod(0o600)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -37,7 +37,7 @@ def config(tmp_path: Path) -> Path:
 
     asyncio.run(fill())
     path = tmp_path / "smsgw.toml"
-    path.write_text(f'[database]\nurl = "{url}"\n', encoding="utf-8")
+    path.write_text(f'[database]\nurl = "{url}"\n[api]\ndefault_region = "RO"\n', encoding="utf-8")
     return path
 
 

@@ -15,7 +15,7 @@ from smsgw.cli.main import app
 
 GOOD = """
 [api]
-key = "top-secret-key"
+key = "top-secret-key-0123"
 [webhook]
 url = "http://127.0.0.1:3000/sms-webhook"
 secret = "hmac-secret"
@@ -46,7 +46,7 @@ def test_check_prints_effective_config_as_toml_with_secrets_masked(
         "config", "check", "--config", str(good_config), env={"SMSGW_STATE_DIR": str(tmp_path)}
     )
     assert (code, err) == (0, "")
-    for secret in ("top-secret-key", "hmac-secret", "7391"):
+    for secret in ("top-secret-key-0123", "hmac-secret", "7391"):
         assert secret not in out
     data = tomllib.loads(out)  # the output is valid TOML (comments included)
     assert data["api"]["key"] == "********"

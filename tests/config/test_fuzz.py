@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from smsgw.config import ApiSection, InvalidConfig, ModemSection, Settings, WebhookSection
 from smsgw.config import load_settings as load
+from smsgw.config.urls import check_database_url
+from smsgw.store import normalise_url
 
 KNOWN_KEYS = sorted(
     {*ApiSection.model_fields, *WebhookSection.model_fields, *ModemSection.model_fields}
@@ -116,3 +118,43 @@ def test_arbitrary_environment_loads_or_fails_naming_the_variable(env: dict[str,
     for problem in problems:
         assert problem.file is not None
         assert problem.file.startswith("env SMSGW_"), str(problem)
+
+
+url_pieces = st.sampled_from(
+    [
+        "sqlite",
+        "postgresql",
+        "postgres",
+        "+asyncpg",
+        "://",
+        ":",
+        "@",
+        "/",
+        "[",
+        "]",
+        "::1",
+        "?",
+        "db",
+        "u",
+        "p%40",
+        "5432",
+        "0",
+        "99999",
+        "x.db",
+        "=",
+        "&",
+        "host=/run",
+    ]
+)
+
+
+@settings(deadline=None, max_examples=400)
+@given(st.lists(url_pieces, min_size=1, max_size=10).map("".join))
+def test_a_database_url_the_config_accepts_is_one_the_store_can_open(url: str) -> None:
+    """The configuration's own URL check (it may not import SQLAlchemy) never lets through
+    a URL that the store then refuses or SQLAlchemy fails to parse."""
+    try:
+        check_database_url(url)
+    except ValueError:
+        return
+    assert normalise_url(url).get_backend_name() in ("sqlite", "postgresql")

@@ -109,18 +109,18 @@ def test_api_key_is_generated_once_with_mode_0600(tmp_path: Path, no_key_config:
 
 def test_configured_api_key_wins_and_writes_nothing(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
-    config.write_text("[api]\nkey = 'mine'\n", encoding="utf-8")
+    config.write_text("[api]\nkey = 'mine-0123456789abcdef'\n", encoding="utf-8")
     settings = load_settings(config, env={})
-    assert ensure_api_key(settings, tmp_path / "state") == ("mine", None)
+    assert ensure_api_key(settings, tmp_path / "state") == ("mine-0123456789abcdef", None)
     assert not (tmp_path / "state").exists()
 
 
 def test_loose_key_file_permissions_are_tightened(tmp_path: Path, no_key_config: Path) -> None:
     key_file = tmp_path / API_KEY_FILENAME
-    key_file.write_text("existing-key\n", encoding="ascii")
+    key_file.write_text("existing-key-0123456789\n", encoding="ascii")
     key_file.chmod(0o644)
     key, path = ensure_api_key(load_settings(no_key_config, env={}), tmp_path)
-    assert (key, path) == ("existing-key", key_file)
+    assert (key, path) == ("existing-key-0123456789", key_file)
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
 
 
@@ -143,7 +143,7 @@ def test_unwritable_state_dir_is_a_config_error(tmp_path: Path, no_key_config: P
 def test_state_dir_that_is_a_file_is_a_config_error(tmp_path: Path, no_key_config: Path) -> None:
     blocker = tmp_path / "blocker"
     blocker.write_text("", encoding="utf-8")
-    with pytest.raises(ConfigError, match="cannot create the API key file"):
+    with pytest.raises(ConfigError, match="cannot create the state directory"):
         ensure_api_key(load_settings(no_key_config, env={}), blocker / "state")
 
 
@@ -151,7 +151,7 @@ def test_masked_hides_every_secret_but_shows_whether_it_is_set(tmp_path: Path) -
     config = tmp_path / "c.toml"
     config.write_text(
         "[database]\nurl = 'postgresql+asyncpg://gw:pw-1@db:5432/sms'\n"
-        "[api]\nkey = 'key-1'\n"
+        "[api]\nkey = 'key-1-0123456789abcdef'\n"
         "[webhook]\nurl = 'https://u:pw-2@hook.example/x'\nsecret = 'sec-1'\n"
         "[[modem]]\nname = 'a'\nport = '/dev/ttyUSB0'\npin = '4321'\n"
         "[[modem]]\nname = 'b'\nport = '/dev/ttyUSB1'\n",
@@ -169,4 +169,4 @@ def test_masked_hides_every_secret_but_shows_whether_it_is_set(tmp_path: Path) -
     assert data["webhook"]["max_age"] == "2d"
     assert json.loads(to_json(settings)) == data
     # Masking is for display only: the settings still hold the real values.
-    assert settings.api.key.get_secret_value() == "key-1"
+    assert settings.api.key.get_secret_value() == "key-1-0123456789abcdef"

@@ -17,7 +17,7 @@ url = "postgresql+asyncpg://smsgw:hunter2@db.example/smsgw"
 
 [api]
 listen = "0.0.0.0:9090"
-key = "k-123"
+key = "k-123-0123456789abc"
 default_region = "de"
 
 [webhook]
@@ -74,7 +74,7 @@ def test_every_section_is_read_from_the_file(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, FULL), env={})
     assert settings.database.url == "postgresql+asyncpg://smsgw:hunter2@db.example/smsgw"
     assert (settings.api.host, settings.api.port) == ("0.0.0.0", 9090)
-    assert settings.api.key.get_secret_value() == "k-123"
+    assert settings.api.key.get_secret_value() == "k-123-0123456789abc"
     assert settings.api.default_region == "DE"
     assert settings.webhook.url == "https://hooks.example/sms"
     assert settings.webhook.secret.get_secret_value() == "s3cret"
@@ -102,7 +102,7 @@ def test_defaults_without_file_follow_the_contract(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, ""), env=env)
     assert settings.api.listen == "127.0.0.1:8080"
     assert settings.api.key.get_secret_value() == ""
-    assert settings.api.default_region == "RO"
+    assert settings.api.default_region == ""  # no country is guessed
     assert settings.webhook.history_size == 10
     assert settings.webhook.timeout == 10.0
     assert settings.webhook.max_age == timedelta(hours=48)
@@ -129,7 +129,9 @@ def test_environment_overrides_single_keys_and_keeps_the_rest(tmp_path: Path) ->
     }
     settings = load_settings(write(tmp_path, FULL), env=env)
     assert (settings.api.host, settings.api.port) == ("::1", 8443)
-    assert settings.api.key.get_secret_value() == "k-123"  # same section, from the file
+    assert (
+        settings.api.key.get_secret_value() == "k-123-0123456789abc"
+    )  # same section, from the file
     assert settings.webhook.max_age == timedelta(seconds=90)
     assert settings.webhook.history_size == 20
     assert settings.limits.max_parts == 2
@@ -164,7 +166,17 @@ def test_a_section_can_be_set_as_a_json_object(tmp_path: Path) -> None:
         ("[webhook]\nurl = 'ftp://x/y'", "webhook.url", "http"),
         ("[limits]\nmax_parts = 0", "limits.max_parts", "greater than or equal to 1"),
         ("[limits]\ndaily_per_modem = 'lots'", "limits.daily_per_modem", "integer"),
-        ("[database]\nurl = 'mysql://x'", "database.url", "sqlite"),
+        ("[database]\nurl = 'mysql://x'", "database.url", "sqlite:///PATH"),
+        ("[database]\nurl = 'postgresql://u@db:5432x/s'", "database.url", "port is not"),
+        ("[database]\nurl = 'postgresql://u@db:0/s'", "database.url", "port is not"),
+        ("[database]\nurl = 'postgresql://u@[db]/s'", "database.url", "not an IPv6"),
+        ("[database]\nurl = 'postgresql://u@::1]/s'", "database.url", "both brackets"),
+        ("[database]\nurl = 'postgresql://u:p@ss@db/s'", "database.url", "%40"),
+        ("[database]\nurl = 'sqlite://host/x.db'", "database.url", "names a file"),
+        ("[database]\nurl = 'smsgw.db'", "database.url", "not a database URL"),
+        ("[database]\nurl = 'sqlite:///a b.db'", "database.url", "not a database URL"),
+        ("[api]\nkey = 'abc'", "api.key", "is 3 characters long; use at least 16"),
+        ("[api]\nkey = '0123456789abcde'", "api.key", "is 15 characters long"),
         ("[node]\nname = 'has space'", "node.name", "not a node name"),
         ("[log]\nlevel = 'loud'", "log.level", "debug"),
         ("[api]\nkye = 'x'", "api.kye", "did you mean 'key'"),
@@ -332,3 +344,43 @@ def test_direct_construction_reads_the_environment_and_fills_the_database(
     explicit = Settings(database=DatabaseSection(url="sqlite:///elsewhere.db"))
     assert explicit.database.url == "sqlite:///elsewhere.db"
     assert Settings(database=DatabaseSection()).database.url == settings.database.url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite://",
+        "sqlite:///relative.db",
+        "sqlite:////var/lib/smsgw/smsgw.db",
+        "sqlite+aiosqlite:///x.db?timeout=5",
+        "postgresql+asyncpg://smsgw:p%40ss@db.example:5432/smsgw",
+        "postgresql://smsgw@[::1]:5432/smsgw",
+        "postgres://smsgw@localhost/smsgw",
+        "postgresql:///smsgw?host=/run/postgresql",
+    ],
+)
+def test_database_urls_that_sqlalchemy_reads_are_accepted(tmp_path: Path, url: str) -> None:
+    settings = load_settings(write(tmp_path, f"[database]\nurl = '{url}'\n"), env={})
+    assert settings.database.url == url
+
+
+def test_no_database_url_problem_repeats_the_password(tmp_path: Path) -> None:
+    for url in ("postgresql://gw:hunter2@db:x/s", "postgresql://gw:hunter2@[::1/s", "pg:hunter2"):
+        problem = only_problem(write(tmp_path, f"[database]\nurl = '{url}'\n"))
+        assert problem.key == "database.url"
+        assert "hunter2" not in str(problem)
+
+
+def test_api_key_of_16_characters_or_empty_is_accepted(tmp_path: Path) -> None:
+    strong = load_settings(write(tmp_path, "[api]\nkey = '0123456789abcdef'\n"), env={})
+    assert strong.api.key.get_secret_value() == "0123456789abcdef"
+    generated_later = load_settings(write(tmp_path, "[api]\nkey = ''\n"), env={})
+    assert generated_later.api.key.get_secret_value() == ""
+
+
+def test_a_short_api_key_from_the_environment_names_the_variable(tmp_path: Path) -> None:
+    problem = only_problem(write(tmp_path, ""), env={"SMSGW_API__KEY": "1"})
+    assert str(problem) == (
+        "env SMSGW_API__KEY: api.key: is 1 characters long; use at least 16 "
+        "(e.g. `openssl rand -hex 16`), or leave api.key empty to have one generated"
+    )
