@@ -56,6 +56,7 @@ SLOW_TESTS: tuple[str, ...] = (
     "tests/webhook/test_dispatcher.py::test_a_slow_webhook_answer_for_one_peer_does_not_block_another",
     "tests/store/test_migrations.py::test_upgrade_at_head_does_not_import_alembic",
     "tests/cli/test_send.py::test_send_as_a_real_subprocess",
+    "tests/config/test_one_line_errors.py::test_run_in_a_real_process_prints_no_traceback",
 )
 
 
