@@ -18,9 +18,10 @@ from urllib.parse import urlsplit
 import serial
 import serial_asyncio
 
+from smsgw.at.portlock import PortInUse, PortLock
 from smsgw.exceptions import AtConnectionLost
 
-__all__ = ["DEFAULT_BAUD", "StreamTransport", "open_transport"]
+__all__ = ["DEFAULT_BAUD", "PortInUse", "StreamTransport", "open_transport"]
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,17 @@ class StreamTransport:
     """A :class:`~smsgw.at.link.Transport` over an asyncio reader/writer pair."""
 
     def __init__(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, description: str
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        description: str,
+        lock: PortLock | None = None,
     ) -> None:
         self._reader = reader
         self._writer = writer
         self._description = description
         self._closed = False
+        self._lock = lock
 
     @property
     def description(self) -> str:
@@ -72,24 +78,43 @@ class StreamTransport:
             await asyncio.wait_for(self._writer.wait_closed(), timeout=2.0)
         except (OSError, serial.SerialException, TimeoutError) as exc:
             log.debug("%s: error while closing: %s", self._description, exc)
+        finally:
+            if self._lock is not None:
+                self._lock.release()
 
 
 async def open_transport(port: str, *, baudrate: int = DEFAULT_BAUD) -> StreamTransport:
     """Open a device path (``/dev/ttyUSB2``, a pty) or ``socket://host:port``.
 
     Raises :class:`~smsgw.exceptions.AtConnectionLost` when the port cannot be opened
-    (missing, busy, permission denied), so the supervisor has one error to retry on.
+    (missing, busy, permission denied), so the supervisor has one error to retry on;
+    :class:`~smsgw.at.portlock.PortInUse` (a subclass) when another live process holds the
+    port's lock file, before the device is opened (nothing is written to it).
+    A device is opened exclusively (`flock`), and its UUCP lock file is held until `close()`.
     """
-    try:
-        if port.startswith("socket://"):
-            url = urlsplit(port)
-            if url.hostname is None or url.port is None:
-                raise AtConnectionLost(f"{port}: expected socket://host:port")
+    if port.startswith("socket://"):
+        url = urlsplit(port)
+        if url.hostname is None or url.port is None:
+            raise AtConnectionLost(f"{port}: expected socket://host:port")
+        try:
             reader, writer = await asyncio.open_connection(url.hostname, url.port)
-        else:
-            reader, writer = await serial_asyncio.open_serial_connection(
-                url=port, baudrate=baudrate, rtscts=False, dsrdtr=False
-            )
+        except (OSError, ValueError) as exc:
+            raise AtConnectionLost(f"cannot open {port}: {exc}") from exc
+        return StreamTransport(reader, writer, port)
+    lock = PortLock.acquire(port)
+    try:
+        reader, writer = await serial_asyncio.open_serial_connection(
+            url=port, baudrate=baudrate, rtscts=False, dsrdtr=False, exclusive=True
+        )
     except (OSError, serial.SerialException, ValueError) as exc:
+        lock.release()
+        if "exclusively lock" in str(exc):
+            raise AtConnectionLost(
+                f"cannot open {port}: port in use by another program (it holds the device "
+                "lock; fuser -v the device to see which)"
+            ) from exc
         raise AtConnectionLost(f"cannot open {port}: {exc}") from exc
-    return StreamTransport(reader, writer, port)
+    except BaseException:
+        lock.release()
+        raise
+    return StreamTransport(reader, writer, port, lock)

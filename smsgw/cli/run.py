@@ -17,6 +17,7 @@ import uvicorn
 from smsgw import config as smsgw_config
 from smsgw.api.app import create_app
 from smsgw.api.services import ModemView
+from smsgw.at.portlock import refuse_held_ports
 from smsgw.cli.common import fail
 from smsgw.cli.config import (
     ConfigOption,
@@ -128,6 +129,7 @@ def run(config: ConfigOption = None) -> None:
     if not settings.modem:
         fail(no_modem_problem(config))
     logging.getLogger().setLevel(settings.log.level.upper())
+    refuse_held_ports([modem.port for modem in settings.modem])
     directory = prepare_state_dir_or_exit(settings)
     try:
         api_key, key_file = smsgw_config.ensure_api_key(settings, directory)
