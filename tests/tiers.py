@@ -50,6 +50,7 @@ SLOW_TESTS: tuple[str, ...] = (
     "tests/modem/test_recovery.py::test_backoff_is_capped_and_the_path_is_retried_until_it_appears",
     "tests/modem/test_port_return.py::test_returning_port_is_reopened_within_the_backoff_window",
     "tests/modem/test_emulated.py::test_a_prompt_left_open_by_a_killed_process_is_closed_at_probe",
+    "tests/emulator/test_strict_reader.py::test_strict_reader_over_the_pty",
     "tests/modem/test_emulated.py::test_unplug_while_idle_comes_back_by_itself",
     "tests/modem/test_emulated.py::test_reboot_mid_session_is_reinitialised",
     "tests/modem/test_emulated.py::test_wrong_pin_fails_once_and_is_never_retried",

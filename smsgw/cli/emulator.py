@@ -21,10 +21,13 @@ import typer
 from smsgw.cli.common import EXIT_USAGE, fail
 from smsgw.emulator import PROFILES, DeviceOptions, EmulatedModem
 from smsgw.emulator.control import ControlError, request
+from smsgw.emulator.ussd import FixedReplies
 
 app = typer.Typer(help="A virtual GSM modem on a pty (SIM800 or Huawei persona).")
 
 DEFAULT_LINK = Path("/tmp/smsgw-modem")
+#: A USSD answer fits 182 GSM-7 characters (TS 23.038 §6.1.2.3).
+MAX_USSD_ANSWER = 182
 
 LinkOption = Annotated[Path, typer.Option("--link", help="Symlink that points at the pty.")]
 ControlOption = Annotated[
@@ -59,6 +62,13 @@ def serve(
     own_number: str | None = typer.Option(
         None, "--own-number", help="The SIM's own number, read by AT+CNUM (default: none)."
     ),
+    ussd: Annotated[
+        list[str] | None,
+        typer.Option("--ussd", help='What the network answers a code: "*100#=Credit: 5 EUR".'),
+    ] = None,
+    text_only: bool = typer.Option(
+        False, "--text-only", help="A firmware without PDU mode (AT+CMGF=0 is refused)."
+    ),
 ) -> None:
     """Run the virtual modem until interrupted (Ctrl-C / SIGTERM)."""
     if profile not in PROFILES:
@@ -69,7 +79,15 @@ def serve(
         fail("delays must be >= 0 and --baud > 0", EXIT_USAGE)
     if own_number is not None and not re.fullmatch(r"\+?[0-9]{1,20}", own_number):
         fail(f"--own-number must be digits with an optional +, got {own_number!r}", EXIT_USAGE)
+    replies: dict[str, str] = {}
+    for entry in ussd or []:
+        code, separator, answer = entry.partition("=")
+        if not separator or not code or len(answer) > MAX_USSD_ANSWER:
+            fail(f"--ussd wants CODE=TEXT (text up to {MAX_USSD_ANSWER} chars)", EXIT_USAGE)
+        replies[code] = answer
     options = DeviceOptions(
+        pdu_mode=not text_only,
+        ussd=FixedReplies(replies) if replies else FixedReplies(),
         cmgs_delay=cmgs_delay,
         report_delay=report_delay,
         report_status="delivered"

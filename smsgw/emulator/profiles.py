@@ -100,6 +100,8 @@ class Profile:
     has_curc: bool
     #: Answer to `AT+CLAC` (None = ERROR / unknown command).
     clac: tuple[str, ...] | None
+    #: Extra characters before each `AT+CLAC` line's CRLF (E1752: `&C\r\r\n`, §1.13).
+    clac_line_end: str
     #: USSD strings as packed GSM-7 hex (Huawei `^USSDMODE=1`, §3.3.8) instead of text.
     ussd_packed: bool = False
     #: `AT^USSDMODE` (Huawei switch between packed hex and text USSD) is available.
@@ -178,6 +180,7 @@ SIM800 = Profile(
     has_cmgda=True,
     has_curc=False,
     clac=None,
+    clac_line_end="",
     cnum_trailer=",7,4",
 )
 
@@ -257,6 +260,7 @@ HUAWEI = Profile(
         "^USSDMODE",
         "^DTMF",
     ),
+    clac_line_end="\r",
 )
 
 GENERIC = dataclasses.replace(

@@ -195,3 +195,34 @@ def test_serve_own_number_is_what_cnum_reads(tmp_path: Path) -> None:
     bad = smsgw("emulator", "serve", "--link", str(tmp_path / "m"), "--own-number", "call me")
     assert bad.returncode == 2
     assert "--own-number" in bad.stderr
+
+
+def test_serve_ussd_and_text_only_flags(tmp_path: Path) -> None:
+    link = tmp_path / "ussd"
+    process = subprocess.Popen(
+        [*SMSGW, "emulator", "serve", "--link", str(link), "--text-only",
+         "--ussd", "*100#=Credit: 9.99 RON"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        assert "emulated sim800 modem" in process.stdout.readline()
+        port = serial.Serial(str(link), 115200, timeout=0.05)
+        try:
+            read_until(port, b"SMS Ready\r\n")
+            port.write(b"ATE0\r")
+            read_until(port, b"OK\r\n")
+            port.write(b"AT+CMGF=0\r")
+            assert read_until(port, b"ERROR\r\n") == b"\r\nERROR\r\n"
+            port.write(b'AT+CUSD=1,"*100#",15\r')
+            assert read_until(port, b",15\r\n").endswith(b'\r\n+CUSD: 0,"Credit: 9.99 RON",15\r\n')
+        finally:
+            port.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    bad = smsgw("emulator", "serve", "--link", str(tmp_path / "m"), "--ussd", "no equals sign")
+    assert bad.returncode == 2
+    assert "--ussd" in bad.stderr

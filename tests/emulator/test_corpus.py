@@ -246,3 +246,17 @@ def test_huawei_ussd_answer_reproduces_the_e160_capture(corpus_dir: Path) -> Non
     host.at("ATE0")
     assert host.lines('AT+CUSD=1,"AA180C3602",15') == ["OK"]
     assert host.wait(1.0) == f"\r\n{captured}\r\n".encode()
+
+
+def test_huawei_clac_lines_end_like_the_e1752(corpus_dir: Path) -> None:
+    """The E1752 ends every `AT+CLAC` line with `\\r\\r\\n` (PROTOCOL.md §1.13)."""
+    captured = _fake_modem(corpus_dir, "HuaweiE1752")["responses"]["AT+CLAC\r"]
+    assert all(line.endswith("\r\r\n") for line in captured[:-1])
+    host = boot("huawei")
+    host.at("ATE0")
+    reply = host.raw(b"AT+CLAC\r")
+    assert reply.startswith(b"\r\n")
+    assert reply.endswith(b"\r\r\n\r\nOK\r\n")
+    listed = reply[2 : -len(b"\r\nOK\r\n")].split(b"\n")[:-1]
+    assert listed
+    assert all(line.endswith(b"\r\r") for line in listed)

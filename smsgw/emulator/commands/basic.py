@@ -84,7 +84,7 @@ def _gcap(state: DeviceState, command: Command) -> list[str]:
 def _clac(state: DeviceState, command: Command) -> list[str]:
     if state.profile.clac is None:
         raise CommandFailed("unknown")
-    return list(state.profile.clac)
+    return [f"{name}{state.profile.clac_line_end}" for name in state.profile.clac]
 
 
 def plain_setting(state: DeviceState, command: Command) -> list[str]:
