@@ -188,6 +188,19 @@ def urc(
 
 
 @app.command()
+def ring(
+    number: str = typer.Argument(..., help="The caller's number, e.g. +40721000000."),
+    rings: int = typer.Option(6, "--rings", help="RINGs before the caller gives up (1-100)."),
+    control: ControlOption = None,
+    link: LinkOption = DEFAULT_LINK,
+) -> None:
+    """An incoming call: RING (+CLIP with AT+CLIP=1) until ATH/AT+CHUP or --rings."""
+    if not re.fullmatch(r"\+?[0-9]{1,20}", number) or not 1 <= rings <= 100:
+        fail("the number must be digits with an optional +, and --rings 1-100", EXIT_USAGE)
+    _call(control, link, {"cmd": "ring", "number": number, "rings": rings})
+
+
+@app.command()
 def replug(control: ControlOption = None, link: LinkOption = DEFAULT_LINK) -> None:
     """Plug an unplugged emulator back in now (a fresh pty at the same link)."""
     _call(control, link, {"cmd": "replug"})

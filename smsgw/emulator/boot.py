@@ -33,6 +33,7 @@ def power_on(state: DeviceState, now: float | None = None) -> None:
     state.registered = False
     state.cfun = 1
     state.ussd_session = None
+    state.call = None
     if state.sim_state != "SIM PUK":
         state.pin = state.options.pin
         if state.pin is not None:

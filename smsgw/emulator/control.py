@@ -13,6 +13,7 @@ one JSON object on one line, `{"ok": true, ...}` or `{"ok": false, "error": "...
     {"cmd": "garbage", "hex": "FF00"}                           -> {"ok": true}
     {"cmd": "unresponsive", "on": true}                         -> {"ok": true}
     {"cmd": "fail_send", "cause": 38}                           -> {"ok": true}
+    {"cmd": "ring", "number": "+4072...", "rings": 6}           -> {"ok": true}
     {"cmd": "status"}                                           -> {"ok": true, "profile": ...}
 
 The server calls back into an `EmulatedModem`-like object through the `Controllable`
@@ -52,6 +53,7 @@ class Controllable(Protocol):
     def inject_garbage(self, data: bytes) -> None: ...
     def set_unresponsive(self, unresponsive: bool) -> None: ...
     def fail_next_send(self, cause: int) -> None: ...
+    async def ring(self, number: str, rings: int = 6) -> None: ...
     def status(self) -> dict[str, object]: ...
 
 
@@ -103,6 +105,12 @@ async def handle_request(target: Controllable, request: dict[str, Any]) -> dict[
             if not isinstance(cause, int):
                 raise ControlError("'cause' must be an integer")
             target.fail_next_send(cause)
+            return {"ok": True}
+        if command == "ring":
+            rings = request.get("rings", 6)
+            if not isinstance(rings, int) or not 1 <= rings <= 100:
+                raise ControlError("'rings' must be an integer 1-100")
+            await target.ring(_text(request, "number"), rings)
             return {"ok": True}
         if command == "status":
             return {"ok": True, **target.status()}

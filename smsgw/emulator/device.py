@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from smsgw import pdu
-from smsgw.emulator import boot, inbound, network
+from smsgw.emulator import boot, calls, inbound, network
 from smsgw.emulator.interpreter import LineInterpreter
 from smsgw.emulator.profiles import Profile
 from smsgw.emulator.state import DeviceOptions, DeviceState, Prompt
@@ -170,6 +170,10 @@ class Device:
         for pdu_hex in pdus:
             self.deliver_pdu(pdu_hex)
         return pdus
+
+    def incoming_call(self, number: str, rings: int = 6) -> None:
+        """Someone calls the SIM: RING (and +CLIP with AT+CLIP=1) until ATH or `rings`."""
+        calls.incoming_call(self.state, number, rings)
 
     def deliver_pdu(self, pdu_hex: str) -> None:
         """A DELIVER (or STATUS-REPORT) PDU arrives verbatim (hex with the SMSC octet)."""

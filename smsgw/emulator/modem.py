@@ -156,6 +156,12 @@ class EmulatedModem:
         self.device.inject_urc(line, position)
         self._runner.poke()
 
+    async def ring(self, number: str, rings: int = 6) -> None:
+        """An incoming call: RING (and +CLIP with AT+CLIP=1) until hung up or `rings`."""
+        self._runner.poke()
+        self.device.incoming_call(number, rings)
+        self._runner.poke()
+
     def inject_garbage(self, data: bytes) -> None:
         self.device.inject_garbage(data)
 

@@ -108,6 +108,8 @@ class Profile:
     has_ussdmode: bool = False
     #: What follows `<number>,<type>` in `+CNUM:` lines (SIMCom adds `<speed>,<service>`).
     cnum_trailer: str = ""
+    #: What follows `<number>,<type>` in `+CLIP:` caller lines.
+    clip_trailer: str = ",,,,0"
 
     @property
     def plain_settings_default(self) -> dict[str, int]:
@@ -182,6 +184,7 @@ SIM800 = Profile(
     clac=None,
     clac_line_end="",
     cnum_trailer=",7,4",
+    clip_trailer=',"",0,"",0',
 )
 
 HUAWEI = Profile(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from smsgw.emulator import network
 from smsgw.emulator.clock import Clock
@@ -21,6 +21,9 @@ from smsgw.emulator.framing import Output, final_result
 from smsgw.emulator.profiles import Profile
 from smsgw.emulator.storage import Stat, Storage, StorageSet
 from smsgw.emulator.ussd import UssdService, fixed_replies
+
+if TYPE_CHECKING:
+    from smsgw.emulator.calls import Call
 
 
 class CommandFailed(Exception):
@@ -167,6 +170,8 @@ class DeviceState:
         self.routed_backlog: list[Callable[[], None]] = []
         #: Requests of the open USSD session (None = no session).
         self.ussd_session: list[str] | None = None
+        #: The incoming call that is ringing (`smsgw.emulator.calls.Call`), if any.
+        self.call: Call | None = None
         #: Called (by the device) to power-cycle the module, e.g. for `AT+CFUN=1,1`.
         self.reboot: Callable[[], None] = lambda: None
         #: Feeds input held during a delayed reply back to the line interpreter.

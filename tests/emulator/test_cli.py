@@ -197,7 +197,7 @@ def test_serve_own_number_is_what_cnum_reads(tmp_path: Path) -> None:
     assert "--own-number" in bad.stderr
 
 
-def test_serve_ussd_and_text_only_flags(tmp_path: Path) -> None:
+def test_serve_ussd_text_only_and_ring(tmp_path: Path) -> None:
     link = tmp_path / "ussd"
     process = subprocess.Popen(
         [*SMSGW, "emulator", "serve", "--link", str(link), "--text-only",
@@ -216,6 +216,12 @@ def test_serve_ussd_and_text_only_flags(tmp_path: Path) -> None:
             read_until(port, b"OK\r\n")
             port.write(b"AT+CMGF=0\r")
             assert read_until(port, b"ERROR\r\n") == b"\r\nERROR\r\n"
+            port.write(b"AT+CLIP=1\r")
+            read_until(port, b"OK\r\n")
+            assert smsgw("emulator", "ring", "+40721000042", "--link", str(link)).returncode == 0
+            assert b'+CLIP: "+40721000042",145,"",0,"",0\r\n' in read_until(port, b",0\r\n")
+            port.write(b"ATH\r")
+            read_until(port, b"OK\r\n")
             port.write(b'AT+CUSD=1,"*100#",15\r')
             assert read_until(port, b",15\r\n").endswith(b'\r\n+CUSD: 0,"Credit: 9.99 RON",15\r\n')
         finally:

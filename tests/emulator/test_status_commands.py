@@ -197,3 +197,39 @@ def test_ussd_needs_the_network() -> None:
     host.at("AT+CMEE=1")
     host.at("AT+CFUN=0")
     assert host.lines('AT+CUSD=1,"*100#",15') == ["+CME ERROR: 30"]
+
+
+# ---------------------------------------------------------------------------- calls
+@pytest.mark.parametrize(
+    ("profile", "clip"),
+    [
+        ("sim800", '+CLIP: "+40721000000",145,"",0,"",0'),
+        ("huawei", '+CLIP: "+40721000000",145,,,,0'),
+    ],
+)
+def test_ring_shows_the_caller_only_with_clip_1_and_ath_ends_it(profile: str, clip: str) -> None:
+    host = boot(profile)
+    host.at("ATE0")
+    host.device.incoming_call("+40721000000", rings=3)
+    assert host.device.read_output() == b"\r\nRING\r\n"
+    host.at("AT+CLIP=1")
+    assert host.wait(5.0) == f"\r\nRING\r\n\r\n{clip}\r\n".encode()
+    assert _reply(host, "ATH") == b"\r\nOK\r\n"
+    assert host.wait(30.0) == b""  # rejected: no more RING
+
+
+def test_an_unanswered_call_stops_ringing_by_itself() -> None:
+    host = boot("sim800")
+    host.at("ATE0")
+    host.device.incoming_call("+40721000000", rings=2)
+    assert host.device.read_output() + host.wait(60.0) == b"\r\nRING\r\n\r\nRING\r\n"
+    assert _reply(host, "AT+CHUP") == b"\r\nOK\r\n"
+
+
+def test_ring_waits_while_a_prompt_is_open() -> None:
+    host = boot("sim800")
+    host.at("ATE0")
+    host.at("AT+CMGS=20")
+    host.device.incoming_call("+40721000000", rings=1)
+    assert host.device.read_output() == b""
+    assert host.raw(b"\x1b") == b"\r\nOK\r\n\r\nRING\r\n"

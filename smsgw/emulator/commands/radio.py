@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smsgw.emulator import boot, radio
+from smsgw.emulator import boot, calls, radio
 from smsgw.emulator.atline import Command, Form
 from smsgw.emulator.commands.registry import first_arg, handles
 from smsgw.emulator.state import CommandFailed, DeviceState, int_arg
@@ -128,9 +128,10 @@ def _curc(state: DeviceState, command: Command) -> list[str]:
 
 @handles("H", "+CHUP")
 def _hang_up(state: DeviceState, command: Command) -> list[str]:
-    """No call is ever up (calls are out of scope): hanging up is a plain OK."""
+    """Reject the ringing call (RING stops); with none it is a plain OK, as 27.007 says."""
     if command.form is Form.TEST:
         return []
     if command.name == "H":
         int_arg(command.raw_args or "0", 0, 0)
+    calls.hang_up(state)
     return []
