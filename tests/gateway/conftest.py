@@ -24,11 +24,13 @@ from tests.store_helpers import (
     sqlite_url,
 )
 from tests.webhook.http_server import Received
+from tests.webhook.seed_examples import flask_example
 
 #: The store's database fixtures (both engines), for tests of the gateway over the store.
 __all__ = [
     "clock",
     "db",
+    "flask_example",
     "migrated_url",
     "pg_migrated_template",
     "pg_migrated_url",

@@ -23,9 +23,7 @@ from tests.gateway.conftest import (
     gateway_settings,
     running_gateway,
 )
-from tests.webhook.test_seed_flask import FlaskExample, flask_example
-
-__all__ = ["flask_example"]  # the module-scoped fixture, imported to be shared
+from tests.webhook.seed_examples import FlaskExample
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -21,9 +21,7 @@ from tests.gateway.conftest import (
 )
 from tests.ports import free_port
 from tests.webhook.http_server import Answer, Received, WebhookServer
-from tests.webhook.test_seed_flask import FlaskExample, flask_example
-
-__all__ = ["flask_example"]
+from tests.webhook.seed_examples import FlaskExample
 
 pytestmark = pytest.mark.timeout(60)
 

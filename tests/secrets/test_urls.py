@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from smsgw.cli.main import app
 from smsgw.redact import MASK, mask_url, mask_urls_in
 from smsgw.webhook.transport import post_event
-from tests.webhook.conftest import fast_settings
 from tests.webhook.http_server import Answer, WebhookServer
+from tests.webhook.settings import fast_settings
 
 PASSWORD = "hunter2pass"
 TOKEN = "tok3n-value-99"
@@ -53,6 +53,8 @@ def test_mask_urls_in_rewrites_every_url_of_a_message() -> None:
 
 async def test_httpx_request_log_shows_no_credentials(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
+    # The CLI's logging set-up quiets httpx's own logger; an earlier test may have run it.
+    caplog.set_level(logging.DEBUG, logger="httpx")
     with WebhookServer(lambda _r: Answer()) as server:
         url = server.url.replace("http://", f"http://hook:{PASSWORD}@") + f"?token={TOKEN}"
         async with httpx.AsyncClient() as client:

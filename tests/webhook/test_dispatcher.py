@@ -23,9 +23,9 @@ from smsgw.webhook.dispatcher import AttemptReport, WebhookDispatcher, utc_now
 from smsgw.webhook.payloads import ConversationTurn, incoming_sms_body, sms_status_body
 from smsgw.webhook.retry import BackoffPolicy, Outcome
 from tests.ports import free_port
-from tests.webhook.conftest import SECRET, fast_settings
 from tests.webhook.http_server import Answer, Received, WebhookServer
 from tests.webhook.memory_outbox import InMemoryOutbox
+from tests.webhook.settings import SECRET, fast_settings
 
 pytestmark = pytest.mark.timeout(30)
 

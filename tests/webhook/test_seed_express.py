@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,12 +25,19 @@ import pytest
 from smsgw.models import MessageStatus, WebhookEventKind
 from smsgw.webhook.dispatcher import WebhookDispatcher, utc_now
 from smsgw.webhook.payloads import sms_status_body
-from tests.conftest import SEED
 from tests.ports import free_port
-from tests.webhook.conftest import fast_settings
 from tests.webhook.memory_outbox import InMemoryOutbox, StoredEvent
-from tests.webhook.seed_server import serving
-from tests.webhook.test_seed_flask import SEED_FILE, SENDER, incoming
+from tests.webhook.seed_examples import (
+    SENDER,
+    SeedExample,
+    code_block,
+    dispatch_once,
+    incoming,
+    seed_block_is_verbatim,
+    seed_text,
+    serving,
+)
+from tests.webhook.settings import fast_settings
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -59,28 +65,22 @@ http.Server.prototype.listen = function (...args) {
 
 def extract_express_example(seed: str) -> str:
     """The lines after the heading, from `require('express')` through `app.listen(...)`."""
-    lines = seed.splitlines()
-    start = lines.index(HEADING) + 1
-    while "require('express')" not in lines[start]:
-        start += 1
-    end = next(n for n in range(start, len(lines)) if lines[n].startswith("app.listen("))
-    return "\n".join(lines[start : end + 1]) + "\n"
+    return code_block(
+        seed,
+        HEADING,
+        lambda line: "require('express')" in line,
+        lambda line: line.startswith("app.listen("),
+    )
 
 
-class ExpressExample:
-    def __init__(self, url: str, source: str, log: Path) -> None:
-        self.url = url
-        self.source = source
-        self.log = log
-
+class ExpressExample(SeedExample):
     @property
     def secret(self) -> str:
-        match = re.search(r"req\.headers\['x-api-key'\] !== '([^']+)'", self.source)
-        assert match, "the example checks x-api-key against a literal"
-        return match.group(1)
+        pattern = r"req\.headers\['x-api-key'\] !== '([^']+)'"
+        return self.literals(pattern, "checks x-api-key against a literal")[0]
 
     def _replies(self) -> list[str]:
-        replies = re.findall(r"sms_text: '([^']+)'", self.source)
+        replies = self.literals(r"sms_text: '([^']+)'", "answers with literal sms_text")
         assert len(replies) == 2, "the example answers 'help' and 'urgent' with literals"
         return replies
 
@@ -92,17 +92,12 @@ class ExpressExample:
     def urgent_reply(self) -> str:
         return self._replies()[1]
 
-    def logged(self) -> str:
-        return self.log.read_text(encoding="utf-8")
-
 
 @pytest.fixture(scope="module")
 def express_example(
     seed_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ExpressExample]:
-    seed_file = seed_dir / SEED_FILE
-    if not seed_file.is_file():
-        pytest.skip(f"{seed_file} not found")
+    seed = seed_text(seed_dir)
     node = shutil.which("node")
     if node is None:
         pytest.skip("node not found on PATH (.ci/run installs Debian's nodejs)")
@@ -111,7 +106,7 @@ def express_example(
             f"express not installed under {NODE_MODULES} (.ci/run runs "
             f'`npm install --prefix "{NODE_PREFIX}" express@4`)'
         )
-    source = extract_express_example(seed_file.read_text(encoding="utf-8"))
+    source = extract_express_example(seed)
     workdir = tmp_path_factory.mktemp("seed_express")
     (workdir / "seed_autoresponder.js").write_text(source, encoding="utf-8")
     (workdir / "port_preload.js").write_text(PORT_PRELOAD, encoding="utf-8")
@@ -133,9 +128,8 @@ def express_example(
 def test_the_extracted_example_is_the_seed_code_verbatim(
     express_example: ExpressExample,
 ) -> None:
-    seed = (SEED / SEED_FILE).read_text(encoding="utf-8")
     source = express_example.source
-    assert source.rstrip("\n") in seed
+    assert seed_block_is_verbatim(source)
     assert "app.post('/sms-webhook'" in source
     assert source.rstrip("\n").endswith(
         "app.listen(3000, () => console.log('Webhook server running on :3000'));"
@@ -145,11 +139,7 @@ def test_the_extracted_example_is_the_seed_code_verbatim(
 async def _dispatch_text(
     example: ExpressExample, client: httpx.AsyncClient, text: str
 ) -> StoredEvent:
-    outbox = InMemoryOutbox()
-    entry = outbox.add(peer=SENDER, body=incoming(text), created_at=utc_now())
-    settings = fast_settings(example.url, secret=example.secret)
-    await WebhookDispatcher(outbox, client, settings).dispatch_due()
-    return outbox.state_of(entry)
+    return await dispatch_once(example, client, incoming(text), secret=example.secret)
 
 
 async def test_help_gets_the_examples_auto_reply(
@@ -183,16 +173,16 @@ async def test_other_text_gets_an_empty_200_and_no_reply(
 async def test_status_events_get_200_and_no_reply(
     express_example: ExpressExample, client: httpx.AsyncClient
 ) -> None:
-    outbox = InMemoryOutbox()
     body = sms_status_body(
         sms_id="sms-88", status=MessageStatus.DELIVERED, recipient=SENDER, at=utc_now(), parts=1
     )
-    entry = outbox.add(
-        peer=SENDER, body=body, created_at=utc_now(), kind=WebhookEventKind.SMS_STATUS
+    stored = await dispatch_once(
+        express_example,
+        client,
+        body,
+        secret=express_example.secret,
+        kind=WebhookEventKind.SMS_STATUS,
     )
-    settings = fast_settings(express_example.url, secret=express_example.secret)
-    await WebhookDispatcher(outbox, client, settings).dispatch_due()
-    stored = outbox.state_of(entry)
     assert (stored.state, stored.http_status, stored.reply_text) == ("delivered", 200, None)
     # The example read our camelCase `smsId` and `status`.
     assert "SMS sms-88 → delivered" in express_example.logged()

@@ -15,8 +15,8 @@ from flask import Flask, request
 from werkzeug.serving import make_server
 
 from smsgw.webhook import WebhookDispatcher, utc_now, verify
-from tests.webhook.conftest import SECRET, fast_settings
 from tests.webhook.memory_outbox import InMemoryOutbox
+from tests.webhook.settings import SECRET, fast_settings
 from tests.webhook.test_dispatcher import PEER, incoming
 
 pytestmark = pytest.mark.timeout(30)
