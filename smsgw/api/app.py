@@ -1,4 +1,7 @@
-"""`create_app(services)`: the FastAPI application `smsgw run` serves (CONTRACT.md §3).
+"""`create_app(gateway, api_key)`: the REST API `smsgw run` serves (CONTRACT.md §3).
+
+The web inbox is not added here (the API and the inbox are independent of each other);
+`smsgw.webapp.create_app` serves both from one application.
 
 Error policy: every error is JSON ``{"detail": ...}``. Client mistakes are 4xx with a
 message that says what to fix; the only 5xx on purpose is 503 when the database is
@@ -9,6 +12,7 @@ that escapes a route is a bug: logged with its traceback, answered 500 without i
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,14 +26,13 @@ from smsgw.api import deadletters
 from smsgw.api.accesslog import install_access_log_filter
 from smsgw.api.auth import ApiKeyMiddleware
 from smsgw.api.docs import add_offline_docs
-from smsgw.api.inputs import InvalidInput
 from smsgw.api.limits import BodyLimitMiddleware
 from smsgw.api.routes import router
 from smsgw.api.schemas import Liveness, Readiness
-from smsgw.api.services import ApiServices, SubmitRejected
-from smsgw.api.throttle import AuthThrottle
-from smsgw.exceptions import StoreError
-from smsgw.ui import create_router as create_ui_router
+from smsgw.exceptions import StoreError, SubmitRefused
+from smsgw.gateway.inputs import InvalidInput
+from smsgw.gateway.operations import GatewayOperations
+from smsgw.gateway.throttle import AuthThrottle
 
 __all__ = ["create_app"]
 
@@ -44,16 +47,18 @@ Authenticate every `/api/` call with `X-API-Key: <key>` or `Authorization: Beare
 
 
 def create_app(
-    services: ApiServices,
+    gateway: GatewayOperations,
+    api_key: str | Callable[[], str],
     *,
-    include_ui: bool | None = None,
     throttle: AuthThrottle | None = None,
 ) -> FastAPI:
-    """The REST API over `services` (the running gateway, or a test double).
+    """The REST API over `gateway` (the running `Gateway`, or a test double).
 
-    `include_ui` serves the operator inbox under /ui; None follows `ui.enabled`. `throttle`
-    counts wrong keys and wrong sign-ins per client (shared by the API and the inbox).
-    """
+    `api_key` is the key, or how to read it on every request (a changed key then counts at
+    once).
+
+    `throttle` counts wrong keys per client (`smsgw.webapp` shares it with the inbox's
+    sign-in, so both count a client's wrong keys together)."""
     app = FastAPI(
         title="smsgw",
         version=__version__,
@@ -63,19 +68,17 @@ def create_app(
         redoc_url=None,
     )
     throttle = throttle or AuthThrottle()
-    app.state.services = services
+    app.state.gateway = gateway
     app.include_router(router)
     app.include_router(deadletters.router)
-    if _ui_enabled(services) if include_ui is None else include_ui:
-        app.include_router(create_ui_router(services, throttle=throttle))
     add_offline_docs(app, title="smsgw")
-    _add_health_routes(app, services)
+    _add_health_routes(app, gateway)
     _add_error_handlers(app)
     app.add_middleware(
         ApiKeyMiddleware,
-        expected_key=lambda: services.api_key,
+        expected_key=api_key if callable(api_key) else lambda: api_key,
         throttle=throttle,
-        public_metrics=_public_metrics(services),
+        public_metrics=_public_metrics(gateway),
     )
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestMetricsMiddleware)
@@ -83,19 +86,13 @@ def create_app(
     return app
 
 
-def _public_metrics(services: ApiServices) -> bool:
-    """`api.public_metrics`; True for a services object without settings."""
-    settings = getattr(services, "settings", None)
+def _public_metrics(gateway: GatewayOperations) -> bool:
+    """`api.public_metrics`; True for a gateway double without settings."""
+    settings = getattr(gateway, "settings", None)
     return settings is None or bool(settings.api.public_metrics)
 
 
-def _ui_enabled(services: ApiServices) -> bool:
-    """`ui.enabled`; True for a services object without settings (the OpenAPI test's)."""
-    settings = getattr(services, "settings", None)
-    return settings is None or bool(settings.ui.enabled)
-
-
-def _add_health_routes(app: FastAPI, services: ApiServices) -> None:
+def _add_health_routes(app: FastAPI, gateway: GatewayOperations) -> None:
     @app.get("/health/live", response_model=Liveness, tags=["health"])
     async def live() -> Liveness:
         """The process answers HTTP (no dependency checked)."""
@@ -110,7 +107,7 @@ def _add_health_routes(app: FastAPI, services: ApiServices) -> None:
     async def ready() -> JSONResponse:
         """Ready = the database answers and at least one modem is READY (503 otherwise)."""
         try:
-            ok, reason = await services.ready()
+            ok, reason = await gateway.ready()
         except StoreError as exc:
             # Unauthenticated: never name the database user, host or path here.
             log.warning("readiness: %s", exc)
@@ -148,8 +145,8 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def _invalid_input(request: Request, exc: InvalidInput) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=422)
 
-    @app.exception_handler(SubmitRejected)
-    async def _rejected(request: Request, exc: SubmitRejected) -> JSONResponse:
+    @app.exception_handler(SubmitRefused)
+    async def _rejected(request: Request, exc: SubmitRefused) -> JSONResponse:
         status = exc.status_code if 400 <= exc.status_code < 500 else 422
         return JSONResponse({"detail": exc.detail}, status_code=status)
 

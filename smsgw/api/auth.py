@@ -14,9 +14,9 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from smsgw.api.throttle import AuthThrottle
+from smsgw.gateway.throttle import AuthThrottle, client_address
 
-__all__ = ["ApiKeyMiddleware", "client_address", "is_protected", "presented_key"]
+__all__ = ["ApiKeyMiddleware", "is_protected", "presented_key"]
 
 _BEARER = "bearer "
 #: What `api.public_metrics = false` puts behind the key besides /api/.
@@ -27,12 +27,6 @@ def is_protected(path: str, *, public_metrics: bool = True) -> bool:
     if path == "/api" or path.startswith("/api/"):
         return True
     return not public_metrics and (path in OBSERVABILITY_PATHS or path.startswith("/docs/"))
-
-
-def client_address(scope: Scope) -> str:
-    """The peer's IP address (behind a reverse proxy: the proxy's, see the README)."""
-    client = scope.get("client")
-    return str(client[0]) if client else "unknown"
 
 
 def presented_key(headers: Headers) -> str | None:

@@ -8,8 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
-from smsgw.api.routes import ERRORS, SECURITY, Services
+from smsgw.api.routes import ERRORS, SECURITY, Gateway
 from smsgw.api.schemas import DeadLetterOut, DeadLetterPage, ErrorOut, RetryAccepted
+from smsgw.gateway import operations
 from smsgw.store import repository
 from smsgw.store.types import DeadLetter
 
@@ -45,14 +46,14 @@ def _out(letter: DeadLetter) -> DeadLetterOut:
 
 @router.get("/dead-letters", response_model=DeadLetterPage, summary="Webhook events given up on")
 async def list_dead_letters(
-    services: Services,
+    gateway: Gateway,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     before: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="`next_before` of the previous page.")
     ] = None,
 ) -> DeadLetterPage:
     """Newest first."""
-    letters = await repository.list_dead_letters(services.db, limit=limit, before=before)
+    letters = await repository.list_dead_letters(gateway.db, limit=limit, before=before)
     return DeadLetterPage(
         events=[_out(letter) for letter in letters],
         next_before=letters[-1].entry.id if len(letters) == limit else None,
@@ -67,10 +68,9 @@ async def list_dead_letters(
     responses={404: {"model": ErrorOut, "description": "No such dead-lettered event."}},
 )
 async def retry_dead_letter(
-    entry_id: Annotated[int, Path(ge=1, le=MAX_ID)], services: Services
+    entry_id: Annotated[int, Path(ge=1, le=MAX_ID)], gateway: Gateway
 ) -> RetryAccepted:
     """Puts the event back in the outbox: the dispatcher posts it again, same Idempotency-Key."""
-    if not await repository.retry_dead_letter(services.db, entry_id):
+    if not await operations.retry_dead_letter(gateway, entry_id):
         raise HTTPException(status_code=404, detail=f"no dead-lettered event with id {entry_id}")
-    services.wake_webhook()
     return RetryAccepted(id=entry_id)

@@ -8,13 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPBearer
 
-from smsgw.api.inputs import (
-    InvalidInput,
-    check_text,
-    normalise_number,
-    normalise_peer,
-    plain_string,
-)
 from smsgw.api.schemas import (
     ErrorOut,
     MessageDetailOut,
@@ -25,11 +18,13 @@ from smsgw.api.schemas import (
     SendAccepted,
     SendRequest,
 )
-from smsgw.api.services import ApiServices
+from smsgw.gateway import operations
+from smsgw.gateway.inputs import InvalidInput, normalise_peer, plain_string
+from smsgw.gateway.operations import GatewayOperations
 from smsgw.models import Direction
 from smsgw.store import repository
 
-__all__ = ["ERRORS", "IDEMPOTENCY_NAMESPACE", "SECURITY", "Services", "router"]
+__all__ = ["ERRORS", "IDEMPOTENCY_NAMESPACE", "SECURITY", "Gateway", "router"]
 
 #: Prefix of API idempotency keys in the store, so a client key can never collide with the
 #: gateway's own `auto-reply:<event id>` keys.
@@ -57,12 +52,12 @@ SECURITY = [Security(_api_key_header), Security(_bearer)]
 router = APIRouter(prefix="/api/v1", dependencies=SECURITY, responses=ERRORS)
 
 
-def services_of(request: Request) -> ApiServices:
-    services: ApiServices = request.app.state.services
-    return services
+def gateway_of(request: Request) -> GatewayOperations:
+    gateway: GatewayOperations = request.app.state.gateway
+    return gateway
 
 
-Services = Annotated[ApiServices, Depends(services_of)]
+Gateway = Annotated[GatewayOperations, Depends(gateway_of)]
 
 
 @router.post(
@@ -74,7 +69,7 @@ Services = Annotated[ApiServices, Depends(services_of)]
 )
 async def send_message(
     body: SendRequest,
-    services: Services,
+    gateway: Gateway,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -96,10 +91,9 @@ async def send_message(
     ] = None,
 ) -> SendAccepted:
     """Validate, normalise the number to E.164 and queue the message for a modem."""
-    settings = services.settings
-    to = normalise_number(body.to, settings.api.default_region)
-    check_text(body.text, settings.limits.max_parts)
-    modem = None if body.modem is None else plain_string("modem", body.modem)
+    outgoing = operations.check_outgoing(
+        gateway.settings, to=body.to, text=body.text, modem=body.modem
+    )
     key = None
     if idempotency_key is not None:
         if not idempotency_key.strip() or len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
@@ -109,14 +103,10 @@ async def send_message(
         key = IDEMPOTENCY_NAMESPACE + idempotency_key.strip()
         if idempotency_window is not None:
             await repository.retire_idempotency_key(
-                services.db, key, window=datetime.timedelta(seconds=idempotency_window)
+                gateway.db, key, window=datetime.timedelta(seconds=idempotency_window)
             )
-    enqueued = await services.submit(
-        to=to,
-        text=body.text,
-        modem=modem,
-        delivery_report=body.delivery_report,
-        idempotency_key=key,
+    enqueued = await operations.send(
+        gateway, outgoing, delivery_report=body.delivery_report, idempotency_key=key
     )
     message = enqueued.message
     return SendAccepted(
@@ -140,9 +130,9 @@ async def send_message(
 )
 async def get_message(
     message_id: Annotated[str, Path(max_length=64, description="Message id (ULID).")],
-    services: Services,
+    gateway: Gateway,
 ) -> MessageDetailOut:
-    detail = await repository.get_message(services.db, plain_string("id", message_id))
+    detail = await repository.get_message(gateway.db, plain_string("id", message_id))
     if detail is None:
         raise HTTPException(status_code=404, detail=f"no message with id {message_id!r}")
     return MessageDetailOut.of_detail(detail)
@@ -150,7 +140,7 @@ async def get_message(
 
 @router.get("/messages", response_model=MessagePage, summary="Message history, newest first")
 async def list_messages(
-    services: Services,
+    gateway: Gateway,
     direction: Annotated[Direction | None, Query(description="in or out")] = None,
     peer: Annotated[
         str | None, Query(max_length=64, description="Only this number (or sender name).")
@@ -162,14 +152,14 @@ async def list_messages(
     ] = None,
 ) -> MessagePage:
     """Newest first; page with `before=<next_before>`. An unknown cursor is a 422."""
-    db = services.db
+    db = gateway.db
     if (
         before is not None
         and await repository.get_message(db, plain_string("before", before)) is None
     ):
         raise InvalidInput(f"before: unknown cursor {before!r} (use next_before of a page)")
     wanted_peer = (
-        None if peer is None else normalise_peer(peer, services.settings.api.default_region)
+        None if peer is None else normalise_peer(peer, gateway.settings.api.default_region)
     )
     records = await repository.list_messages(
         db, direction=direction, peer=wanted_peer, limit=limit, before=before
@@ -181,5 +171,5 @@ async def list_messages(
 
 
 @router.get("/modems", response_model=ModemList, summary="Modems and their state")
-async def list_modems(services: Services) -> ModemList:
-    return ModemList(modems=[ModemOut.of(view) for view in await services.modems()])
+async def list_modems(gateway: Gateway) -> ModemList:
+    return ModemList(modems=[ModemOut.of(view) for view in await gateway.modems()])

@@ -11,8 +11,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from smsgw.api.services import ModemView
-from smsgw.models import Direction
+from smsgw.models import Direction, ModemView
 from smsgw.store.types import MessageDetail, MessageRecord
 
 #: Longest text accepted on the wire: 255 parts of 153 GSM characters, rounded up. The real

@@ -18,52 +18,38 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import json
 import logging
 import secrets
-import shlex
-import shutil
 import signal
-import socket
-import sys
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import httpx
 import typer
-import uvicorn
 from rich.console import Console
 
-from smsgw.api.app import create_app
 from smsgw.cli.common import EXIT_FAILED, EXIT_OK
+from smsgw.cli.demo_parts import MODEM, StepFailed, bind, demo_settings, serving, within
+from smsgw.cli.demo_tryit import follow, try_it_lines
 from smsgw.cli.demo_webhook import PATH as WEBHOOK_PATH
 from smsgw.cli.demo_webhook import DemoWebhook, ReceivedEvent, auto_reply
-from smsgw.cli.run import GatewayServices
 from smsgw.config import Settings
 from smsgw.emulator import DeviceOptions, EmulatedModem
 from smsgw.exceptions import SmsgwError
 from smsgw.gateway import Gateway
 from smsgw.models import Direction
 from smsgw.store import repository
-
-T = TypeVar("T")
+from smsgw.webapp import create_app
 
 CUSTOMER = "+40721000000"
-MODEM = "sim800"
 PREFERRED_API_PORT = 8080
-#: Longest wait for one step (modem boot is the slowest, a few seconds at most).
-STEP_TIMEOUT = 30.0
 
 SHIPPING_NOTICE = "Your order #1234 has shipped!"
 HELP_REQUEST = "Hi, I need help with my order"
 URGENT_REQUEST = "URGENT please call me"
-
-
-class StepFailed(Exception):
-    """A scripted step did not happen in time (the message says which)."""
 
 
 def demo(
@@ -134,6 +120,7 @@ class DemoRun:
         settings: Settings,
         emulator: EmulatedModem,
         webhook: DemoWebhook,
+        webhook_url: str,
         gateway: Gateway,
         api_url: str,
         api_key: str,
@@ -143,6 +130,7 @@ class DemoRun:
         self.settings = settings
         self.emulator = emulator
         self.webhook = webhook
+        self.webhook_url = webhook_url
         self.gateway = gateway
         self.api_url = api_url
         self.api_key = api_key
@@ -157,9 +145,9 @@ class DemoRun:
             secret = secrets.token_urlsafe(16)
             api_key = secrets.token_urlsafe(24)
             webhook = DemoWebhook(secret)
-            webhook_socket = _bind(0)
+            webhook_socket = bind(0)
             webhook_url = f"http://127.0.0.1:{webhook_socket.getsockname()[1]}{WEBHOOK_PATH}"
-            await stack.enter_async_context(_serving(webhook.app, webhook_socket))
+            await stack.enter_async_context(serving(webhook.app, webhook_socket))
             console.print(f"  • example webhook (keyword auto-responder) on {webhook_url}")
 
             link = directory / MODEM
@@ -172,21 +160,23 @@ class DemoRun:
             await stack.enter_async_context(emulator)
             console.print(f"  • emulated SIM800 on {emulator.pty_name} (link {link})")
 
-            api_socket = _bind(PREFERRED_API_PORT)
+            api_socket = bind(PREFERRED_API_PORT)
             api_url = f"http://127.0.0.1:{api_socket.getsockname()[1]}"
-            settings = _settings(directory, link, webhook_url, secret, api_key, api_url)
+            settings = demo_settings(directory, link, webhook_url, secret, api_key, api_url)
             gateway = await stack.enter_async_context(Gateway(settings))
-            await _within(gateway.supervisor(MODEM).wait_ready(), f"modem {MODEM} becomes READY")
-            app = create_app(GatewayServices(gateway, api_key))
-            await stack.enter_async_context(_serving(app, api_socket))
+            await within(gateway.supervisor(MODEM).wait_ready(), f"modem {MODEM} becomes READY")
+            app = create_app(gateway, api_key)
+            await stack.enter_async_context(serving(app, api_socket))
             console.print(f"  • gateway: modem {MODEM} READY, SQLite in {directory}")
-            console.print(f"  • REST API on {api_url} (docs: {api_url}/docs)\n")
+            console.print(f"  • REST API on {api_url} (docs: {api_url}/docs)")
+            console.print(f"  • web inbox on {api_url}/ui\n")
             yield cls(
                 console=console,
                 directory=directory,
                 settings=settings,
                 emulator=emulator,
                 webhook=webhook,
+                webhook_url=webhook_url,
                 gateway=gateway,
                 api_url=api_url,
                 api_key=api_key,
@@ -199,7 +189,7 @@ class DemoRun:
         say("[bold]1. Your shop sends a shipping notice through the REST API[/]")
         body = json.dumps({"to": "0721 000 000", "text": SHIPPING_NOTICE})
         say(f"   POST {self.api_url}/api/v1/messages {body}")
-        accepted = await _within(self._api_send("0721 000 000", SHIPPING_NOTICE), "API send")
+        accepted = await within(self._api_send("0721 000 000", SHIPPING_NOTICE), "API send")
         say(f"   ← 202 {json.dumps(accepted, default=str)}")
         await self._follow_delivery(accepted["id"], SHIPPING_NOTICE)
 
@@ -215,7 +205,7 @@ class DemoRun:
         start = len(self.webhook.received)
         self.console.print(f"   📩 network → modem: SMS from {CUSTOMER}: {text!r}")
         await self.emulator.deliver(CUSTOMER, text)
-        event = await _within(
+        event = await within(
             self.webhook.wait_for(
                 lambda e: (
                     e.payload.get("type") == "incoming_sms" and e.payload.get("message") == text
@@ -235,7 +225,7 @@ class DemoRun:
             raise StepFailed(f"the example webhook did not pick a reply for {incoming.payload}")
         self.console.print(f'   ↩  webhook answers {{"sms_text": {json.dumps(reply)}}}')
         incoming_id = str(incoming.payload["id"])
-        reply_id = await _within(
+        reply_id = await within(
             self._auto_reply_id(incoming_id), "the gateway queues the auto-reply"
         )
         await self._follow_delivery(reply_id, reply)
@@ -251,13 +241,13 @@ class DemoRun:
             await asyncio.sleep(0.05)
 
     async def _follow_delivery(self, message_id: str, text: str) -> None:
-        sent = await _within(self._modem_sent(text), f"the modem sends {text!r}")
+        sent = await within(self._modem_sent(text), f"the modem sends {text!r}")
         self.console.print(
             f"   📤 modem → network: AT+CMGS to {sent['recipient']}, "
             f"{sent['parts']} part(s), reference {sent['mr']}"
         )
         for status in ("sent", "delivered"):
-            event = await _within(
+            event = await within(
                 self.webhook.wait_for(_status_event(message_id, status)),
                 f"the webhook receives sms_status {status} for {message_id}",
             )
@@ -265,7 +255,7 @@ class DemoRun:
             self.console.print(
                 f"   {icon} webhook POST sms_status: {json.dumps(event.payload, default=str)}"
             )
-        detail = await _within(self._api_get(message_id), "GET the message")
+        detail = await within(self._api_get(message_id), "GET the message")
         history = " → ".join(e["status"] for e in detail["history"] if e["part"] is None)
         self.console.print(f"   🔎 GET /api/v1/messages/{message_id}: {history}")
 
@@ -297,51 +287,22 @@ class DemoRun:
     # ------------------------------------------------------------------ by hand
 
     def print_try_it(self) -> None:
-        smsgw = "smsgw" if shutil.which("smsgw") else f"{shlex.quote(sys.executable)} -m smsgw"
-        control = shlex.quote(str(self.directory / f"{MODEM}.ctl"))
-        key = shlex.quote(f"X-API-Key: {self.api_key}")
-        body = shlex.quote(json.dumps({"to": CUSTOMER, "text": "Hello from curl"}))
-        database = shlex.quote(self.settings.database.url)
-        lines = [
-            "",
-            "[bold]Try it yourself[/] (the demo keeps running; Ctrl-C stops it and deletes "
-            "its files):",
-            "",
-            "  a customer texts the modem (try 'help' or 'urgent'):",
-            f"    {smsgw} emulator deliver --control {control} --sender {CUSTOMER} 'help'",
-            "  send through the REST API:",
-            f"    curl -s -H {key} -H 'Content-Type: application/json' \\",
-            f"         -d {body} {self.api_url}/api/v1/messages",
-            "  read the history:",
-            f"    curl -s -H {key} {self.api_url}/api/v1/messages",
-            f"    SMSGW_DATABASE__URL={database} {smsgw} messages",
-            "  what the modem sent:",
-            f"    {smsgw} emulator sent --control {control}",
-            f"  API docs: {self.api_url}/docs    metrics: {self.api_url}/metrics",
-            "",
-            "Webhook events as they arrive:",
-        ]
+        lines = try_it_lines(
+            directory=self.directory,
+            modem=MODEM,
+            customer=CUSTOMER,
+            api_url=self.api_url,
+            api_key=self.api_key,
+            webhook_url=self.webhook_url,
+            webhook_secret=self.settings.webhook.secret.get_secret_value(),
+            database_url=self.settings.database.url,
+        )
         for line in lines:
             self.console.print(line, soft_wrap=True)
 
     async def follow(self, stop: asyncio.Event) -> None:
         """Print every webhook event until `stop` is set."""
-        seen = len(self.webhook.received)
-        stopping = asyncio.create_task(stop.wait())
-        try:
-            while not stop.is_set():
-                waiting = asyncio.create_task(self.webhook.wait_for(_any_event, start=seen))
-                done, _ = await asyncio.wait(
-                    {waiting, stopping}, return_when=asyncio.FIRST_COMPLETED
-                )
-                if waiting not in done:
-                    waiting.cancel()
-                    break
-                for event in self.webhook.received[seen:]:
-                    self.console.print(_one_line(event), soft_wrap=True)
-                seen = len(self.webhook.received)
-        finally:
-            stopping.cancel()
+        await follow(self.console, self.webhook, stop)
 
 
 def _status_event(message_id: str, status: str) -> Callable[[ReceivedEvent], bool]:
@@ -354,82 +315,3 @@ def _status_event(message_id: str, status: str) -> Callable[[ReceivedEvent], boo
         )
 
     return matches
-
-
-def _any_event(event: ReceivedEvent) -> bool:
-    return True
-
-
-def _one_line(event: ReceivedEvent) -> str:
-    payload = event.payload
-    if payload.get("type") == "incoming_sms":
-        answer = f" → reply {event.reply!r}" if event.reply else " → no reply"
-        return f"  📩 {payload.get('sender')}: {payload.get('message')!r}{answer}"
-    return f"  📊 {payload.get('smsId')} → {payload.get('status')} ({payload.get('recipient')})"
-
-
-async def _within(awaitable: Awaitable[T], what: str, seconds: float = STEP_TIMEOUT) -> T:
-    try:
-        async with asyncio.timeout(seconds):
-            return await awaitable
-    except TimeoutError:
-        raise StepFailed(f"{what}: nothing after {seconds:.0f} s") from None
-
-
-def _bind(port: int) -> socket.socket:
-    """A listening loopback socket on `port`, or on a free port when it is taken (or 0)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(("127.0.0.1", port))
-    except OSError:
-        sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    sock.setblocking(False)
-    return sock
-
-
-@contextlib.asynccontextmanager
-async def _serving(app: Callable[..., Any], sock: socket.socket) -> AsyncIterator[None]:
-    """Serve an ASGI app with uvicorn on an already bound socket, in this event loop."""
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:  # uvicorn exposes no started event
-            if task.done():
-                await task
-                raise StepFailed("the HTTP server stopped while starting")
-            await asyncio.sleep(0.01)
-        yield
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 10)
-        sock.close()
-
-
-def _settings(
-    directory: Path, link: Path, webhook_url: str, secret: str, api_key: str, api_url: str
-) -> Settings:
-    return Settings.model_validate(
-        {
-            "database": {"url": f"sqlite:///{directory / 'smsgw.db'}"},
-            # The script sends to a national number ("0721 000 000") to show normalisation;
-            # a real installation sets its own region (there is no default country).
-            "api": {
-                "listen": api_url.removeprefix("http://"),
-                "key": api_key,
-                "default_region": "RO",
-            },
-            "webhook": {
-                "url": webhook_url,
-                "secret": secret,
-                "history_size": 10,
-                "timeout": 5.0,
-                "backoff_initial": datetime.timedelta(seconds=0.5),
-                "backoff_max": datetime.timedelta(seconds=5),
-            },
-            "node": {"name": "demo"},
-            "modem": [{"name": MODEM, "port": str(link), "dialect": "sim800"}],
-        }
-    )

@@ -15,8 +15,6 @@ from collections.abc import Iterator
 import uvicorn
 
 from smsgw import config as smsgw_config
-from smsgw.api.app import create_app
-from smsgw.api.services import ModemView
 from smsgw.at.portlock import refuse_held_ports
 from smsgw.cli.common import fail
 from smsgw.cli.config import (
@@ -28,8 +26,7 @@ from smsgw.cli.config import (
 from smsgw.config import Settings
 from smsgw.exceptions import SmsgwError
 from smsgw.gateway import Gateway
-from smsgw.store import Database
-from smsgw.store.types import Enqueued
+from smsgw.webapp import create_app
 
 log = logging.getLogger(__name__)
 
@@ -40,45 +37,6 @@ class _QuietServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
-
-
-class GatewayServices:
-    """`ApiServices` over a running `Gateway` (the API layer sits above the gateway, so the
-    gateway's own refusal and modem types are translated here)."""
-
-    def __init__(self, gateway: Gateway, api_key: str) -> None:
-        self.gateway = gateway
-        self.settings: Settings = gateway.settings
-        self.db: Database = gateway.db
-        self.api_key = api_key
-
-    async def submit(
-        self,
-        *,
-        to: str,
-        text: str,
-        modem: str | None,
-        delivery_report: bool,
-        idempotency_key: str | None,
-    ) -> Enqueued:
-        return await self.gateway.submit(
-            to=to,
-            text=text,
-            modem=modem,
-            delivery_report=delivery_report,
-            idempotency_key=idempotency_key,
-        )
-
-    async def modems(self) -> list[ModemView]:
-        return await self.gateway.modems()
-
-    async def ready(self) -> tuple[bool, str]:
-        return await self.gateway.ready()
-
-    def wake_webhook(self) -> None:
-        dispatcher = self.gateway.dispatcher
-        if dispatcher is not None:  # None when webhook.url is empty
-            dispatcher.wake()
 
 
 async def _serve_api(server: uvicorn.Server) -> None:
@@ -99,10 +57,9 @@ async def serve(settings: Settings, api_key: str, *, stop: asyncio.Event | None 
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stopping.set)
     async with Gateway(settings) as gateway:
-        services = GatewayServices(gateway, api_key)
         server = _QuietServer(
             uvicorn.Config(
-                create_app(services),
+                create_app(gateway, api_key),
                 host=settings.api.host,
                 port=settings.api.port,
                 log_level=settings.log.level,

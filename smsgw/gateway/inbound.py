@@ -28,7 +28,8 @@ from smsgw.store.types import IncomingEventFactory, IncomingPart, PartStored, Re
 log = logging.getLogger(__name__)
 
 #: How long the parts of a multipart message are waited for before it is delivered with the
-#: missing parts marked (issue 5: "reassembly_timeout (default 10 min)").
+#: missing parts marked: long enough for a slow SMSC, short enough that a lost part
+#: does not hide the rest of the message for good (`reassembly_timeout`, default 10 min).
 REASSEMBLY_TIMEOUT = datetime.timedelta(minutes=10)
 
 

@@ -5,7 +5,7 @@ goes to the modem and its TP-MR is recorded at once (`record_part_sent`, so a re
 arrives before the next part is accepted still matches) → `mark_sent`;
 a `+CMS ERROR` → `mark_failed` with the cause. When the link died while a part was in the
 modem's hands (`SendFailed.uncertain`) the message is failed as `interrupted`: it may have
-gone out, and repeating it silently could double-send (issue 5). A claimed message whose
+gone out, and repeating it silently could double-send. A claimed message whose
 first part never reached the modem (it stopped being READY right after the claim) is given
 back to the queue (`release_unsent_claim`), so another READY modem, on any node, can send it;
 once a part is out, the rest wait for this modem (they share its concatenation reference).

@@ -1,5 +1,5 @@
-"""Operator inbox (issue 9): conversations, hand-written replies, modem and webhook health,
-served as server-rendered pages under ``/ui`` by the API's FastAPI app."""
+"""Operator inbox: conversations, hand-written replies, modem and webhook health,
+served as server-rendered pages under ``/ui`` (`smsgw.webapp` mounts them beside the API)."""
 
 from smsgw.ui.routes import UI_PREFIX, create_router
 

@@ -13,10 +13,9 @@ import re
 import urllib.parse
 from collections.abc import Sequence
 
-from smsgw.api.services import ModemView
-from smsgw.models import Direction
+from smsgw.models import Direction, ModemView
 from smsgw.pdu import gsm7
-from smsgw.store.repository.inbox import Conversation, WebhookHealth, message_time
+from smsgw.store.repository.inbox import Conversation, WaitingEvent, WebhookHealth, message_time
 from smsgw.store.types import DeadLetter, MessageRecord
 from smsgw.ui.watch import ModemProblem, ModemWatch, sparkline_points
 
@@ -55,6 +54,8 @@ def peer_path(peer: str) -> str:
 
 
 def when(moment: datetime.datetime | None) -> str:
+    """UTC text for a `<time>` element; the page's script rewrites it in the browser's own
+    time zone (from the element's `datetime`), so this is what shows without JavaScript."""
     if moment is None:
         return ""
     return moment.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -134,12 +135,14 @@ class ModemCard:
     view: ModemView
     ready: bool
     last_seen: str
+    last_seen_iso: str
     signal_points: str
     signal_min: int | None
     signal_max: int | None
     storage_percent: int | None
     problems: Sequence[ModemProblem]
     problem_times: Sequence[str]
+    problem_isos: Sequence[str]
 
 
 def modem_card(view: ModemView, watch: ModemWatch) -> ModemCard:
@@ -155,12 +158,14 @@ def modem_card(view: ModemView, watch: ModemWatch) -> ModemCard:
         view=view,
         ready=view.state == "ready",
         last_seen=when(view.last_seen),
+        last_seen_iso=iso(view.last_seen),
         signal_points=sparkline_points(samples),
         signal_min=min(levels) if levels else None,
         signal_max=max(levels) if levels else None,
         storage_percent=storage,
         problems=problems,
         problem_times=[when(problem.at) for problem in problems],
+        problem_isos=[iso(problem.at) for problem in problems],
     )
 
 
@@ -214,7 +219,9 @@ class DeadLetterRow:
     peer: str
     attempts: int
     created: str
+    created_iso: str
     dead_at: str
+    dead_at_iso: str
     last_error: str
 
 
@@ -227,7 +234,37 @@ def dead_letters(items: Sequence[DeadLetter]) -> list[DeadLetterRow]:
             peer=item.entry.peer,
             attempts=item.entry.attempts,
             created=when(item.entry.created_at),
+            created_iso=iso(item.entry.created_at),
             dead_at=when(item.dead_at),
+            dead_at_iso=iso(item.dead_at),
+            last_error=item.last_error or "",
+        )
+        for item in items
+    ]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WaitingRow:
+    id: int
+    event_id: str
+    kind: str
+    peer: str
+    attempts: int
+    next_attempt: str
+    next_attempt_iso: str
+    last_error: str
+
+
+def waiting_events(items: Sequence[WaitingEvent]) -> list[WaitingRow]:
+    return [
+        WaitingRow(
+            id=item.entry.id,
+            event_id=item.entry.event_id,
+            kind=item.entry.kind.value,
+            peer=item.entry.peer,
+            attempts=item.entry.attempts,
+            next_attempt=when(item.next_attempt_at),
+            next_attempt_iso=iso(item.next_attempt_at),
             last_error=item.last_error or "",
         )
         for item in items

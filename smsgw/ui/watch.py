@@ -13,7 +13,7 @@ import dataclasses
 import datetime
 from collections.abc import Callable, Iterable, Sequence
 
-from smsgw.api.services import ModemView
+from smsgw.models import ModemView
 
 __all__ = ["ModemProblem", "ModemWatch", "SignalSample", "sparkline_points"]
 

@@ -1,4 +1,5 @@
-"""A real uvicorn server on 127.0.0.1 serving `create_app` over a real SQLite store.
+"""A real uvicorn server on 127.0.0.1 serving `smsgw.webapp.create_app` over a real SQLite
+store.
 
 `FakeServices` stands in for the gateway (no modems) but keeps the gateway's rules that
 the API relies on: unknown modem → 422, daily limit → 429, enqueue through the store.
@@ -18,11 +19,11 @@ from typing import Any, TypeVar
 
 import uvicorn
 
-from smsgw.api.app import create_app
-from smsgw.api.services import ModemView, SubmitRejected
-from smsgw.api.throttle import AuthThrottle
 from smsgw.config import Settings, load_settings
-from smsgw.pdu import count_parts
+from smsgw.exceptions import SubmitRefused
+from smsgw.gateway.throttle import AuthThrottle
+from smsgw.models import ModemView
+from smsgw.pdu import PartCount, count_parts
 from smsgw.store import Database, open_database, repository, upgrade
 from smsgw.store.types import (
     Enqueued,
@@ -31,6 +32,7 @@ from smsgw.store.types import (
     ReceivedMessage,
     StatusReport,
 )
+from smsgw.webapp import create_app
 from tests import store_helpers
 from tests.store_helpers import no_status_event
 
@@ -41,7 +43,7 @@ API_KEY = "test-key-0123456789"
 
 @dataclasses.dataclass
 class FakeServices:
-    """ApiServices without modems: every configured modem is READY."""
+    """`GatewayOperations` without modems: every configured modem is READY."""
 
     settings: Settings
     db: Database
@@ -58,14 +60,15 @@ class FakeServices:
         modem: str | None,
         delivery_report: bool,
         idempotency_key: str | None,
+        count: PartCount | None = None,
     ) -> Enqueued:
         names = [configured.name for configured in self.settings.modem]
         if modem is not None and modem not in names:
-            raise SubmitRejected(422, f"modem: unknown modem {modem!r}; known: {names}")
-        count = count_parts(text)
+            raise SubmitRefused(422, f"modem: unknown modem {modem!r}; known: {names}")
+        count = count or count_parts(text)
         for name in [modem] if modem else names:
             if await repository.daily_count(self.db, name) >= self.settings.limits.daily_per_modem:
-                raise SubmitRejected(429, f"daily limit reached on modem {name!r}")
+                raise SubmitRefused(429, f"daily limit reached on modem {name!r}")
         return await repository.enqueue_outgoing(
             self.db,
             peer=to,
@@ -164,7 +167,7 @@ def live_api(directory: Path, **config: int) -> Iterator[LiveApi]:
             uvicorn.Config(
                 # The auth tests send hundreds of wrong keys from 127.0.0.1 on purpose; the
                 # throttle has tests of its own (tests/secrets).
-                create_app(services, throttle=AuthThrottle(free_failures=1_000_000)),
+                create_app(services, API_KEY, throttle=AuthThrottle(free_failures=1_000_000)),
                 host="127.0.0.1",
                 port=0,
                 log_level="warning",

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from smsgw.cli.run import GatewayServices, serve
+from smsgw.cli.run import serve
 from smsgw.exceptions import SmsgwError
 from smsgw.gateway import Gateway
 from smsgw.store import open_database, repository
@@ -112,11 +112,10 @@ async def test_wake_webhook_posts_a_retried_dead_letter_at_once(tmp_path: Path) 
         finally:
             await db.close()
         async with Gateway(settings) as gateway:
-            services = GatewayServices(gateway, KEY)
             await asyncio.sleep(0.3)  # the dispatcher has gone back to its idle sleep
             assert server.received == []
             assert await repository.retry_dead_letter(gateway.db, entry.id)
-            services.wake_webhook()
+            gateway.wake_webhook()
             await eventually(lambda: len(server.received) == 1, within=5)
             assert server.received[0].json() == {"type": "sms_status"}
 
@@ -125,7 +124,7 @@ async def test_wake_webhook_without_a_webhook_is_harmless(tmp_path: Path) -> Non
     settings = gateway_settings(tmp_path, webhook_url="", modems={})
     async with Gateway(settings) as gateway:
         assert gateway.dispatcher is None
-        GatewayServices(gateway, KEY).wake_webhook()
+        gateway.wake_webhook()
 
 
 def _sample(exported: str, name: str, labels: dict[str, str]) -> float:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import uvicorn
 
-from smsgw.api.app import create_app
 from smsgw.config import load_settings
 from smsgw.store import open_database, upgrade
+from smsgw.webapp import create_app
 from tests.api.live import API_KEY, FakeServices, write_config
 
 
@@ -26,7 +26,11 @@ async def main(directory: Path) -> None:
     services = FakeServices(settings=settings, db=db, api_key=API_KEY)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(services), host="127.0.0.1", port=0, log_level="info", access_log=True
+            create_app(services, API_KEY),
+            host="127.0.0.1",
+            port=0,
+            log_level="info",
+            access_log=True,
         )
     )
     task = asyncio.create_task(server.serve())

@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from smsgw.api.app import create_app
-from smsgw.api.throttle import AuthThrottle
 from smsgw.config import load_settings
+from smsgw.gateway.throttle import AuthThrottle
 from smsgw.store import open_database, upgrade
+from smsgw.webapp import create_app
 from tests.api.live import API_KEY, FakeServices, write_config
 
 
@@ -53,7 +53,9 @@ async def test_wrong_api_keys_are_throttled_per_client_and_logged_once(
 ) -> None:
     caplog.set_level(logging.INFO, logger="smsgw.api.throttle")
     clock = Clock()
-    app = create_app(services, throttle=AuthThrottle(free_failures=3, clock=clock))
+    app = create_app(
+        services, lambda: services.api_key, throttle=AuthThrottle(free_failures=3, clock=clock)
+    )
     wrong = {"X-API-Key": "not-the-key-at-all"}
     async with _client(app) as guesser, _client(app, "192.0.2.99") as other:
         statuses = [(await guesser.get("/api/v1/modems", headers=wrong)).status_code]
@@ -82,7 +84,9 @@ async def test_wrong_api_keys_are_throttled_per_client_and_logged_once(
 
 
 async def test_wrong_sign_in_passwords_are_throttled_too(services: FakeServices) -> None:
-    app = create_app(services, throttle=AuthThrottle(free_failures=2, clock=Clock()))
+    app = create_app(
+        services, lambda: services.api_key, throttle=AuthThrottle(free_failures=2, clock=Clock())
+    )
     async with _client(app) as browser:
         assert (await _sign_in(browser, "wrong-1")).status_code == 401
         assert (await _sign_in(browser, "wrong-2")).status_code == 401
@@ -97,7 +101,7 @@ async def test_wrong_sign_in_passwords_are_throttled_too(services: FakeServices)
 
 
 async def test_sign_out_ends_the_session_on_the_server(services: FakeServices) -> None:
-    app = create_app(services)
+    app = create_app(services, lambda: services.api_key)
     async with _client(app) as browser:
         assert (await _sign_in(browser, API_KEY)).status_code == 303
         cookie = browser.cookies["smsgw_ui"]
@@ -114,7 +118,7 @@ async def test_sign_out_ends_the_session_on_the_server(services: FakeServices) -
 
 
 async def test_a_changed_key_ends_every_session_for_good(services: FakeServices) -> None:
-    app = create_app(services)
+    app = create_app(services, lambda: services.api_key)
     async with _client(app) as browser:
         assert (await _sign_in(browser, API_KEY)).status_code == 303
         assert (await browser.get("/ui/conversations")).status_code == 200
@@ -129,14 +133,14 @@ async def test_metrics_and_docs_can_need_the_key(
     services: FakeServices, path: str, tmp_path: Path
 ) -> None:
     (tmp_path / "private").mkdir()
-    public = create_app(services)
+    public = create_app(services, lambda: services.api_key)
     async with _client(public) as client:
         assert (await client.get(path)).status_code == 200  # today's default
     config = write_config(tmp_path / "private")
     config.write_text(config.read_text().replace("[api]\n", "[api]\npublic_metrics = false\n"))
     services.settings = load_settings(config, env={})
     assert services.settings.api.public_metrics is False
-    private = create_app(services)
+    private = create_app(services, lambda: services.api_key)
     async with _client(private) as client:
         assert (await client.get(path)).status_code == 401
         allowed = await client.get(path, headers={"Authorization": f"Bearer {API_KEY}"})
@@ -145,7 +149,7 @@ async def test_metrics_and_docs_can_need_the_key(
 
 
 async def test_docs_need_no_network(services: FakeServices) -> None:
-    async with _client(create_app(services)) as client:
+    async with _client(create_app(services, lambda: services.api_key)) as client:
         page = await client.get("/docs")
         assert page.status_code == 200
         sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from smsgw.api.app import create_app
 from smsgw.store import repository
+from smsgw.webapp import create_app
 from tests.api.live import API_KEY, LiveApi, live_api, receive
 from tests.store_helpers import dead_letter, queue_event
 
@@ -220,10 +220,10 @@ async def test_ui_disabled_serves_no_pages(api: LiveApi) -> None:
             {**services.settings.model_dump(), "ui": {"enabled": False}}
         ),
     )
-    assert await login_status(create_app(services)) == 200
-    assert await login_status(create_app(disabled)) == 404
-    assert await login_status(create_app(services, include_ui=False)) == 404
-    assert await login_status(create_app(disabled, include_ui=True)) == 200
+    assert await login_status(create_app(services, API_KEY)) == 200
+    assert await login_status(create_app(disabled, API_KEY)) == 404
+    assert await login_status(create_app(services, API_KEY, include_ui=False)) == 404
+    assert await login_status(create_app(disabled, API_KEY, include_ui=True)) == 200
 
 
 def test_nothing_served_contains_the_api_key(operator: httpx.Client) -> None:

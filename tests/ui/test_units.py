@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from smsgw.api.services import ModemView
+from smsgw.models import ModemView
 from smsgw.ui.present import can_reply, public_url
 from smsgw.ui.session import SessionSigner
 from smsgw.ui.watch import ModemWatch, SignalSample, sparkline_points

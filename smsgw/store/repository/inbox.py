@@ -15,24 +15,28 @@ import statistics
 import sqlalchemy as sa
 
 from smsgw.exceptions import StoreError
-from smsgw.models import Direction
+from smsgw.models import Direction, OutboxEntry
 from smsgw.store.database import Database
-from smsgw.store.repository._common import dialect_insert, to_record
+from smsgw.store.repository._common import dialect_insert, to_outbox_entry, to_record
 from smsgw.store.schema import inbox_reads, messages, webhook_outbox
 from smsgw.store.types import MessageRecord, OutboxState
 
 __all__ = [
     "Conversation",
+    "WaitingEvent",
     "WebhookHealth",
     "last_incoming_modem",
     "list_conversations",
+    "list_waiting_events",
     "mark_read",
+    "retry_waiting_now",
     "thread",
     "webhook_health",
 ]
 
 MAX_CONVERSATIONS = 500
 MAX_THREAD = 1000
+MAX_WAITING = 500
 #: Latency statistics look at this many of the most recent deliveries at most.
 LATENCY_SAMPLE = 1000
 
@@ -71,6 +75,15 @@ class WebhookHealth:
     def per_hour(self) -> float:
         hours = self.window.total_seconds() / 3600
         return self.delivered / hours if hours > 0 else 0.0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WaitingEvent:
+    """A pending webhook event whose last attempt failed, waiting for its next one."""
+
+    entry: OutboxEntry
+    last_error: str | None
+    next_attempt_at: datetime.datetime
 
 
 def message_time(message: MessageRecord) -> datetime.datetime:
@@ -213,4 +226,50 @@ async def webhook_health(
         dropped=counts.get(OutboxState.DROPPED.value, 0),
         latency_mean=(datetime.timedelta(seconds=statistics.fmean(seconds)) if seconds else None),
         latency_max=datetime.timedelta(seconds=max(seconds)) if seconds else None,
+    )
+
+
+async def list_waiting_events(db: Database, *, limit: int = 50) -> list[WaitingEvent]:
+    """Pending events that failed at least once and are not being posted right now, the
+    soonest retry first (what an operator may want to push with "retry now")."""
+    if not 1 <= limit <= MAX_WAITING:
+        raise StoreError(f"limit must be between 1 and {MAX_WAITING}, got {limit}")
+    statement = (
+        sa.select(webhook_outbox)
+        .where(_waiting(db.clock()))
+        .order_by(webhook_outbox.c.next_attempt_at, webhook_outbox.c.pk)
+        .limit(limit)
+    )
+    async with db.transaction("list webhook events waiting for a retry") as connection:
+        rows = (await connection.execute(statement)).all()
+    return [
+        WaitingEvent(
+            entry=to_outbox_entry(row),
+            last_error=row.last_error,
+            next_attempt_at=row.next_attempt_at,
+        )
+        for row in rows
+    ]
+
+
+async def retry_waiting_now(db: Database, entry_id: int) -> bool:
+    """Make a waiting event due now (False when it is not waiting any more).
+
+    Only the due time moves: attempts, `created_at` (so `max_age`) and the per-sender order
+    are kept, and an event some dispatcher holds a live claim on is left alone."""
+    now = db.clock()
+    async with db.transaction("retry webhook event now") as connection:
+        result = await connection.execute(
+            sa.update(webhook_outbox)
+            .where(webhook_outbox.c.pk == entry_id, _waiting(now))
+            .values(next_attempt_at=now)
+        )
+        return bool(result.rowcount == 1)
+
+
+def _waiting(now: datetime.datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        webhook_outbox.c.state == OutboxState.PENDING.value,
+        webhook_outbox.c.attempts > 0,
+        sa.or_(webhook_outbox.c.claim_until.is_(None), webhook_outbox.c.claim_until < now),
     )

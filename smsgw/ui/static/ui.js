@@ -1,5 +1,6 @@
 // smsgw operator inbox: progressive enhancement only. Pages work without it; with it, the
-// reply box counts characters and SMS parts and the live regions refresh by short polling.
+// reply box counts characters and SMS parts, times show in the browser's own time zone and
+// the live regions refresh by short polling.
 "use strict";
 
 // Mirrors smsgw.pdu.segment.count_parts (the tests compare the two on a table of texts).
@@ -50,6 +51,27 @@ function setUpCounter(form) {
   update();
 }
 
+function pad(number) {
+  return String(number).padStart(2, "0");
+}
+
+// The server writes every time in UTC ("2026-12-04 13:05 UTC") with its ISO form in the
+// element's datetime attribute; the operator reads them in the browser's time zone.
+function showLocalTimes(root) {
+  root.querySelectorAll("time[datetime]").forEach((element) => {
+    const at = new Date(element.getAttribute("datetime"));
+    if (Number.isNaN(at.getTime())) return;
+    const zone = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" })
+      .formatToParts(at)
+      .find((part) => part.type === "timeZoneName");
+    element.title = element.textContent;
+    element.textContent = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())} `
+      + `${pad(at.getHours())}:${pad(at.getMinutes())}${zone ? ` ${zone.value}` : ""}`;
+    element.dataset.local = "1";
+  });
+}
+window.smsgwShowLocalTimes = showLocalTimes;
+
 function setUpLive(region) {
   const url = region.dataset.live;
   const interval = Number(region.dataset.interval || 2000);
@@ -67,6 +89,7 @@ function setUpLive(region) {
         last = html;
         const atBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
         region.innerHTML = html;
+        showLocalTimes(region);
         if (region.id === "thread" && atBottom) window.scrollTo(0, document.body.scrollHeight);
       }
     } catch (error) {
@@ -81,6 +104,7 @@ function setUpLive(region) {
 document.addEventListener("DOMContentLoaded", () => {
   const reply = document.getElementById("reply");
   if (reply) setUpCounter(reply);
+  showLocalTimes(document);
   document.querySelectorAll("[data-live]").forEach(setUpLive);
   const thread = document.getElementById("thread");
   if (thread) window.scrollTo(0, document.body.scrollHeight);

@@ -1,7 +1,8 @@
-"""Checks on what API clients send, turned into clear 422 answers.
+"""Checks on what clients send (the REST API and the web inbox alike), turned into clear
+422 answers.
 
-Everything a client controls passes through here before it reaches the gateway or the
-database, so a strange string can never turn into a 5xx further down (PostgreSQL refuses
+Everything a client controls passes through here before it reaches the gateway's queue or
+the database, so a strange string can never turn into a 5xx further down (PostgreSQL refuses
 NUL characters, UTF-8 encoders refuse lone surrogates).
 """
 
@@ -13,7 +14,15 @@ from phonenumbers import NumberParseException, PhoneNumberFormat
 from smsgw.exceptions import PduError
 from smsgw.pdu import PartCount, count_parts
 
-__all__ = ["InvalidInput", "check_text", "normalise_number", "normalise_peer", "plain_string"]
+__all__ = [
+    "EmptyText",
+    "InvalidInput",
+    "TooManyParts",
+    "check_text",
+    "normalise_number",
+    "normalise_peer",
+    "plain_string",
+]
 
 _PARSE_REASONS = {
     NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
@@ -30,6 +39,19 @@ class InvalidInput(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+
+class EmptyText(InvalidInput):
+    """The text is empty or blank (a separate class so a form can phrase it its own way)."""
+
+
+class TooManyParts(InvalidInput):
+    """The text needs more SMS parts than `limits.max_parts` allows."""
+
+    def __init__(self, detail: str, *, parts: int, limit: int) -> None:
+        super().__init__(detail)
+        self.parts = parts
+        self.limit = limit
 
 
 def plain_string(field: str, value: str) -> str:
@@ -85,14 +107,16 @@ def check_text(text: str, max_parts: int) -> PartCount:
     """How `text` will be split; InvalidInput when it is empty or too long."""
     plain_string("text", text)
     if not text.strip():
-        raise InvalidInput("text: the message is empty")
+        raise EmptyText("text: the message is empty")
     try:
         count = count_parts(text)
     except PduError as exc:
         raise InvalidInput(f"text: cannot be encoded as SMS: {exc}") from None
     if count.parts > max_parts:
-        raise InvalidInput(
+        raise TooManyParts(
             f"text: needs {count.parts} SMS parts ({count.encoding}, {count.units_used} "
-            f"characters); the limit is limits.max_parts = {max_parts}"
+            f"characters); the limit is limits.max_parts = {max_parts}",
+            parts=count.parts,
+            limit=max_parts,
         )
     return count

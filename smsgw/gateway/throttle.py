@@ -1,5 +1,8 @@
 """Per-client throttling of wrong API keys and wrong web inbox sign-ins.
 
+Below both front ends because both count into one record per client: the REST API's key
+check and the inbox's sign-in form must not each grant a guesser its own free tries.
+
 A wrong key costs the client nothing today but a round trip, so a key can be guessed at
 wire speed. After `free_failures` wrong tries a client (by IP address) is refused with 429
 and ``Retry-After`` for a delay that doubles with every further failure, up to `max_delay`.
@@ -16,11 +19,19 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
-__all__ = ["AuthThrottle"]
+__all__ = ["AuthThrottle", "client_address"]
 
 log = logging.getLogger(__name__)
+
+
+def client_address(scope: Mapping[str, Any]) -> str:
+    """The peer's IP address from an ASGI scope (behind a reverse proxy: the proxy's, see
+    the README)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 @dataclasses.dataclass(slots=True)

@@ -1,0 +1,132 @@
+"""What the REST API and the web inbox do to the running gateway, written once for both.
+
+Both front ends sit above the gateway and beside each other: neither may import the other,
+so whatever they share lives here. `GatewayOperations` is the small surface they need from
+the daemon (`Gateway` satisfies it as it is; tests hand them a double over a real store),
+and the functions below are the operations themselves: an operator's reply typed in the
+inbox passes exactly the checks an API client's send does, and a retry from either side
+wakes the dispatcher the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from smsgw.config import Settings
+from smsgw.gateway.inputs import check_text, normalise_number, plain_string
+from smsgw.models import ModemView
+from smsgw.pdu import PartCount
+from smsgw.store import Database, repository
+from smsgw.store.repository import inbox
+from smsgw.store.types import Enqueued
+
+__all__ = [
+    "GatewayOperations",
+    "Outgoing",
+    "RetryOperation",
+    "check_outgoing",
+    "retry_dead_letter",
+    "retry_waiting_event",
+    "send",
+]
+
+
+class GatewayOperations(Protocol):
+    """The running gateway as the API and the web inbox see it."""
+
+    settings: Settings
+    db: Database
+
+    async def submit(
+        self,
+        *,
+        to: str,
+        text: str,
+        modem: str | None,
+        delivery_report: bool,
+        idempotency_key: str | None,
+        count: PartCount | None = None,
+    ) -> Enqueued:
+        """Queue an outgoing message and wake the modem worker; raises `SubmitRefused`.
+
+        `to` is E.164 and `count` is `text`'s split when the caller checked it already."""
+        ...
+
+    async def modems(self) -> list[ModemView]:
+        """Current state of every known modem (this node's live view plus heartbeats)."""
+        ...
+
+    async def ready(self) -> tuple[bool, str]:
+        """True when the DB is reachable and at least one modem is READY; and why not."""
+        ...
+
+    def wake_webhook(self) -> None:
+        """Tell the webhook dispatcher an event became due now (an operator retried one).
+
+        Without it the dispatcher sleeps until its next known due event or its idle poll
+        (30 s), so "Retry now" would not be now.  A no-op when no webhook is configured.
+        """
+        ...
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A send that passed the input checks: number in E.164, text split once."""
+
+    to: str
+    text: str
+    modem: str | None
+    count: PartCount
+
+
+def check_outgoing(settings: Settings, *, to: str, text: str, modem: str | None) -> Outgoing:
+    """The checks every client-supplied send passes (raises `InvalidInput`, a 422).
+
+    The number is normalised to E.164 (national numbers read as `api.default_region`), the
+    text must be non-blank, free of NUL and lone surrogates, encodable as SMS and within
+    `limits.max_parts`; a modem name must be a plain string."""
+    number = normalise_number(to, settings.api.default_region)
+    count = check_text(text, settings.limits.max_parts)
+    chosen = None if modem is None else plain_string("modem", modem)
+    return Outgoing(to=number, text=text, modem=chosen, count=count)
+
+
+async def send(
+    gateway: GatewayOperations,
+    outgoing: Outgoing,
+    *,
+    delivery_report: bool,
+    idempotency_key: str | None,
+) -> Enqueued:
+    """Queue a checked send; the gateway reuses the part count made by the checks."""
+    return await gateway.submit(
+        to=outgoing.to,
+        text=outgoing.text,
+        modem=outgoing.modem,
+        delivery_report=delivery_report,
+        idempotency_key=idempotency_key,
+        count=outgoing.count,
+    )
+
+
+#: `retry_dead_letter` or `retry_waiting_event`: True when the event is due now.
+RetryOperation = Callable[["GatewayOperations", int], Awaitable[bool]]
+
+
+async def retry_dead_letter(gateway: GatewayOperations, entry_id: int) -> bool:
+    """Put a dead-lettered event back in the outbox and post it now (False: not dead)."""
+    if not await repository.retry_dead_letter(gateway.db, entry_id):
+        return False
+    gateway.wake_webhook()
+    return True
+
+
+async def retry_waiting_event(gateway: GatewayOperations, entry_id: int) -> bool:
+    """Post an event that is waiting for its next attempt now instead of after its back-off
+    (False: it is not waiting, e.g. delivered or being posted meanwhile)."""
+    if not await inbox.retry_waiting_now(gateway.db, entry_id):
+        return False
+    gateway.wake_webhook()
+    return True
