@@ -342,7 +342,15 @@ class Gateway:
         return await self.fleet.views()
 
     async def ready(self) -> tuple[bool, str]:
-        return await self.fleet.ready()
+        """True when the database answers and at least one modem is READY; and why not."""
+        try:
+            await self.db.ping()
+        except StoreError as error:
+            # The error names the database user and host: log it, keep the public answer bare
+            # (/health/ready needs no key).
+            log.warning("readiness: %s", error)
+            return False, "database unreachable"
+        return self.fleet.ready()
 
     def wake_webhook(self) -> None:
         """Tell the dispatcher an event became due now (new, or retried by an operator).

@@ -28,7 +28,7 @@ class _BrokenDatabase:
 
 
 async def _ready_answer(app_services: object) -> httpx.Response:
-    app = create_app(app_services, include_ui=False)  # type: ignore[arg-type]
+    app = create_app(app_services, "k" * 20)  # type: ignore[arg-type]
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
         return await client.get("/health/ready")

@@ -15,11 +15,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from smsgw.api.app import create_app
-from smsgw.cli.run import GatewayServices
 from smsgw.emulator import DeviceOptions, EmulatedModem
 from smsgw.gateway import Gateway
 from smsgw.modem import ModemState
+from smsgw.webapp import create_app
 from tests.gateway.conftest import eventually, fast_supervisors, gateway_settings
 
 pytestmark = pytest.mark.timeout(60)
@@ -51,7 +50,7 @@ async def test_a_rejected_pin_is_in_no_log_answer_page_or_row(
             supervisor = gateway.supervisor("sim0")
             await eventually(lambda: supervisor.state is ModemState.FAILED)
             assert "PIN" in supervisor.reason  # the operator still learns what is wrong
-            app = create_app(GatewayServices(gateway, API_KEY), include_ui=True)
+            app = create_app(gateway, API_KEY, include_ui=True)
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
                 modems = await client.get("/api/v1/modems", headers={"X-API-Key": API_KEY})
