@@ -51,7 +51,7 @@ async def _sign_in(client: httpx.AsyncClient, key: str) -> httpx.Response:
 async def test_wrong_api_keys_are_throttled_per_client_and_logged_once(
     services: FakeServices, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="smsgw.api.throttle")
+    caplog.set_level(logging.INFO, logger="smsgw.gateway.throttle")
     clock = Clock()
     app = create_app(
         services, lambda: services.api_key, throttle=AuthThrottle(free_failures=3, clock=clock)
@@ -78,7 +78,7 @@ async def test_wrong_api_keys_are_throttled_per_client_and_logged_once(
         clock.now += 2.5
         assert (await guesser.get("/api/v1/modems", headers={"X-API-Key": API_KEY})).is_success
         assert (await guesser.get("/api/v1/modems", headers=wrong)).status_code == 401
-    burst_lines = [r for r in caplog.records if r.name == "smsgw.api.throttle"]
+    burst_lines = [r for r in caplog.records if r.name == "smsgw.gateway.throttle"]
     assert len(burst_lines) == 2  # one per burst (the key in between ended the first)
     assert "192.0.2.7" in burst_lines[0].getMessage()
 
