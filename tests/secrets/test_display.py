@@ -11,11 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from smsgw.api.app import create_app
 from smsgw.config import load_settings
 from smsgw.store import open_database, upgrade
 from smsgw.store.repository import inbox
 from smsgw.ui.neutral import shown
+from smsgw.webapp import create_app
 from tests.api.live import API_KEY, FakeServices, receive, write_config
 
 SENDER = "BANK\u202egnp.exe"
@@ -45,7 +45,7 @@ async def services(tmp_path: Path) -> AsyncIterator[FakeServices]:
 
 async def test_the_inbox_neutralises_what_the_database_keeps(services: FakeServices) -> None:
     await receive(services.db, sender=SENDER, text=TEXT)
-    app = create_app(services, include_ui=True)
+    app = create_app(services, API_KEY, include_ui=True)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gw") as browser:
         form = await browser.get("/ui/login")
