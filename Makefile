@@ -10,7 +10,7 @@ STAMP    := $(VENV)/.installed-test
 RUN_VENV ?= .venv-run
 RUN_STAMP := $(RUN_VENV)/.installed-run
 
-.PHONY: test test-fast lint typecheck imports pytest bench faults demo screenshots venv clean
+.PHONY: test test-fast lint typecheck imports pytest bench faults demo screenshots venv hass-venv clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +40,14 @@ typecheck: $(STAMP)
 imports: $(STAMP)
 	$(VENV)/bin/lint-imports
 
-pytest: $(STAMP)
+pytest: $(STAMP) hass-venv
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# The pinned Home Assistant for tests/home_assistant, in its own Python 3.13 virtualenv under
+# ~/.cache/smsgw-hass/<version> (SMSGW_HASS_CACHE moves it): built once (~2-3 min), then a
+# no-op. Never a dependency of smsgw itself.
+hass-venv:
+	$(PYTHON) -m tests.home_assistant.install
 
 test: lint typecheck imports pytest
 

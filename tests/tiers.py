@@ -41,6 +41,8 @@ SLOW_MODULES: tuple[str, ...] = (
     "tests/api/test_schemathesis.py",
     # several gateway nodes on one database, each with its own heartbeats
     "tests/scaleout/test_gateway_nodes.py",
+    # a real Home Assistant (its own Python 3.13 virtualenv) and a Mosquitto broker
+    "tests/home_assistant/",
 )
 
 #: Single tests in otherwise fast modules that wait on the wall clock (backoffs, probe

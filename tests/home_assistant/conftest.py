@@ -1,0 +1,54 @@
+"""One Mosquitto broker and one onboarded Home Assistant with MQTT, shared by the session.
+
+Home Assistant takes tens of seconds to start on a small machine, so the tests share one
+server; each test publishes under its own device and removes what it published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.home_assistant import install
+from tests.home_assistant.broker import Mosquitto, mosquitto_binary
+from tests.home_assistant.server import HomeAssistant
+
+
+@pytest.fixture(scope="session")
+def hass_python() -> Path:
+    """The pinned Home Assistant's interpreter; built by `make hass-venv` (CI does it)."""
+    if install.find_python() is None:
+        pytest.skip("no Python 3.13 interpreter on this machine: Home Assistant needs one")
+    if not install.is_ready():
+        pytest.fail(
+            f"Home Assistant {install.HA_VERSION} is not installed in {install.venv_dir()}: "
+            "run `make hass-venv` once (about 5 minutes; .ci/run does it)"
+        )
+    return install.venv_python()
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    binary = mosquitto_binary()
+    if binary is None:
+        pytest.skip("mosquitto is not installed (Debian: apt-get install mosquitto)")
+    server = Mosquitto(binary, tmp_path_factory.mktemp("mosquitto"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def home_assistant(
+    hass_python: Path, broker: Mosquitto, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[HomeAssistant]:
+    server = HomeAssistant(hass_python, tmp_path_factory.mktemp("home-assistant"))
+    try:
+        server.start()
+        server.onboard()
+        server.add_mqtt("127.0.0.1", broker.port)
+        yield server
+    finally:
+        server.stop()
