@@ -7,10 +7,10 @@ bars or the other commands' dependencies for weeks (a few MB of RSS on a Raspber
 
 from __future__ import annotations
 
+import enum
 import importlib
-import logging
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from typer.core import TyperCommand, TyperGroup, TyperOption
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from typer import _click  # typer's vendored click: the types TyperGroup's methods use
 
 from smsgw import __version__
+from smsgw.cli import logs
 
 # httpx's `__init__` imports its own command-line client when it can (`httpx._main`: rich's
 # console, tables, progress bars and syntax highlighting, and pygments' lexers), about 3 MB of
@@ -143,6 +144,21 @@ app = typer.Typer(
 )
 
 
+class _LogFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+LogFormatChoice = Annotated[
+    _LogFormat,
+    typer.Option(
+        "--log-format",
+        help="text: one line per record with level and component; json: one JSON object "
+        "per line (time, level, component, message) for journald shippers.",
+    ),
+]
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"smsgw {__version__}")
@@ -152,14 +168,12 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Verbose logs and full tracebacks."),
+    log_format: LogFormatChoice = LogFormatChoice.text,
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(debug=debug, log_format=log_format.value)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ import uvicorn
 
 from smsgw import config as smsgw_config
 from smsgw.at.portlock import refuse_held_ports
+from smsgw.cli import logs
 from smsgw.cli.common import fail
 from smsgw.cli.config import (
     ConfigOption,
@@ -62,7 +63,10 @@ async def serve(settings: Settings, api_key: str, *, stop: asyncio.Event | None 
                 create_app(gateway, api_key),
                 host=settings.api.host,
                 port=settings.api.port,
-                log_level=settings.log.level,
+                # smsgw's root handler formats uvicorn's records too (one format);
+                # smsgw.cli.logs sets the levels.
+                log_config=None,
+                log_level=None,
                 lifespan="off",
             )
         )
@@ -85,7 +89,7 @@ def run(config: ConfigOption = None) -> None:
     settings = load_or_exit(config)
     if not settings.modem:
         fail(no_modem_problem(config))
-    logging.getLogger().setLevel(settings.log.level.upper())
+    logs.set_level(settings.log.level)
     refuse_held_ports([modem.port for modem in settings.modem])
     directory = prepare_state_dir_or_exit(settings)
     try:

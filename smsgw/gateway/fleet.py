@@ -142,7 +142,7 @@ class Fleet:
 
     def state_changed(self, runtime: ModemRuntime, event: StateChanged) -> None:
         name = runtime.settings.name
-        log.info("%s: %s%s", name, event.state.value, f" ({event.reason})" if event.reason else "")
+        # The supervisor already logged this transition at INFO: one line per change.
         telemetry.modem_state(name, event.state.value)
         if event.state is ModemState.READY:
             runtime.worker.wake()
