@@ -73,6 +73,7 @@ def test_a_50_mb_sign_in_body_is_refused_and_memory_stays_flat(server: Server) -
     ]
     time.sleep(0.2)
     growth_mib = (server.rss_kib() - before) / 1024
+    print(f"RSS growth after three 50 MB bodies: {growth_mib:.1f} MiB")
     for answer in answers:
         assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert growth_mib < 20, f"RSS grew by {growth_mib:.1f} MiB"
