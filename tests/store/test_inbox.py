@@ -9,7 +9,7 @@ import pytest
 
 from smsgw.exceptions import StoreError
 from smsgw.models import Direction, WebhookEventKind
-from smsgw.store import Database
+from smsgw.store import Database, repository
 from smsgw.store.repository import inbox
 from tests.store_helpers import (
     FakeClock,
@@ -18,6 +18,7 @@ from tests.store_helpers import (
     incoming,
     outgoing,
     queue_event,
+    schedule_retry,
 )
 
 
@@ -100,3 +101,25 @@ async def test_webhook_health_counts_and_latency_in_the_window(
     assert health.latency_mean == datetime.timedelta(seconds=4)
     assert health.latency_max == datetime.timedelta(seconds=6)
     assert health.per_hour == pytest.approx(2.0)
+
+
+async def test_waiting_events_can_be_made_due_now(db: Database, clock: FakeClock) -> None:
+    fresh = await queue_event(db, "never-tried", "+3")
+    failed = await queue_event(db, "failed-once", "+4")
+    assert [e.id for e in await repository.claim_due_events(db, node="n1")] == [fresh.id, failed.id]
+    later = clock.now + datetime.timedelta(minutes=10)
+    assert await schedule_retry(db, failed.id, next_attempt_at=later, error="HTTP 502", node="n1")
+    assert await schedule_retry(db, fresh.id, next_attempt_at=later, error="timeout", node="n1")
+    await dead_letter(db, fresh.id, error="gave up")
+    waiting = await inbox.list_waiting_events(db)
+    assert [(w.entry.event_id, w.last_error, w.next_attempt_at) for w in waiting] == [
+        ("failed-once", "HTTP 502", later)
+    ]
+    assert await repository.claim_due_events(db, node="n1") == []
+    assert await inbox.retry_waiting_now(db, failed.id)
+    (due,) = await repository.claim_due_events(db, node="n1")
+    assert (due.id, due.attempts) == (failed.id, 1)
+    # Being posted under a live claim: neither listed nor pushed again.
+    assert await inbox.list_waiting_events(db) == []
+    assert not await inbox.retry_waiting_now(db, failed.id)
+    assert not await inbox.retry_waiting_now(db, fresh.id)  # dead: the dead-letter retry's job

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import re
 from collections.abc import Iterator
 
@@ -11,10 +12,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from smsgw.models import Direction
 from smsgw.store import repository
 from smsgw.webapp import create_app
 from tests.api.live import API_KEY, LiveApi, live_api, receive
-from tests.store_helpers import dead_letter, queue_event
+from tests.store_helpers import dead_letter, queue_event, schedule_retry
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -169,6 +171,51 @@ def test_too_long_and_empty_replies_are_explained(operator: httpx.Client) -> Non
     assert "ş" * 500 in long.text  # the draft is kept
 
 
+def test_a_reply_passes_the_same_checks_as_an_api_send(
+    operator: httpx.Client, api: LiveApi
+) -> None:
+    db = api.services.db
+    short_code = "12345"  # digits, so the form offers a reply, but no valid phone number
+    api.run(receive(db, sender=short_code, text="Your code is 0000"))
+    page = operator.get(f"/ui/conversations/{short_code}").text
+    csrf = _field(page, "csrf")
+    invalid = operator.post(
+        f"/ui/conversations/{short_code}/reply", data={"csrf": csrf, "text": "thanks"}
+    )
+    assert invalid.status_code == 422
+    assert "is not a valid phone number" in invalid.text
+    nul = operator.post(
+        f"/ui/conversations/{PEER}/reply", data={"csrf": csrf, "text": "before\x00after"}
+    )
+    assert nul.status_code == 422
+    assert "contains a NUL character" in nul.text
+    sent = api.run(repository.list_messages(db, direction=Direction.OUT, limit=1000))
+    assert [m.text for m in sent if m.peer in (short_code, PEER) and "after" in m.text] == []
+    assert [m for m in sent if m.peer == short_code] == []
+    # The same words through the API get the same verdicts.
+    answer = httpx.post(
+        f"{api.base_url}/api/v1/messages",
+        json={"to": short_code, "text": "thanks"},
+        headers=api.headers,
+    )
+    assert answer.status_code == 422
+    assert "is not a valid phone number" in answer.json()["detail"]
+
+
+def test_a_national_number_reply_is_queued_in_e164(operator: httpx.Client, api: LiveApi) -> None:
+    db = api.services.db
+    national = "0722000042"
+    api.run(receive(db, sender=national, text="Call me"))
+    page = operator.get(f"/ui/conversations/{national}").text
+    answer = operator.post(
+        f"/ui/conversations/{national}/reply",
+        data={"csrf": _field(page, "csrf"), "text": "Calling now"},
+    )
+    assert answer.status_code == 303
+    sent = api.run(repository.list_messages(db, direction=Direction.OUT, limit=1000))
+    assert [m.peer for m in sent if m.text == "Calling now"] == ["+40722000042"]
+
+
 def test_dead_letter_retry(operator: httpx.Client, api: LiveApi) -> None:
     db = api.services.db
     entry = api.run(queue_event(db, "ui-dead-1", PEER))
@@ -187,6 +234,55 @@ def test_dead_letter_retry(operator: httpx.Client, api: LiveApi) -> None:
     again = operator.post(f"/ui/webhook/dead/{entry.id}/retry", data={"csrf": _field(page, "csrf")})
     assert again.status_code == 404
     assert api.services.webhook_wakes == wakes + 1
+
+
+def test_an_event_waiting_for_its_next_attempt_can_be_retried_now(
+    operator: httpx.Client, api: LiveApi
+) -> None:
+    db = api.services.db
+    peer = "+40722000077"
+    entry = api.run(queue_event(db, "ui-waiting-1", peer))
+    claimed = api.run(repository.claim_due_events(db, node="test-node", limit=100))
+    assert entry.id in [c.id for c in claimed]
+    in_an_hour = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
+    assert api.run(
+        schedule_retry(
+            db,
+            entry.id,
+            next_attempt_at=in_an_hour,
+            error="HTTP 502 from webhook",
+            node="test-node",
+        )
+    )
+    page = operator.get("/ui/webhook").text
+    waiting = re.search(r'<ul class="events waiting">(.*?)</ul>', page, re.S)
+    assert waiting is not None
+    assert 'data-event="ui-waiting-1"' in waiting.group(1)
+    assert "HTTP 502 from webhook" in waiting.group(1)
+    assert f'action="/ui/webhook/waiting/{entry.id}/retry"' in waiting.group(1)
+    # Not due: the dispatcher would not see it for an hour.
+    assert entry.id not in [
+        c.id for c in api.run(repository.claim_due_events(db, node="test-node", limit=100))
+    ]
+    wakes = api.services.webhook_wakes
+    retried = operator.post(
+        f"/ui/webhook/waiting/{entry.id}/retry", data={"csrf": _field(page, "csrf")}
+    )
+    assert retried.status_code == 303
+    assert api.services.webhook_wakes == wakes + 1
+    assert "will be sent now" in operator.get(retried.headers["location"]).text
+    # Due now, and still the same event (attempts and error kept).
+    due = api.run(repository.claim_due_events(db, node="test-node", limit=100))
+    mine = [c for c in due if c.id == entry.id]
+    assert [(c.event_id, c.attempts) for c in mine] == [("ui-waiting-1", 1)]
+    # Claimed by a dispatcher now: not waiting any more, so nothing to push.
+    again = operator.post(
+        f"/ui/webhook/waiting/{entry.id}/retry", data={"csrf": _field(page, "csrf")}
+    )
+    assert again.status_code == 404
+    assert api.services.webhook_wakes == wakes + 1
+    forged = operator.post(f"/ui/webhook/waiting/{entry.id}/retry", data={"csrf": "nope"})
+    assert forged.status_code == 403
 
 
 def test_logout_ends_the_session(operator: httpx.Client) -> None:
