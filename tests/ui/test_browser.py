@@ -11,6 +11,7 @@ API key and the webhook secret.
 
 from __future__ import annotations
 
+import datetime
 import json
 import random
 import re
@@ -145,6 +146,38 @@ def test_incoming_conversation_appears_and_the_reply_is_delivered(
     # Reading the thread cleared the unread badge.
     page.get_by_role("link", name="All conversations").click()
     expect(page.locator(f'li.conversation[data-peer="{CUSTOMER}"] .badge')).to_have_count(0)
+
+
+def test_the_unread_badge_stays_small_and_times_are_in_the_browsers_zone(
+    browser: Browser, gateway: LiveGateway
+) -> None:
+    from playwright.sync_api import expect
+
+    peer = "+40721000444"
+    deliver(gateway, peer, "Is the badge a badge?")
+    deliver(gateway, peer, "Still asking")
+    # India: a half-hour offset no UTC text can match by accident.
+    context = browser.new_context(viewport=DESKTOP, timezone_id="Asia/Kolkata")  # type: ignore[arg-type]
+    try:
+        listed = sign_in(context, gateway)
+        listed.wait_for_url("**/ui/conversations")
+        row = listed.locator(f'li.conversation[data-peer="{peer}"]')
+        badge = row.locator(".badge")
+        expect(badge).to_have_text("2")
+        box = badge.bounding_box()
+        assert box is not None
+        assert box["width"] < 3 * box["height"], box  # a pill around "2", not a bar
+        assert box["width"] < 40, box
+        stamp = row.locator("time")
+        expect(stamp).to_have_attribute("data-local", "1")
+        moment = datetime.datetime.fromisoformat(str(stamp.get_attribute("datetime")))
+        local = moment.astimezone(datetime.timezone(datetime.timedelta(hours=5, minutes=30)))
+        shown = stamp.inner_text()
+        assert shown.startswith(local.strftime("%Y-%m-%d %H:%M")), shown
+        assert "UTC" not in shown
+        assert stamp.get_attribute("title") == moment.strftime("%Y-%m-%d %H:%M UTC")
+    finally:
+        context.close()
 
 
 def test_an_unplugged_modem_shows_disconnected_then_ready(page: Page, gateway: LiveGateway) -> None:
