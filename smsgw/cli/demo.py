@@ -33,6 +33,7 @@ from rich.console import Console
 
 from smsgw.cli.common import EXIT_FAILED, EXIT_OK
 from smsgw.cli.demo_parts import MODEM, StepFailed, bind, demo_settings, serving, within
+from smsgw.cli.demo_state import DEMO_DIR_PREFIX
 from smsgw.cli.demo_tryit import follow, try_it_lines
 from smsgw.cli.demo_webhook import PATH as WEBHOOK_PATH
 from smsgw.cli.demo_webhook import DemoWebhook, ReceivedEvent, auto_reply
@@ -89,7 +90,7 @@ async def _main(console: Console, *, once: bool) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    with tempfile.TemporaryDirectory(prefix="smsgw-demo-") as directory:
+    with tempfile.TemporaryDirectory(prefix=DEMO_DIR_PREFIX) as directory:
         try:
             async with DemoRun.started(Path(directory), console) as run:
                 try:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import uvicorn
 
+from smsgw.cli.demo_state import DEMO_DATABASE
 from smsgw.config import Settings
 
 __all__ = ["MODEM", "STEP_TIMEOUT", "StepFailed", "bind", "demo_settings", "serving", "within"]
@@ -75,7 +76,7 @@ def demo_settings(
 ) -> Settings:
     return Settings.model_validate(
         {
-            "database": {"url": f"sqlite:///{directory / 'smsgw.db'}"},
+            "database": {"url": f"sqlite:///{directory / DEMO_DATABASE}"},
             # The script sends to a national number ("0721 000 000") to show normalisation;
             # a real installation sets its own region (there is no default country).
             "api": {

@@ -2,14 +2,18 @@
 
 Reads the configured database directly, so it works whether or not the daemon runs (and
 when its API is down, which is when one most wants to look). Newest first; a rich table for
-people, `--json` (one array, the API's field names) for scripts.
+people, `--json` (one array, the API's field names) for scripts. Without a database of its
+own (nothing has run here, no `[database] url`) it reads a running `smsgw demo`'s, and says
+so, or says where to look.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import phonenumbers
@@ -19,6 +23,8 @@ from rich.table import Table
 
 from smsgw.cli.common import EXIT_USAGE, fail
 from smsgw.cli.config import ConfigOption, load_or_exit
+from smsgw.cli.demo_state import running_demo_database
+from smsgw.config import Settings, default_database_url, state_dir
 from smsgw.exceptions import StoreError
 from smsgw.models import Direction
 from smsgw.store import open_database, repository
@@ -45,14 +51,37 @@ def messages(
     wanted = None if peer is None else normalise_peer(peer, settings.api.default_region)
     if wanted == "":
         fail("--peer is empty", EXIT_USAGE)
+    url = _database_url(settings)
     try:
-        records = asyncio.run(_load(settings.database.url, wanted, direction, limit))
+        records = asyncio.run(_load(url, wanted, direction, limit))
     except StoreError as exc:
         fail(f"cannot read the message history: {exc} (a new database? `smsgw db upgrade`)")
     if as_json:
         print(json.dumps([as_dict(record) for record in records], indent=2))
         return
     Console().print(table(records))
+
+
+def _database_url(settings: Settings) -> str:
+    """The configured database; when that is the default SQLite file and it does not exist
+    yet, a running demo's database, else a clear "where to look" instead of a table error."""
+    url = settings.database.url
+    directory = state_dir()
+    if url != default_database_url(directory) or (directory / _sqlite_name(url)).exists():
+        return url
+    demo = running_demo_database()
+    if demo is None:
+        fail(
+            f"no database at {directory / _sqlite_name(url)}: nothing has run with this state "
+            "directory yet. Point at one with --config (a file with [database] url), "
+            "SMSGW_DATABASE__URL or SMSGW_STATE_DIR; a running `smsgw demo` prints its own."
+        )
+    print(f"no database at {directory}; showing the running smsgw demo's ({demo})", file=sys.stderr)
+    return f"sqlite:///{demo}"
+
+
+def _sqlite_name(url: str) -> str:
+    return Path(url.removeprefix("sqlite:///")).name
 
 
 def normalise_peer(raw: str, region: str) -> str:

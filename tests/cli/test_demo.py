@@ -3,11 +3,14 @@ example webhook it ships."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
+import shlex
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx
@@ -15,6 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 from smsgw.cli import demo_webhook
+from smsgw.cli.demo_parts import bind, serving
+from smsgw.cli.demo_tryit import try_it_lines
 from smsgw.cli.demo_webhook import HELP_REPLY, URGENT_REPLY, DemoWebhook, auto_reply
 from smsgw.cli.main import app
 
@@ -86,3 +91,49 @@ async def test_example_webhook_checks_key_and_signature_and_dedupes_retries() ->
     assert first.json() == retry.json() == {"sms_text": HELP_REPLY}
     assert tampered.json() == {"sms_text": HELP_REPLY}  # answered, but flagged
     assert [event.signature_ok for event in webhook.received] == [True, False]
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_the_try_it_list_covers_the_inbox_and_sending_and_its_webhook_test_is_accepted(
+    tmp_path: Path,
+) -> None:
+    secret = "demo-secret-Qx81"
+    webhook = DemoWebhook(secret)
+    sock = bind(0)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}{demo_webhook.PATH}"
+    listening, stop = threading.Event(), threading.Event()
+
+    async def serve() -> None:
+        async with serving(webhook.app, sock):
+            listening.set()
+            while not stop.is_set():  # noqa: ASYNC110 (stopped from the test's thread)
+                await asyncio.sleep(0.02)
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    try:
+        assert listening.wait(10)
+        lines = try_it_lines(
+            directory=tmp_path,
+            modem="sim800",
+            customer="+40721000000",
+            api_url="http://127.0.0.1:8080",
+            api_key="demo-api-key-0123456789",
+            webhook_url=url,
+            webhook_secret=secret,
+            database_url=f"sqlite:///{tmp_path / 'smsgw.db'}",
+        )
+        shown = "\n".join(lines)
+        assert "open http://127.0.0.1:8080/ui and sign in with the API key" in shown
+        assert "demo-api-key-0123456789" in shown
+        assert any(" send --api http://127.0.0.1:8080 " in line for line in lines)
+        assert "/api/v1/messages" in shown
+        assert secret in shown
+        command = shlex.split(next(line for line in lines if " webhook test " in line))
+        args = command[command.index("webhook") :]
+        result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.stdout + result.stderr  # not 401
+        assert [event.signature_ok for event in webhook.received] == [True]
+    finally:
+        stop.set()
+        thread.join(10)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,48 @@ def test_a_database_without_tables_fails_with_one_line(tmp_path: Path) -> None:
     assert err.startswith("error: cannot read the message history")
     assert "smsgw db upgrade" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def _no_config(tmp_path: Path) -> Path:
+    """A config with no [database] url: the default SQLite file in the state directory."""
+    path = tmp_path / "plain.toml"
+    path.write_text('[api]\ndefault_region = "RO"\n', encoding="utf-8")
+    return path
+
+
+def test_without_a_database_it_reads_a_running_demos(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    temp = tmp_path / "tmp"
+    demo = temp / "smsgw-demo-abc123"
+    demo.mkdir(parents=True)
+    url = f"sqlite:///{demo / 'smsgw.db'}"
+
+    async def fill() -> None:
+        await upgrade(url)
+        db = open_database(url)
+        try:
+            await receive(db, sender="+40721000000", text="Hi, I need help with my order")
+        finally:
+            await db.close()
+
+    asyncio.run(fill())
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    code, out, err = _messages(_no_config(tmp_path), "--json")
+    assert code == 0, err
+    assert [row["text"] for row in json.loads(out)] == ["Hi, I need help with my order"]
+    assert "running smsgw demo" in err
+    assert str(demo / "smsgw.db") in err
+
+
+def test_without_any_database_it_says_where_to_look(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # no demo running
+    code, out, err = _messages(_no_config(tmp_path))
+    assert code == 1
+    assert "no database at" in err
+    assert "--config" in err
+    assert "smsgw demo" in err
+    assert "no such table" not in err + out
+    assert not (tmp_path / "state" / "smsgw.db").exists()  # nothing created by looking
