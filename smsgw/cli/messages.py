@@ -18,8 +18,10 @@ from typing import Annotated, Any
 
 import phonenumbers
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from smsgw.cli.common import EXIT_USAGE, fail
 from smsgw.cli.config import ConfigOption, load_or_exit
@@ -133,22 +135,33 @@ def as_dict(record: MessageRecord) -> dict[str, Any]:
 
 
 def table(records: list[MessageRecord]) -> Table:
-    view = Table(title=f"{len(records)} message(s), newest first", title_justify="left")
-    for column in ("when (UTC)", "dir", "peer", "modem", "status", "parts", "text", "id"):
-        view.add_column(column, overflow="fold" if column == "text" else "ellipsis")
+    """Readable in an 80-column terminal: the text gets the room; the message id, modem and
+    parts go on a dim second line under it. Every cell is plain Text, so an SMS containing
+    `[bold]` or `[/]` is shown as written, never read as markup."""
+    view = Table(
+        title=f"{len(records)} message(s), newest first",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    view.add_column("when (UTC)", no_wrap=True)
+    view.add_column("", no_wrap=True)
+    view.add_column("peer", overflow="fold")
+    view.add_column("status", overflow="fold")
+    view.add_column("text · id · modem · parts", overflow="fold", ratio=1)
     for record in records:
         when = record.smsc_timestamp or record.sent_at or record.created_at
         status = "received" if record.direction is Direction.IN else str(record.status or "")
         if record.error:
             status += f" ({record.error})"
+        details = f"{record.id} · {record.modem or 'any modem'} · {record.parts} part(s)"
+        cell = Text(record.text)
+        cell.append("\n" + details, style="dim")
         view.add_row(
-            when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-            "←" if record.direction is Direction.IN else "→",
-            record.peer,
-            record.modem or "any",
-            status,
-            str(record.parts),
-            record.text,
-            record.id,
+            Text(when.astimezone(UTC).strftime("%Y-%m-%d %H:%M")),
+            Text("←" if record.direction is Direction.IN else "→"),
+            Text(record.peer),
+            Text(status),
+            cell,
         )
     return view

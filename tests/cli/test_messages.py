@@ -73,6 +73,36 @@ def test_table_for_people(config: Path) -> None:
         assert expected in result.stdout
 
 
+def test_the_table_fits_80_columns_and_shows_texts_as_written(config: Path) -> None:
+    async def add_markup() -> None:
+        db = open_database(_database_url(config))
+        try:
+            await repository.enqueue_outgoing(
+                db, peer="+40722000333", text="[bold red]sale[/] ends [link=x]today", parts=1,
+                encoding="gsm7",
+            )  # fmt: skip
+        finally:
+            await db.close()
+
+    asyncio.run(add_markup())
+    _, out, _ = _messages(config, "--json")
+    ids = [row["id"] for row in json.loads(out)]
+    result = runner.invoke(app, ["messages", "-c", str(config)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    start = next(line.index("text ·") for line in lines if "text ·" in line)
+    flat = "".join(line[start:].strip() for line in lines)  # the text column, unfolded
+    assert "[bold red]sale[/] ends [link=x]today".replace(" ", "") in flat.replace(" ", "")
+    for message_id in ids:  # the whole id, usable with GET /api/v1/messages/{id}
+        assert message_id in flat
+
+
+def _database_url(config: Path) -> str:
+    line = next(line for line in config.read_text().splitlines() if line.startswith("url"))
+    return line.split('"')[1]
+
+
 @pytest.mark.parametrize("args", [["--limit", "0"], ["--direction", "sideways"]])
 def test_bad_options_are_usage_errors(config: Path, args: list[str]) -> None:
     code, _, _ = _messages(config, *args)
