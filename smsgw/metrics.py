@@ -31,6 +31,11 @@ __all__ = [
     "MESSAGES_OUT",
     "MODEM_SIGNAL_DBM",
     "MODEM_STATE",
+    "MQTT_CONNECTED",
+    "MQTT_FAILURES",
+    "MQTT_LATENCY",
+    "MQTT_PENDING",
+    "MQTT_PUBLISHED",
     "OUTBOX_EVENTS",
     "OUTGOING_QUEUE",
     "REGISTRY",
@@ -88,6 +93,33 @@ OUTBOX_EVENTS = Gauge(
     "smsgw_outbox_events",
     "Webhook events in the durable outbox, by state (pending, delivered, dead, dropped).",
     ["state"],
+    registry=REGISTRY,
+)
+MQTT_CONNECTED = Gauge(
+    "smsgw_mqtt_connected", "1 while connected to the MQTT broker.", registry=REGISTRY
+)
+MQTT_PUBLISHED = Counter(
+    "smsgw_mqtt_published",
+    "Events the MQTT broker acknowledged, by event type.",
+    ["kind"],
+    registry=REGISTRY,
+)
+MQTT_FAILURES = Counter(
+    "smsgw_mqtt_failures",
+    "MQTT event publishes not acknowledged (kept and published again later), and failed "
+    "connection attempts.",
+    ["what"],
+    registry=REGISTRY,
+)
+MQTT_PENDING = Gauge(
+    "smsgw_mqtt_pending_events",
+    "Events the MQTT broker has not acknowledged yet (the MQTT sink's durable backlog).",
+    registry=REGISTRY,
+)
+MQTT_LATENCY = Histogram(
+    "smsgw_mqtt_event_latency_seconds",
+    "Time from an event's creation to the broker's acknowledgement of its publish.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 60.0, 600.0, 3600.0),
     registry=REGISTRY,
 )
 MODEM_STATE = Gauge(

@@ -39,6 +39,11 @@ SLOW_MODULES: tuple[str, ...] = (
     # a browser and a property-based API crawler
     "tests/ui/test_browser.py",
     "tests/api/test_schemathesis.py",
+    # a real Mosquitto broker in a child process (and the daemon in one, for the outage tests)
+    "tests/mqtt/test_link.py",
+    "tests/mqtt/test_gateway_",
+    "tests/mqtt/test_outage.py",
+    "tests/mqtt/test_cli_mqtt.py",
     # several gateway nodes on one database, each with its own heartbeats
     "tests/scaleout/test_gateway_nodes.py",
     # a real Home Assistant (its own Python 3.13 virtualenv) and a Mosquitto broker

@@ -30,6 +30,8 @@ def masked(settings: Settings) -> dict[str, Any]:
     data["webhook"]["secret"] = _mask(settings.webhook.secret)
     data["webhook"]["url"] = mask_url(settings.webhook.url)
     data["database"]["url"] = mask_url(settings.database.url)
+    data["mqtt"]["url"] = mask_url(settings.mqtt.url)
+    data["mqtt"]["password"] = _mask(settings.mqtt.password)
     for dumped, modem in zip(data["modem"], settings.modem, strict=True):
         dumped["pin"] = _mask(modem.pin)
     return data

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from smsgw.config.mqtt import MqttSection
 from smsgw.config.sections import (
     ApiSection,
     DatabaseSection,
@@ -60,9 +61,12 @@ class Settings(BaseSettings):
     node: NodeSection = Field(default_factory=NodeSection)
     log: LogSection = Field(default_factory=LogSection)
     ui: UiSection = Field(default_factory=UiSection)
+    mqtt: MqttSection = Field(default_factory=MqttSection)
     modem: list[ModemSection] = Field(default_factory=list)
 
-    SECRET_KEYS: ClassVar[frozenset[str]] = frozenset({"api.key", "webhook.secret", "modem.pin"})
+    SECRET_KEYS: ClassVar[frozenset[str]] = frozenset(
+        {"api.key", "webhook.secret", "modem.pin", "mqtt.password"}
+    )
 
     @model_validator(mode="before")
     @classmethod

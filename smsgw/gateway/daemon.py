@@ -32,6 +32,8 @@ from smsgw.gateway import telemetry
 from smsgw.gateway.admission import Admission
 from smsgw.gateway.fleet import Fleet, ModemRuntime, log_crash
 from smsgw.gateway.inbound import REASSEMBLY_TIMEOUT, Inbound
+from smsgw.gateway.mqtt_bridge import MqttBridge
+from smsgw.gateway.mqtt_sends import mqtt_submitter
 from smsgw.gateway.outbound import IDLE_POLL, ModemWorker
 from smsgw.gateway.outbox_adapter import StoreOutbox
 from smsgw.gateway.render import incoming_renderer, render_status
@@ -106,6 +108,7 @@ class Gateway:
         self.db: Database = open_database(settings.database.url, clock=clock)
         self._listener = QueueListener(self.db, self._wake_workers)
         self.dispatcher: WebhookDispatcher | None = None
+        self.mqtt: MqttBridge | None = None
         self._client = new_client()
         self.fleet = Fleet(
             self.db,
@@ -158,6 +161,7 @@ class Gateway:
         if released:
             log.info("%d webhook event(s) claimed before a crash are pending again", released)
         await self._start_dispatcher()
+        await self._start_mqtt()
         webhook = self.settings.webhook
         self.inbound = Inbound(
             self.db,
@@ -204,6 +208,24 @@ class Gateway:
             on_attempt=telemetry.webhook_attempt,
         )
         await self.dispatcher.start()
+
+    async def _start_mqtt(self) -> None:
+        """The second event sink and the MQTT interface; before the modems, so every event
+        of this run is owed to the broker too."""
+        if not self.settings.mqtt.enabled:
+            return
+        self.mqtt = MqttBridge(
+            self.settings.mqtt,
+            db=self.db,
+            node=self.node,
+            modems=[modem.name for modem in self.settings.modem],
+            views=self.modems,
+            imei=self.modem_imei,
+            clock=self._clock,
+            submit=mqtt_submitter(self),
+        )
+        self.fleet.on_change = self.mqtt.modem_changed
+        await self.mqtt.start()
 
     def _add_modem(self, modem: config.ModemSection) -> None:
         pin = modem.pin.get_secret_value() or None
@@ -272,6 +294,8 @@ class Gateway:
         await self.fleet.stop()
         if self.dispatcher is not None:
             await self.dispatcher.stop()
+        if self.mqtt is not None:
+            await self.mqtt.stop()
         await self._client.aclose()
         await self.db.close()
         log.info("gateway node %s stopped", self.node)
@@ -355,15 +379,25 @@ class Gateway:
     def wake_webhook(self) -> None:
         """Tell the dispatcher an event became due now (new, or retried by an operator).
 
-        A no-op when no webhook is configured (the events wait in the outbox)."""
+        A no-op when no webhook is configured (the events wait in the outbox). The MQTT
+        sink is woken too: a new event is owed to it as well."""
         if self.dispatcher is not None:
             self.dispatcher.wake()
+        if self.mqtt is not None:
+            self.mqtt.wake()
 
     def status_line(self) -> str:
         return self.fleet.status_line()
 
     def own_number(self, modem: str) -> str | None:
         return self.fleet.own_number(modem)
+
+    def modem_imei(self, name: str) -> str | None:
+        """The IMEI the modem reported (MQTT discovery's device identifier), if read yet."""
+        for runtime in self.fleet:
+            if runtime.settings.name == name and runtime.info is not None:
+                return runtime.info.identity.imei
+        return None
 
     def worker(self, name: str) -> ModemWorker:
         return self.fleet.get(name).worker

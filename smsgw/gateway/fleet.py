@@ -82,6 +82,8 @@ class Fleet:
         self._modems: dict[str, ModemRuntime] = {}
         #: False while the database fails the heartbeat (the systemd watchdog stops pinging).
         self.db_healthy = True
+        #: Called when a modem's state or details changed (the MQTT state is republished).
+        self.on_change: Callable[[], None] = lambda: None
 
     # ------------------------------------------------------------------ membership
     def add(self, runtime: ModemRuntime) -> None:
@@ -148,6 +150,7 @@ class Fleet:
             runtime.worker.wake()
             self._refresh_info_soon(runtime)
         self._notifier.status(self.status_line())
+        self.on_change()
 
     def status_line(self) -> str:
         """The systemd STATUS= line: modem readiness at a glance."""
@@ -271,6 +274,7 @@ class Fleet:
             else:
                 runtime.info = await modem.refresh_info(runtime.info)
             telemetry.modem_info(runtime.settings.name, runtime.info)
+            self.on_change()
         except Exception as error:  # a busy or flaky modem must not stop the heartbeats
             log.debug("%s: could not read modem info: %s", runtime.settings.name, error)
 

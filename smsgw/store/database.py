@@ -105,6 +105,9 @@ class Database:
         self._writer_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
+        #: Every new event is also owed to the MQTT broker (`mqtt_outbox`); set by the
+        #: gateway while `[mqtt]` is configured, so without MQTT no event pays for it.
+        self.mqtt_events = False
 
     @property
     def dialect(self) -> str:

@@ -257,3 +257,25 @@ inbox_reads = sa.Table(
     sa.Column("last_read_pk", BigKey, nullable=False),
     sa.Column("read_at", UtcDateTime(), nullable=False),
 )
+
+#: Events still owed to the MQTT broker: the second sink's own delivery state. A row is added
+#: with the `webhook_outbox` row (same transaction) while MQTT is configured, and deleted once
+#: the broker acknowledged the publish, so the table holds only what is pending and the
+#: webhook's state never waits for the broker (or the reverse). The event's body, kind and
+#: modem are read from `webhook_outbox`: one frozen body serves both sinks.
+mqtt_outbox = sa.Table(
+    "mqtt_outbox",
+    metadata,
+    sa.Column(
+        "event_pk",
+        BigKey,
+        sa.ForeignKey("webhook_outbox.pk", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("claimed_by", sa.String(64), nullable=True),
+    sa.Column("claim_until", UtcDateTime(), nullable=True),
+)

@@ -9,6 +9,7 @@ Grouped by job and re-exported here, so callers write `from smsgw.store import r
 - reports: delivery reports matched to sent parts;
 - outbox, outcomes, replies, dead_letters: webhook events claimed per peer, what each POST
   achieved (recorded in bulk), the auto-reply a webhook answered with, and events given up;
+- mqtt_outbox: events owed to the MQTT broker, the second sink's own delivery state;
 - queries, history, inbox, nodes: reads for the API and web inbox, and node heartbeats.
 """
 
@@ -22,6 +23,15 @@ from smsgw.store.repository.incoming import (
     prune_incoming_parts,
 )
 from smsgw.store.repository.limits import daily_count
+from smsgw.store.repository.mqtt_outbox import (
+    MqttPending,
+    claim_mqtt_events,
+    mark_mqtt_failed,
+    mark_mqtt_published,
+    mqtt_pending_count,
+    received_today,
+    release_mqtt_claims,
+)
 from smsgw.store.repository.nodes import heartbeat_modem, heartbeat_node, list_modem_heartbeats
 from smsgw.store.repository.outbox import (
     claim_due_events,
@@ -62,11 +72,13 @@ __all__ = [
     "Finished",
     "IncomingCompleted",
     "IncomingDelivered",
+    "MqttPending",
     "OutcomeRecorder",
     "RetryLater",
     "SendClaim",
     "apply_status_report",
     "claim_due_events",
+    "claim_mqtt_events",
     "claim_next_outgoing",
     "conversation_history",
     "daily_count",
@@ -83,14 +95,19 @@ __all__ = [
     "list_messages",
     "list_modem_heartbeats",
     "mark_failed",
+    "mark_mqtt_failed",
+    "mark_mqtt_published",
     "mark_sent",
+    "mqtt_pending_count",
     "next_event_due_at",
     "outbox_counts",
     "part_status_for",
     "prune_incoming_parts",
     "queue_depths",
+    "received_today",
     "record_part_sent",
     "release_event_claims",
+    "release_mqtt_claims",
     "release_unsent_claim",
     "renew_send_claims",
     "retire_idempotency_key",

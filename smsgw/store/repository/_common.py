@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from smsgw.exceptions import StoreError
 from smsgw.models import Direction, MessageStatus, OutboxEntry, WebhookEventKind
 from smsgw.store.database import Database
-from smsgw.store.schema import messages, status_events, webhook_outbox
+from smsgw.store.schema import messages, mqtt_outbox, status_events, webhook_outbox
 from smsgw.store.types import MessageRecord, NewEvent, OutboxState
 
 if TYPE_CHECKING:
@@ -201,6 +201,7 @@ async def add_status_event(
 
 
 _INSERT_OUTBOX_EVENT = sa.insert(webhook_outbox).returning(webhook_outbox.c.pk)
+_INSERT_MQTT_EVENT = sa.insert(mqtt_outbox)
 
 
 async def add_outbox_event(
@@ -219,6 +220,8 @@ async def add_outbox_event(
 
     With `ignore_duplicate=False` a duplicate `event_id` is an error (the transaction rolls
     back): an `incoming_sms` event id must be new, or the webhook would dedupe a real message.
+    While `db.mqtt_events` is set the event is owed to the MQTT broker too, in the same
+    transaction, so neither sink can miss an event the other got.
     """
     values: dict[str, Any] = {
         "event_id": event.event_id,
@@ -233,6 +236,11 @@ async def add_outbox_event(
         "created_at": now,
     }
     if ignore_duplicate:
-        return await insert_or_ignore(connection, db, webhook_outbox, values, ["event_id"])
-    pk = (await connection.execute(_INSERT_OUTBOX_EVENT, values)).scalar_one()
-    return int(pk)
+        pk = await insert_or_ignore(connection, db, webhook_outbox, values, ["event_id"])
+    else:
+        pk = int((await connection.execute(_INSERT_OUTBOX_EVENT, values)).scalar_one())
+    if pk is not None and db.mqtt_events:
+        await connection.execute(
+            _INSERT_MQTT_EVENT, {"event_pk": pk, "attempts": 0, "created_at": now}
+        )
+    return pk
