@@ -65,8 +65,9 @@ faults: $(STAMP)
 	$(PY) -m pytest -q -s -m faults tests $(PYTEST_ARGS)
 
 # Refresh docs/screenshots/*.png (the browser tests write them only when asked).
-screenshots: $(STAMP)
+screenshots: $(STAMP) hass-venv
 	SMSGW_SCREENSHOTS=1 $(PY) -m pytest -q tests/ui/test_browser.py -k every_page $(PYTEST_ARGS)
+	SMSGW_SCREENSHOTS=1 $(PY) -m pytest -q tests/home_assistant/test_gateway.py $(PYTEST_ARGS)
 
 demo: $(RUN_STAMP)
 	$(RUN_VENV)/bin/smsgw demo

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.home_assistant import install
-from tests.home_assistant.broker import Mosquitto, mosquitto_binary
 from tests.home_assistant.server import HomeAssistant
+from tests.mqtt.broker import Broker
 
 
 @pytest.fixture(scope="session")
@@ -30,11 +30,9 @@ def hass_python() -> Path:
 
 
 @pytest.fixture(scope="session")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
-    binary = mosquitto_binary()
-    if binary is None:
-        pytest.skip("mosquitto is not installed (Debian: apt-get install mosquitto)")
-    server = Mosquitto(binary, tmp_path_factory.mktemp("mosquitto"))
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    """Debian's Mosquitto on a free port (skips with a reason where it is not installed)."""
+    server = Broker(tmp_path_factory.mktemp("mosquitto"))
     server.start()
     yield server
     server.stop()
@@ -42,7 +40,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
 
 @pytest.fixture(scope="session")
 def home_assistant(
-    hass_python: Path, broker: Mosquitto, tmp_path_factory: pytest.TempPathFactory
+    hass_python: Path, broker: Broker, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[HomeAssistant]:
     server = HomeAssistant(hass_python, tmp_path_factory.mktemp("home-assistant"))
     try:

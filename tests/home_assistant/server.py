@@ -27,6 +27,33 @@ OWNER_PASSWORD = "smsgw-e2e-owner"
 
 _T = TypeVar("_T")
 
+# Home Assistant's websocket API answers what REST does not (persistent notifications, the
+# registries). The test's own environment has no websocket client, Home Assistant's has
+# aiohttp: this runs there, sends each command of argv[3] in turn and prints every result.
+_WEBSOCKET_SCRIPT = """
+import asyncio, json, sys
+import aiohttp
+
+async def main():
+    url, token, commands = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+    results = []
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(url) as ws:
+            assert (await ws.receive_json())["type"] == "auth_required"
+            await ws.send_json({"type": "auth", "access_token": token})
+            assert (await ws.receive_json())["type"] == "auth_ok"
+            for number, command in enumerate(commands, start=1):
+                await ws.send_json({"id": number, **command})
+                while (answer := await ws.receive_json()).get("id") != number:
+                    pass
+                if not answer.get("success"):
+                    sys.exit("websocket command failed: " + json.dumps(answer))
+                results.append(answer["result"])
+    print(json.dumps(results))
+
+asyncio.run(main())
+"""
+
 _CONFIGURATION = """\
 homeassistant:
   name: Home
@@ -44,6 +71,14 @@ http:
 logger:
   default: warning
 automation: !include automations.yaml
+# The alarm the documentation's "send an SMS when the alarm triggers" automation watches.
+alarm_control_panel:
+  - platform: manual
+    name: Home Alarm
+    code_arm_required: false
+    arming_time: 0
+    delay_time: 0
+    trigger_time: 600
 """
 
 
@@ -210,10 +245,42 @@ class HomeAssistant:
         device: dict[str, Any] | None = json.loads(rendered)
         return device
 
+    def load_automations(self, yaml_text: str) -> None:
+        """Replace automations.yaml and reload it, as saving in the automation editor does."""
+        (self.config_dir / "automations.yaml").write_text(yaml_text, encoding="utf-8")
+        self.call("automation", "reload", {})
+
+    def automation(self, automation_id: str) -> dict[str, Any] | None:
+        """The state of the automation whose YAML `id` is `automation_id`."""
+        for state in self.states().values():
+            if state["entity_id"].startswith("automation.") and (
+                state["attributes"].get("id") == automation_id
+            ):
+                return state
+        return None
+
+    def websocket(self, *commands: dict[str, Any]) -> list[Any]:
+        """Each command's `result`, through `/api/websocket` as the frontend talks to it."""
+        done = subprocess.run(
+            [str(self.python), "-c", _WEBSOCKET_SCRIPT,
+             self.base.replace("http", "ws", 1) + "/api/websocket", self.token,
+             json.dumps(list(commands))],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise AssertionError(f"websocket: {done.stderr.strip()}")
+        results: list[Any] = json.loads(done.stdout)
+        return results
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """The persistent notifications shown in the sidebar (automations may create them)."""
+        shown: list[dict[str, Any]] = self.websocket({"type": "persistent_notification/get"})[0]
+        return shown
+
     def call(self, domain: str, service: str, data: dict[str, Any]) -> Any:
         return self.post(f"/api/services/{domain}/{service}", data)
 
-    def wait_for(self, check: Callable[[], _T], within: float, what: str) -> _T:
+    def wait_for(self, check: Callable[[], _T | None], within: float, what: str) -> _T:
         """Poll `check` until it returns something truthy; fail with the server's log tail."""
         deadline = time.monotonic() + within
         while True:

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from tests.home_assistant.broker import Mosquitto, mosquitto_binary
+from tests.home_assistant import clients
 from tests.home_assistant.server import HomeAssistant
+from tests.mqtt.broker import Broker
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -70,22 +71,24 @@ ENTITIES = {
 
 
 @pytest.fixture
-def published(broker: Mosquitto) -> Any:
-    if mosquitto_binary("mosquitto_pub") is None:
-        pytest.skip("mosquitto_pub is not installed (Debian: apt-get install mosquitto-clients)")
-    broker.publish(AVAILABILITY, "online", retain=True)
+def published(broker: Broker) -> Any:
+    if (reason := clients.missing()) is not None:
+        pytest.skip(reason)
+    clients.publish(broker.port, AVAILABILITY, "online", retain=True)
     for topic, payload in DISCOVERY.items():
-        broker.publish(topic, payload, retain=True)
-    broker.publish(STATE, json.dumps({"state": "ready", "signal_dbm": -71}), retain=True)
+        clients.publish(broker.port, topic, payload, retain=True)
+    clients.publish(
+        broker.port, STATE, json.dumps({"state": "ready", "signal_dbm": -71}), retain=True
+    )
     yield
     for topic in DISCOVERY:
-        broker.publish(topic, "", retain=True)
-    broker.publish(STATE, "", retain=True)
-    broker.publish(AVAILABILITY, "", retain=True)
+        clients.publish(broker.port, topic, "", retain=True)
+    clients.publish(broker.port, STATE, "", retain=True)
+    clients.publish(broker.port, AVAILABILITY, "", retain=True)
 
 
 def test_discovery_makes_one_device_whose_entities_follow_the_topics(
-    home_assistant: HomeAssistant, broker: Mosquitto, published: None
+    home_assistant: HomeAssistant, broker: Broker, published: None
 ) -> None:
     hass = home_assistant
     # Discovery, availability and state arrive in any order: wait for all three to settle.
@@ -108,7 +111,7 @@ def test_discovery_makes_one_device_whose_entities_follow_the_topics(
 
     # The availability topic going offline makes every entity unavailable, as a lost gateway
     # (its last will) should.
-    broker.publish(AVAILABILITY, "offline", retain=True)
+    clients.publish(broker.port, AVAILABILITY, "offline", retain=True)
     hass.wait_for(
         lambda: all(
             (state := hass.state(entity)) is not None and state["state"] == "unavailable"
@@ -117,21 +120,21 @@ def test_discovery_makes_one_device_whose_entities_follow_the_topics(
         30,
         "every entity to become unavailable",
     )
-    broker.publish(AVAILABILITY, "online", retain=True)
+    clients.publish(broker.port, AVAILABILITY, "online", retain=True)
     hass.wait_for(
         lambda: _state_of(hass, ENTITIES["sensor"]) == "-71", 30, "the sensor to come back"
     )
 
 
 def test_an_event_message_fires_the_event_entity_and_notify_publishes_a_send(
-    home_assistant: HomeAssistant, broker: Mosquitto, published: None
+    home_assistant: HomeAssistant, broker: Broker, published: None
 ) -> None:
     hass = home_assistant
     hass.wait_for(lambda: hass.state(ENTITIES["event"]), 30, "the event entity")
     event = {"type": "incoming_sms", "sender": "+40722000111", "message": "hello house",
              "timestamp": 1707400000000, "id": "evt-1", "modem": "gsm9", "recipient": None,
              "conversation_history": []}  # fmt: skip
-    broker.publish(EVENTS, json.dumps(event))
+    clients.publish(broker.port, EVENTS, json.dumps(event))
     hass.wait_for(
         lambda: _attribute(hass, ENTITIES["event"], "event_type"), 30, "the event entity to fire"
     )
@@ -141,11 +144,13 @@ def test_an_event_message_fires_the_event_entity_and_notify_publishes_a_send(
     assert fired["attributes"]["sender"] == "+40722000111"
     assert fired["attributes"]["message"] == "hello house"
 
-    subscriber = broker.subscribe(SEND)
+    subscriber = clients.subscribe(broker.port, SEND)
     try:
         hass.call("notify", "send_message", {"entity_id": ENTITIES["notify"], "message": "gate"})
         assert subscriber.stdout is not None
-        line = subscriber.stdout.readline()
+        line = clients.PROBE
+        while line.strip() == clients.PROBE:
+            line = subscriber.stdout.readline()
     finally:
         subscriber.terminate()
         subscriber.wait()
@@ -153,11 +158,11 @@ def test_an_event_message_fires_the_event_entity_and_notify_publishes_a_send(
 
 
 def test_an_empty_retained_config_removes_the_entity(
-    home_assistant: HomeAssistant, broker: Mosquitto, published: None
+    home_assistant: HomeAssistant, broker: Broker, published: None
 ) -> None:
     hass = home_assistant
     hass.wait_for(lambda: hass.state(ENTITIES["notify"]), 30, "the notify entity")
-    broker.publish("homeassistant/notify/harness_gsm9/sms/config", "", retain=True)
+    clients.publish(broker.port, "homeassistant/notify/harness_gsm9/sms/config", "", retain=True)
     hass.wait_for(lambda: hass.state(ENTITIES["notify"]) is None, 30, "the entity to go")
     device = hass.device_of(ENTITIES["sensor"])
     assert device is not None
