@@ -1,8 +1,8 @@
 # smsgw developer entry points. `make test` and `make demo` are the two commands the README gives.
 #
-# Two virtualenvs: `make demo` installs only what running smsgw needs (RUN_VENV, ~150 MB, the
+# Two virtualenvs: `make demo` installs only what running smsgw needs (RUN_VENV, ~165 MB, the
 # same set a Raspberry Pi gets), while the checks, browser tests and benchmarks use VENV with
-# the `test` extra (~475 MB: mypy, playwright, python-gammu, schemathesis ...).
+# the `test` extra (~510 MB: mypy, playwright, python-gammu, schemathesis ...).
 PYTHON   ?= python3
 VENV     ?= .venv
 PY       := $(VENV)/bin/python
