@@ -8,19 +8,12 @@ the 27.007 short form `+CLIP: "+40...",145,,,,0` (python-gsmmodem's recorded rep
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 
-from smsgw.emulator.state import DeviceState
+from smsgw.emulator.state import Call, DeviceState
 
 #: Seconds between two RINGs (GSM ringing cadence is about 5 s; modems repeat RING on it).
 RING_INTERVAL = 5.0
-
-
-@dataclasses.dataclass
-class Call:
-    number: str
-    rings_left: int
 
 
 def incoming_call(state: DeviceState, number: str, rings: int = 6) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from smsgw.emulator import network
 from smsgw.emulator.clock import Clock
@@ -21,9 +21,6 @@ from smsgw.emulator.framing import Output, final_result
 from smsgw.emulator.profiles import Profile
 from smsgw.emulator.storage import Stat, Storage, StorageSet
 from smsgw.emulator.ussd import UssdService, fixed_replies
-
-if TYPE_CHECKING:
-    from smsgw.emulator.calls import Call
 
 
 class CommandFailed(Exception):
@@ -84,6 +81,14 @@ class Prompt:
     number: str | None
     stat: Stat
     typed: bytearray = dataclasses.field(default_factory=bytearray)
+
+
+@dataclasses.dataclass
+class Call:
+    """An incoming call that is ringing (see `smsgw.emulator.calls`)."""
+
+    number: str
+    rings_left: int
 
 
 @dataclasses.dataclass
