@@ -92,6 +92,8 @@ class Profile:
     creg_quoted: bool
     lac: str
     cell_id: str
+    #: LAC/CI shown with `+CREG=2` while not registered (Huawei E160G: `+CREG: 2,0,00,0`).
+    unregistered_location: str | None
     #: Vendor settings the firmware remembers and reads back (name -> PlainSetting).
     plain_settings: Mapping[str, PlainSetting]
     #: `AT+CMGDA` (SIM800 delete-all) is available.
@@ -171,6 +173,7 @@ SIM800 = Profile(
     creg_quoted=True,
     lac="1A2B",
     cell_id="3C4D",
+    unregistered_location=None,
     plain_settings={
         "+CIURC": PlainSetting(1, _range(0, 1), "(0,1)"),
         "+CLTS": PlainSetting(0, _range(0, 1), "(0,1)"),
@@ -226,6 +229,7 @@ HUAWEI = Profile(
     creg_quoted=False,
     lac="4CA",
     cell_id="81DE445",
+    unregistered_location="00,0",
     plain_settings={
         "^PORTSEL": PlainSetting(0, _range(0, 1), "(0,1)"),
         "+CVHU": PlainSetting(0, _range(0, 1), "(0,1)"),

@@ -37,12 +37,15 @@ def registration_line(state: DeviceState, prefix: str, *, unsolicited: bool) -> 
     stat = _stat(state, prefix)
     fields = [] if unsolicited else [str(n)]
     fields.append(str(stat))
+    profile = state.profile
     if n == 2 and stat in (1, 5):
-        profile = state.profile
         if profile.creg_quoted:
             fields += [f'"{profile.lac}"', f'"{profile.cell_id}"']
         else:
             fields += [profile.lac, profile.cell_id]
+    elif n == 2 and not unsolicited and profile.unregistered_location is not None:
+        # Captured only for the read form (ModemManager's E160G test); URCs stay short.
+        fields.append(profile.unregistered_location)
     return f"{prefix}: " + ",".join(fields)
 
 

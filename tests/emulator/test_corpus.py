@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import json
 import re
 from pathlib import Path
@@ -16,9 +18,10 @@ from typing import Any
 import pytest
 
 from smsgw import pdu
+from smsgw.emulator import Device, DeviceOptions, get_profile
 from smsgw.emulator.storage import Stat
 from smsgw.emulator.ussd import FixedReplies, unpack_hex
-from tests.emulator.conftest import Host, boot
+from tests.emulator.conftest import FIXED_TIME, Host, boot
 
 
 def _fake_modem(corpus_dir: Path, name: str) -> dict[str, Any]:
@@ -260,3 +263,84 @@ def test_huawei_clac_lines_end_like_the_e1752(corpus_dir: Path) -> None:
     listed = reply[2 : -len(b"\r\nOK\r\n")].split(b"\n")[:-1]
     assert listed
     assert all(line.endswith(b"\r\r") for line in listed)
+
+
+def _huawei_host(lac: str | None = None, cell_id: str | None = None) -> Host:
+    profile = get_profile("huawei")
+    if lac is not None and cell_id is not None:
+        profile = dataclasses.replace(profile, lac=lac, cell_id=cell_id)
+    device = Device(profile, DeviceOptions(noise_interval=0))
+    device.power_on(0.0)
+    host = Host(device)
+    host.wait(5.0)
+    host.at("ATE0")
+    return host
+
+
+def test_huawei_creg_2_matches_modemmanager_e160g_replies(corpus_dir: Path) -> None:
+    """ModemManager's Huawei E160G strings, with the E160G's own LAC/CI in the profile."""
+    replies = json.loads((corpus_dir / "modemmanager" / "cops_creg_replies.json").read_text())
+    e160g = {
+        r["test"]: r["reply"] for r in replies["creg_replies"] if "E160G" in r["device_and_case"]
+    }
+    host = _huawei_host(lac="8BE3", cell_id="2BAF")
+    host.at("AT+CREG=2")
+    assert (
+        host.raw(b"AT+CREG?\r")
+        == f"\r\n{e160g['test_creg2_e160g_solicited']}\r\n\r\nOK\r\n".encode()
+    )
+    host.at("AT+CFUN=0")
+    unregistered = e160g["test_creg2_e160g_solicited_unregistered"]
+    assert host.raw(b"AT+CREG?\r") == f"\r\n{unregistered}\r\n\r\nOK\r\n".encode()
+    reply = host.raw(b"AT+CFUN=1\r")
+    assert reply == e160g["test_creg2_e160g_unsolicited"].encode() + b"\r\nOK\r\n"
+
+
+def _pgm_sequence(corpus_dir: Path, first_line: str) -> list[str]:
+    data = json.loads(
+        (corpus_dir / "python-gsmmodem" / "test_modem_reply_sequences.json").read_text()
+    )
+    for sequence in data["sequences"]:
+        lines = sequence.get("lines") or []
+        if lines and isinstance(lines[0], str) and lines[0].startswith(first_line):
+            return [line for line in lines if isinstance(line, str)]
+    raise AssertionError(f"{first_line!r} not in python-gsmmodem's sequences")
+
+
+@pytest.mark.parametrize("first", ["+CMGL: 0,0,,35", "+CMGL: 1,1,,161", "+CMGR: 0,,35"])
+def test_python_gsmmodem_stored_sms_replies_in_pdu_mode(corpus_dir: Path, first: str) -> None:
+    """Its mock sends the lines without V.250's leading CRLF; with it, ours are identical."""
+    sequence = _pgm_sequence(corpus_dir, first)
+    listing = first.startswith("+CMGL")
+    host = _huawei_host()
+    storage = host.device.storage("SM")
+    placeholder = pdu.encode_deliver("+40721000000", "placeholder", FIXED_TIME)[0].hex
+    placeholders = []
+    for header, pdu_line in zip(sequence[0:-1:2], sequence[1:-1:2], strict=True):
+        fields = header.split(": ", 1)[1].split(",")
+        index, stat = (
+            (int(fields[0]), Stat(int(fields[1]))) if listing else (0, Stat(int(fields[0])))
+        )
+        while storage.used < index:  # the captured index: fill the slots before it
+            placeholders.append(storage.store(Stat.REC_READ, placeholder))
+        assert storage.store(stat, pdu_line.strip()) == index
+    for slot in placeholders:
+        storage.delete(slot)
+    expected = "\r\n" + "".join(sequence[:-1]) + "\r\n" + sequence[-1]
+    command = b"AT+CMGL=4\r" if listing else b"AT+CMGR=0\r"
+    assert host.raw(command) == expected.encode()
+
+
+def test_python_gsmmodem_text_mode_listing(corpus_dir: Path) -> None:
+    sequence = _pgm_sequence(corpus_dir, '+CMGL: 0,"REC UNREAD","+27748577604"')
+    text = sequence[1].rstrip("\r\n")
+    scts = datetime.datetime(
+        2013, 1, 28, 14, 51, 42, tzinfo=datetime.timezone(datetime.timedelta(hours=2))
+    )
+    host = _huawei_host()
+    host.device.storage("SM").store(
+        Stat.REC_UNREAD, pdu.encode_deliver("+27748577604", text, scts, smsc="+27831000015")[0].hex
+    )
+    host.at("AT+CMGF=1")
+    expected = "\r\n" + "".join(sequence[:-1]) + "\r\n" + sequence[-1]
+    assert host.raw(b'AT+CMGL="ALL"\r') == expected.encode()
