@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from smsgw.emulator import DeviceOptions, EmulatedModem
+from tests.emulator.serial_client import RawClient
 
 gsmmodem = pytest.importorskip("gsmmodem.modem", reason="python-gsmmodem-new not installed")
 
@@ -101,6 +102,11 @@ async def test_gsmmodem_list_stored_sms(tmp_path: Path, profile: str) -> None:
         expected = {("+40721000000", "first stored"), ("+40721000001", "second stored ✓")}
         for number, text in sorted(expected):
             await emulated.deliver(number, text)
+        # Drain the +CMTI announcements first: a client that sees them while connecting
+        # reads (and races) on its notification thread, which is not what is tested here.
+        drain = RawClient(emulated.link)
+        await drain.read_for(0.3)
+        drain.close()
         client = Client(emulated.link)
         await asyncio.to_thread(client.modem.connect)
         try:
