@@ -28,8 +28,9 @@ from smsgw.api.auth import ApiKeyMiddleware
 from smsgw.api.docs import add_offline_docs
 from smsgw.api.limits import BodyLimitMiddleware
 from smsgw.api.routes import router
-from smsgw.api.schemas import Liveness, Readiness
+from smsgw.api.schemas import Liveness, MqttHealth, Readiness
 from smsgw.exceptions import StoreError, SubmitRefused
+from smsgw.gateway import operations
 from smsgw.gateway.inputs import InvalidInput
 from smsgw.gateway.operations import GatewayOperations
 from smsgw.gateway.throttle import AuthThrottle
@@ -112,7 +113,16 @@ def _add_health_routes(app: FastAPI, gateway: GatewayOperations) -> None:
             # Unauthenticated: never name the database user, host or path here.
             log.warning("readiness: %s", exc)
             ok, reason = False, "database unreachable"
-        body = Readiness(ready=ok, reason=reason)
+        link = operations.mqtt_status(gateway)
+        mqtt = None
+        if link is not None:
+            mqtt = MqttHealth(
+                connected=link.connected,
+                pending=link.pending,
+                published=link.published,
+                failures=link.failures,
+            )
+        body = Readiness(ready=ok, reason=reason, mqtt=mqtt)
         return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
 
     @app.get(

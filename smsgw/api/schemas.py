@@ -212,9 +212,23 @@ class Liveness(BaseModel):
     status: str = "ok"
 
 
+class MqttHealth(BaseModel):
+    """The MQTT link (no broker address: /health/ready needs no key)."""
+
+    connected: bool
+    pending: int | None = Field(description="Events the broker has not acknowledged yet.")
+    published: int = Field(description="Events acknowledged since start.")
+    failures: int = Field(description="Unacknowledged publishes and failed connects since start.")
+
+
 class Readiness(BaseModel):
     ready: bool
     reason: str
+    mqtt: MqttHealth | None = Field(
+        default=None,
+        description="The MQTT link when [mqtt] is configured. A broker outage does not make "
+        "the gateway unready: events wait for the broker in the database.",
+    )
 
 
 class DeadLetterOut(BaseModel):

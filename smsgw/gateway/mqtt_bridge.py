@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import datetime
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -42,6 +41,7 @@ from smsgw.mqtt import (
     parse_send,
 )
 from smsgw.mqtt.commands import MAX_REQUEST_BYTES, request_id_of
+from smsgw.mqtt.status import MqttStatus
 from smsgw.store import Database, repository
 
 log = logging.getLogger(__name__)
@@ -73,18 +73,6 @@ class StorePendingEvents:
 
     async def failed(self, pks: Sequence[int], error: str) -> None:
         await repository.mark_mqtt_failed(self._db, pks, error)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class MqttStatus:
-    """The link as health, metrics and the web inbox show it (no secret in it)."""
-
-    broker: str
-    connected: bool
-    published: int
-    failures: int
-    pending: int | None
-    last_error: str | None
 
 
 class MqttBridge:

@@ -17,6 +17,7 @@ from typing import Protocol
 from smsgw.config import Settings
 from smsgw.gateway.inputs import check_text, normalise_number, plain_string
 from smsgw.models import ModemView
+from smsgw.mqtt.status import MqttStatus
 from smsgw.pdu import PartCount
 from smsgw.store import Database, repository
 from smsgw.store.repository import inbox
@@ -27,6 +28,7 @@ __all__ = [
     "Outgoing",
     "RetryOperation",
     "check_outgoing",
+    "mqtt_status",
     "retry_dead_letter",
     "retry_waiting_event",
     "send",
@@ -109,6 +111,15 @@ async def send(
         idempotency_key=idempotency_key,
         count=outgoing.count,
     )
+
+
+def mqtt_status(gateway: object) -> MqttStatus | None:
+    """The MQTT link's status, or None when `[mqtt]` is off (or for a gateway double).
+
+    Read from the gateway's `mqtt` attribute rather than a method of `GatewayOperations`, so
+    the doubles the front-end tests use need not know MQTT exists."""
+    status = getattr(getattr(gateway, "mqtt", None), "status", lambda: None)()
+    return status if isinstance(status, MqttStatus) else None
 
 
 #: `retry_dead_letter` or `retry_waiting_event`: True when the event is due now.

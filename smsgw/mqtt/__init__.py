@@ -9,7 +9,8 @@ or the modems: the gateway adapts them (`PendingEvents`, `ModemSnapshot`, `Submi
 - `sink`: owed events published and acknowledged (QoS 1) before they count as delivered;
 - `snapshot`: the retained per-modem state JSON;
 - `commands`: the send topics' requests (bounded, typed) and results;
-- `discovery`: Home Assistant's device and entity configs.
+- `discovery`: Home Assistant's device and entity configs;
+- `status`: the link as health, metrics and the web inbox show it.
 """
 
 from smsgw.mqtt.commands import SendCommand, SendRefused, SendResult, Submit, parse_send
@@ -17,6 +18,7 @@ from smsgw.mqtt.discovery import Discovery
 from smsgw.mqtt.link import LinkDown, MqttLink, client_for, describe
 from smsgw.mqtt.sink import MqttEventSink, OwedEvent, PendingEvents
 from smsgw.mqtt.snapshot import ModemSnapshot
+from smsgw.mqtt.status import MqttStatus
 from smsgw.mqtt.topics import Topics
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "ModemSnapshot",
     "MqttEventSink",
     "MqttLink",
+    "MqttStatus",
     "OwedEvent",
     "PendingEvents",
     "SendCommand",

@@ -14,6 +14,7 @@ import urllib.parse
 from collections.abc import Sequence
 
 from smsgw.models import Direction, ModemView
+from smsgw.mqtt.status import MqttStatus
 from smsgw.pdu import gsm7
 from smsgw.store.repository.inbox import Conversation, WaitingEvent, WebhookHealth, message_time
 from smsgw.store.types import DeadLetter, MessageRecord
@@ -166,6 +167,32 @@ def modem_card(view: ModemView, watch: ModemWatch) -> ModemCard:
         problems=problems,
         problem_times=[when(problem.at) for problem in problems],
         problem_isos=[iso(problem.at) for problem in problems],
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MqttView:
+    """The MQTT link's card on the webhook page (the second event sink beside the webhook)."""
+
+    broker: str
+    connected: bool
+    published: int
+    failures: int
+    pending: str
+    last_error: str | None
+
+
+def mqtt_link(status: MqttStatus | None) -> MqttView | None:
+    """None when MQTT is off. The broker is shown like the webhook URL: no credentials."""
+    if status is None:
+        return None
+    return MqttView(
+        broker=public_url(status.broker),
+        connected=status.connected,
+        published=status.published,
+        failures=status.failures,
+        pending="…" if status.pending is None else str(status.pending),
+        last_error=status.last_error,
     )
 
 

@@ -45,6 +45,7 @@ class WebhookPages:
             "counts": {state.value: count for state, count in counts.items()},
             "waiting": present.waiting_events(waiting),
             "dead_letters": present.dead_letters(dead),
+            "mqtt": present.mqtt_link(operations.mqtt_status(gateway)),
         }
 
     async def webhook(self, request: Request) -> Response:

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from smsgw.config import Settings
 from smsgw.gateway import Gateway
 from smsgw.store import repository
+from smsgw.webapp import create_app
 from tests.gateway.conftest import (
     SENDER,
     emulators,
@@ -190,3 +193,45 @@ async def test_removed_modems_lose_their_entities_and_a_birth_republishes(
             async with client(broker) as ha:
                 await ha.publish("homeassistant/status", b"online", qos=1)
             await eventually(lambda: len(seen.on(signal)) == 2)
+
+
+async def test_health_metrics_and_the_inbox_show_the_link(tmp_path: Path) -> None:
+    with running_broker(tmp_path / "broker") as broker:
+        async with (
+            emulators(tmp_path, "sim0") as modems,
+            _gateway(_settings(tmp_path, broker, "")) as gateway,
+        ):
+            await modems["sim0"].deliver(SENDER, "counted")
+            assert gateway.mqtt is not None
+            await eventually(
+                lambda: gateway.mqtt is not None and gateway.mqtt.sink.stats.published == 1
+            )
+            await gateway.mqtt.refresh_pending()
+            app = create_app(gateway, "k" * 32)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
+                ready = (await http.get("/health/ready")).json()
+                assert ready["mqtt"] == {
+                    "connected": True, "pending": 0, "published": 1, "failures": 0,
+                }  # fmt: skip
+                text = (await http.get("/metrics")).text
+                assert "smsgw_mqtt_connected 1.0" in text
+                assert 'smsgw_mqtt_published_total{kind="incoming_sms"}' in text
+                assert "smsgw_mqtt_pending_events 0.0" in text
+                assert "smsgw_mqtt_failures" in text
+                form = (await http.get("/ui/login")).text
+                token = re.search(r'name="login_token" value="([^"]*)"', form)
+                assert token is not None
+                await http.post(
+                    "/ui/login", data={"login_token": token.group(1), "api_key": "k" * 32}
+                )
+                page = (await http.get("/ui/webhook")).text
+                assert 'id="mqtt"' in page
+                assert f"mqtt://127.0.0.1:{broker.port}" in page
+                assert 'data-stat="mqtt-published">1<' in page
+            broker.stop()
+            await eventually(
+                lambda: gateway.mqtt is not None and not gateway.mqtt.link.is_connected
+            )
+            async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
+                assert (await http.get("/health/ready")).json()["mqtt"]["connected"] is False
