@@ -73,6 +73,12 @@ _LAZY: dict[str, tuple[str, str, str, str]] = {
         "Webhook tools (the webhook receives every incoming SMS and delivery status).",
     ),
     "modem": ("modem", "app", "group", "Talk to a modem directly (no daemon)."),
+    "mqtt": (
+        "mqtt",
+        "app",
+        "group",
+        "MQTT tools (events, modem state and send topics on a broker; Home Assistant).",
+    ),
 }
 
 #: `-h` as well as `--help`, on every command (click passes it down to the subcommands).
