@@ -29,6 +29,7 @@ MODULES: list[str] = [
     "import_rss",
     "daemon",
     "inbound",
+    "mqtt",
 ]
 
 RESULTS = Path(__file__).with_name("results.json")
