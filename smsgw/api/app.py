@@ -123,7 +123,9 @@ def _add_health_routes(app: FastAPI, gateway: GatewayOperations) -> None:
                 failures=link.failures,
             )
         body = Readiness(ready=ok, reason=reason, mqtt=mqtt)
-        return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+        # Without [mqtt] the answer stays exactly {"ready", "reason"}.
+        content = body.model_dump(exclude=None if mqtt is not None else {"mqtt"})
+        return JSONResponse(content, status_code=200 if ok else 503)
 
     @app.get(
         "/metrics",
