@@ -18,14 +18,33 @@ class Direction(enum.StrEnum):
 
 
 class MessageStatus(enum.StrEnum):
-    """Lifecycle of an outgoing message; the last four are the webhook's `sms_status` values."""
+    """Lifecycle of an outgoing message; `sent` to `expired` are the webhook's `sms_status`
+    values. `scheduled` waits for its `send_at` (or the end of quiet hours) before it is
+    `queued`; `cancelled` was withdrawn by a client before any part went out (no event)."""
 
+    SCHEDULED = "scheduled"
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
     DELIVERED = "delivered"
     FAILED = "failed"
     EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SendOptions:
+    """How a client asked for one outgoing message to be sent, beyond its text.
+
+    `send_at` None: as soon as possible; `validity` None: the SMSC's own default (TP-VP
+    absent); `flash`: message class 0, shown on the screen and not stored by the phone;
+    `encoding` None: GSM-7 when every character fits, else UCS-2.
+    """
+
+    send_at: datetime.datetime | None = None
+    validity: datetime.timedelta | None = None
+    flash: bool = False
+    encoding: str | None = None
 
 
 class WebhookEventKind(enum.StrEnum):

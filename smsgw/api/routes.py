@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Security
+from fastapi import (
+    APIRouter,
+    Depends,
+    Header,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+    Security,
+)
 from fastapi.security import APIKeyHeader, HTTPBearer
 
 from smsgw.api.schemas import (
@@ -21,6 +31,7 @@ from smsgw.api.schemas import (
 from smsgw.gateway import operations
 from smsgw.gateway.inputs import InvalidInput, normalise_peer, plain_string
 from smsgw.gateway.operations import GatewayOperations
+from smsgw.gateway.send_options import check_send_options
 from smsgw.models import Direction
 from smsgw.store import repository
 
@@ -65,11 +76,18 @@ Gateway = Annotated[GatewayOperations, Depends(gateway_of)]
     status_code=202,
     response_model=SendAccepted,
     summary="Queue an SMS",
-    responses={429: {"model": ErrorOut, "description": "Daily limit reached."}},
+    responses={
+        200: {
+            "model": SendAccepted,
+            "description": "Idempotency-Key seen before: the first message, nothing sent again.",
+        },
+        429: {"model": ErrorOut, "description": "Daily limit reached."},
+    },
 )
 async def send_message(
     body: SendRequest,
     gateway: Gateway,
+    response: Response,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -90,9 +108,16 @@ async def send_message(
         ),
     ] = None,
 ) -> SendAccepted:
-    """Validate, normalise the number to E.164 and queue the message for a modem."""
+    """Validate, normalise the number to E.164 and queue (or schedule) the message."""
+    options = check_send_options(
+        now=gateway.db.clock(),
+        send_at=body.send_at,
+        validity=body.validity,
+        flash=body.flash,
+        encoding=body.encoding,
+    )
     outgoing = operations.check_outgoing(
-        gateway.settings, to=body.to, text=body.text, modem=body.modem
+        gateway.settings, to=body.to, text=body.text, modem=body.modem, options=options
     )
     key = None
     if idempotency_key is not None:
@@ -109,6 +134,8 @@ async def send_message(
         gateway, outgoing, delivery_report=body.delivery_report, idempotency_key=key
     )
     message = enqueued.message
+    if not enqueued.created:
+        response.status_code = 200
     return SendAccepted(
         id=message.id,
         status=message.status.value if message.status is not None else "queued",
@@ -119,6 +146,7 @@ async def send_message(
         delivery_report=message.delivery_report,
         created=enqueued.created,
         created_at=message.created_at,
+        send_at=message.send_at,
     )
 
 

@@ -8,6 +8,7 @@ from these models alone.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -53,6 +54,26 @@ class SendRequest(BaseModel):
         description="Send through this modem; null lets the gateway choose.",
     )
     delivery_report: bool = Field(default=True, description="Request SMSC status reports.")
+    send_at: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Send at this time (ISO-8601 with offset, e.g. 2026-12-24T09:00:00+02:00); "
+        "until then the message is `scheduled` and can be cancelled. A past time sends now.",
+    )
+    validity: str | None = Field(
+        default=None,
+        max_length=64,
+        description='How long the network keeps trying to deliver: "30m", "12h", "1d", up to '
+        '"63w" (rounded up to the next step the SMS format has). Null: the network default.',
+    )
+    flash: bool = Field(
+        default=False, description="Flash SMS (class 0): shown at once, not stored by the phone."
+    )
+    encoding: Literal["auto", "gsm7", "ucs2"] = Field(
+        default="auto",
+        description="auto: GSM-7 when every character fits, else UCS-2. gsm7 refuses a text "
+        "with a character GSM-7 cannot carry (422 naming it).",
+    )
 
 
 class SendAccepted(BaseModel):
@@ -70,6 +91,9 @@ class SendAccepted(BaseModel):
         "and this is the earlier message."
     )
     created_at: datetime
+    send_at: datetime | None = Field(
+        default=None, description="When a `scheduled` message goes out (UTC)."
+    )
 
 
 class MessageOut(BaseModel):
@@ -92,6 +116,13 @@ class MessageOut(BaseModel):
     delivery_report: bool
     missing_parts: list[int] = Field(description="Incoming parts that never arrived.")
     reply_to: str | None = Field(description="For auto-replies: the incoming message answered.")
+    send_at: datetime | None = Field(
+        default=None, description="Outgoing, scheduled: not sent before this time."
+    )
+    validity_seconds: int | None = Field(
+        default=None, description="Outgoing: validity period asked of the network (TP-VP)."
+    )
+    flash: bool = Field(default=False, description="Outgoing: sent as flash SMS (class 0).")
 
     @classmethod
     def of(cls, record: MessageRecord) -> MessageOut:
@@ -113,6 +144,11 @@ class MessageOut(BaseModel):
             delivery_report=record.delivery_report,
             missing_parts=list(record.missing_parts),
             reply_to=record.reply_to,
+            send_at=record.send_at,
+            validity_seconds=(
+                None if record.validity is None else int(record.validity.total_seconds())
+            ),
+            flash=record.flash,
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -114,13 +115,16 @@ class ApiClient:
         delivery_report: bool = True,
         idempotency_key: str | None = None,
         idempotency_window: datetime.timedelta | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """POST /api/v1/messages; the 202 body. With `idempotency_window` the daemon forgets
-        the key after that long (a message with the same key before then is not sent)."""
+        the key after that long (a message with the same key before then is not sent).
+        `options` are more body fields: send_at, validity, flash, encoding."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         if idempotency_key and idempotency_window is not None:
             headers["Idempotency-Window"] = str(int(idempotency_window.total_seconds()))
         body = {"to": to, "text": text, "modem": modem, "delivery_report": delivery_report}
+        body.update(options or {})
         return self._request("POST", "/api/v1/messages", json=body, headers=headers)
 
     def message(self, message_id: str) -> dict[str, Any]:

@@ -15,23 +15,31 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime
 import hashlib
 import io
 import json
 from pathlib import Path
+from typing import Any
 
+from smsgw.config import parse_duration
 from smsgw.exceptions import PduError
-from smsgw.pdu import count_parts
+from smsgw.pdu import Encoding, count_parts
 
 #: Rows beyond this are refused up front: the file is read whole before anything is sent.
 MAX_CSV_ROWS = 100_000
 #: Bytes read at most (100,000 rows of a few hundred characters).
 MAX_CSV_BYTES = 64 * 1024 * 1024
 REQUIRED = ("to", "text")
-OPTIONAL = ("modem", "id")
+#: `send_at`, `validity`, `flash` and `encoding` are the API's sending options, per row; an
+#: empty cell leaves the option to the command line (or the API's default).
+OPTIONS = ("send_at", "validity", "flash", "encoding")
+OPTIONAL = ("modem", "id", *OPTIONS)
+_FLASH_WORDS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+_ENCODINGS: dict[str, Encoding | None] = {"auto": None, "gsm7": "gsm7", "ucs2": "ucs2"}
 #: Separators a spreadsheet may have used instead of the comma smsgw reads.
 _OTHER_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
-HEADER_HINT = "header: to,text[,modem][,id]"
+HEADER_HINT = "header: to,text[,modem][,id][,send_at][,validity][,flash][,encoding]"
 
 
 class CsvProblem(Exception):
@@ -47,6 +55,8 @@ class CsvRow:
     row_id: str | None
     parts: int
     encoding: str
+    #: The sending options this row sets (API body fields), to override the command line's.
+    options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def content_key(self) -> str:
         """The idempotency key of this row: the same recipient, text and `id` give the same
@@ -132,9 +142,15 @@ def _row(path: Path, line: int, columns: list[str], fields: list[str], max_parts
     if not text.strip():
         raise CsvProblem(f"{path}:{line}: `text` is empty")
     try:
-        counted = count_parts(text)
+        options = row_options(values)
+    except ValueError as exc:
+        raise CsvProblem(f"{path}:{line}: {exc}") from None
+    forced = _ENCODINGS[options.get("encoding", "auto")]
+    try:
+        counted = count_parts(text, forced)
     except PduError as exc:
-        raise CsvProblem(f"{path}:{line}: the text cannot be sent as an SMS: {exc}") from None
+        how = f"as {forced}" if forced else "as an SMS"
+        raise CsvProblem(f"{path}:{line}: the text cannot be sent {how}: {exc}") from None
     if counted.parts > max_parts:
         raise CsvProblem(
             f"{path}:{line}: the text needs {counted.parts} SMS parts; "
@@ -148,7 +164,41 @@ def _row(path: Path, line: int, columns: list[str], fields: list[str], max_parts
         row_id=values.get("id", "").strip() or None,
         parts=counted.parts,
         encoding=str(counted.encoding),
+        options=options,
     )
+
+
+def row_options(values: dict[str, str]) -> dict[str, Any]:
+    """The sending options of one row (non-empty cells only), checked as far as the file
+    alone allows; ValueError names the column. The daemon checks them again."""
+    options: dict[str, Any] = {}
+    send_at = values.get("send_at", "").strip()
+    if send_at:
+        try:
+            when = datetime.datetime.fromisoformat(send_at)
+        except ValueError:
+            raise ValueError(f"send_at: {send_at!r} is not an ISO-8601 time") from None
+        if when.utcoffset() is None:
+            raise ValueError(f"send_at: {send_at!r} has no UTC offset (+02:00, or Z)")
+        options["send_at"] = send_at
+    validity = values.get("validity", "").strip()
+    if validity:
+        try:
+            parse_duration(validity)
+        except ValueError as exc:
+            raise ValueError(f"validity: {exc}") from None
+        options["validity"] = validity
+    flash = values.get("flash", "").strip().lower()
+    if flash:
+        if flash not in _FLASH_WORDS:
+            raise ValueError(f"flash: {flash!r} is not one of {', '.join(_FLASH_WORDS)}")
+        options["flash"] = _FLASH_WORDS[flash]
+    encoding = values.get("encoding", "").strip().lower()
+    if encoding:
+        if encoding not in _ENCODINGS:
+            raise ValueError(f"encoding: {encoding!r} is not one of auto, gsm7, ucs2")
+        options["encoding"] = encoding
+    return options
 
 
 def _describe(error: csv.Error) -> str:

@@ -17,7 +17,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -107,6 +107,25 @@ def send(
             help="--csv: check every row and count the SMS parts it costs; send nothing.",
         ),
     ] = False,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="Send at this time (ISO-8601 with offset: 2026-12-24T09:00:00+02:00); "
+            "scheduled in the daemon until then.",
+        ),
+    ] = None,
+    validity: Annotated[
+        str | None,
+        typer.Option("--validity", help="How long the network keeps trying: 30m, 1d ... 63w."),
+    ] = None,
+    flash: Annotated[
+        bool, typer.Option("--flash", help="Flash SMS (class 0): shown at once, not stored.")
+    ] = False,
+    encoding: Annotated[
+        str | None,
+        typer.Option("--encoding", help="auto (default), gsm7 (refuse other characters), ucs2."),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Send an SMS through the running daemon, a CSV file of them, or one directly (--port).
@@ -114,10 +133,12 @@ def send(
     Prints the result as JSON: the message id and status from the API, or the modem's
     message references with --port. Exit 1 when the send is refused or fails.
     """
+    options = _api_options(at=at, validity=validity, flash=flash, encoding=encoding)
     if port is not None:
-        if csv_file is not None or api is not None:
+        if csv_file is not None or api is not None or options:
             fail(
-                "--port sends directly through a modem; it cannot be combined with --csv or --api",
+                "--port sends directly through a modem; it cannot be combined with --csv, --api, "
+                "--at, --validity, --flash or --encoding (they need the daemon)",
                 EXIT_USAGE,
             )
         to, text = _need_to_and_text(to, text)
@@ -137,7 +158,7 @@ def send(
             return
         target = _target(api, key, config)
         send_rows(target, csv_file, rows, modem=modem, delivery_report=delivery_report,
-                  window=None if resend else window)  # fmt: skip
+                  window=None if resend else window, options=options)  # fmt: skip
         return
     if dry:
         fail("--dry-run checks a --csv file; a single send has nothing to rehearse", EXIT_USAGE)
@@ -146,10 +167,28 @@ def send(
     target = _target(api, key, config)
     try:
         with ApiClient(target) as client:
-            accepted = client.send(to=to, text=text, modem=modem, delivery_report=delivery_report)
+            accepted = client.send(
+                to=to, text=text, modem=modem, delivery_report=delivery_report, options=options
+            )
     except ApiClientError as exc:
         fail(str(exc))
     print(json.dumps(accepted))
+
+
+def _api_options(
+    *, at: str | None, validity: str | None, flash: bool, encoding: str | None
+) -> dict[str, Any]:
+    """The sending options as API body fields (the daemon checks them: one set of rules)."""
+    options: dict[str, Any] = {}
+    if at is not None:
+        options["send_at"] = at
+    if validity is not None:
+        options["validity"] = validity
+    if flash:
+        options["flash"] = True
+    if encoding is not None:
+        options["encoding"] = encoding.strip().lower()
+    return options
 
 
 def _need_to_and_text(to: str | None, text: str | None) -> tuple[str, str]:

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -82,8 +83,10 @@ def send_rows(
     modem: str | None,
     delivery_report: bool,
     window: datetime.timedelta | None,
+    options: dict[str, Any] | None = None,
 ) -> None:
-    """Every row through the API; `window` None sends every row again (`--resend`)."""
+    """Every row through the API; `window` None sends every row again (`--resend`).
+    `options` (send_at, validity, flash, encoding) apply to rows whose cell is empty."""
     queued = 0
     already: list[int] = []
     failures: list[str] = []
@@ -98,6 +101,7 @@ def send_rows(
                     delivery_report=delivery_report,
                     idempotency_key=None if window is None else row.content_key(),
                     idempotency_window=window,
+                    options={**(options or {}), **row.options},
                 )
             except ApiClientError as exc:
                 if exc.fatal:

@@ -38,6 +38,9 @@ class SentMessage:
     mrs: tuple[int, ...]
     time: datetime.datetime
     srr: bool
+    #: The SUBMIT PDUs as the host wrote them (hex with SMSC octet), in part order, so a test
+    #: can decode what really went to the network (message class, validity, alphabet).
+    pdus: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, object]:
         """The `smsgw emulator sent` JSON-line fields (CONTRACT.md §4) plus `mrs`, `srr`."""
@@ -62,6 +65,7 @@ class AcceptedSubmit:
     srr: bool
     concat: pdu.Concat | None
     time: datetime.datetime
+    pdu_hex: str = ""
 
 
 def deliver_pdus(
@@ -130,6 +134,7 @@ class SentLog:
             mrs=tuple(p.mr for p in parts),
             time=parts[-1].time,
             srr=any(p.srr for p in parts),
+            pdus=tuple(p.pdu_hex for p in parts),
         )
         self.messages.append(message)
         return message

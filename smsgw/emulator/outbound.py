@@ -29,7 +29,7 @@ def submit_prompt(state: DeviceState, prompt: Prompt) -> None:
     except PduError:
         state.finish([], CommandFailed("cms", 304 if prompt.pdu_length else 305))
         return
-    send_submit(state, parsed, "+CMGS")
+    send_submit(state, parsed, "+CMGS", pdu_hex=pdu_hex)
 
 
 def _prompt_pdu(state: DeviceState, prompt: Prompt) -> str:
@@ -69,6 +69,8 @@ def send_submit(
     submit: pdu.Submit,
     result_prefix: str,
     on_success: Callable[[], None] | None = None,
+    *,
+    pdu_hex: str = "",
 ) -> None:
     """Hand a SUBMIT to the network; the reply comes after the configured CMGS delay."""
     if state.send_failures:
@@ -86,6 +88,7 @@ def send_submit(
         srr=submit.srr,
         concat=submit.concat,
         time=state.options.wall_clock(),
+        pdu_hex=pdu_hex,
     )
     complete = functools.partial(_complete, state, accepted, result_prefix, on_success)
     delay = state.options.cmgs_delay

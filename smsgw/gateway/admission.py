@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from smsgw import config, pdu
 from smsgw.exceptions import SubmitRefused
 from smsgw.gateway import telemetry
+from smsgw.models import SendOptions
 from smsgw.store import Database, repository
 from smsgw.store.types import Enqueued
 
@@ -50,6 +51,7 @@ class Admission:
         delivery_report: bool,
         idempotency_key: str | None,
         count: pdu.PartCount | None = None,
+        options: SendOptions | None = None,
     ) -> Enqueued:
         """Queue a send for the named modem, or unbound: the first READY modem of any node
         claims it (so a modem that dies after the submit holds nothing back).
@@ -60,7 +62,7 @@ class Admission:
         if count is None:
             if not text:
                 raise SubmitRefused(422, "text is empty")
-            count = pdu.count_parts(text)
+            count = pdu.count_parts(text, _alphabet(options))
         limit = self._settings.limits.max_parts
         if count.parts > limit:
             raise SubmitRefused(422, f"text needs {count.parts} parts; limits.max_parts is {limit}")
@@ -74,6 +76,7 @@ class Admission:
             modem=target,
             delivery_report=delivery_report,
             idempotency_key=idempotency_key,
+            options=options,
         )
         if enqueued.created:
             telemetry.message_queued(target)
@@ -97,3 +100,10 @@ class Admission:
             if await repository.daily_count(self._db, name) < limit:
                 return None
         raise SubmitRefused(429, f"every modem reached its daily limit ({limit})")
+
+
+def _alphabet(options: SendOptions | None) -> pdu.Encoding | None:
+    """The alphabet the client forced, if any (None: GSM-7 when the text fits)."""
+    if options is None or options.encoding is None:
+        return None
+    return "ucs2" if options.encoding == "ucs2" else "gsm7"

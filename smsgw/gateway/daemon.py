@@ -39,7 +39,7 @@ from smsgw.gateway.outbox_adapter import StoreOutbox
 from smsgw.gateway.render import incoming_renderer, render_status
 from smsgw.gateway.reports import Reports
 from smsgw.gateway.settings import webhook_settings
-from smsgw.models import ModemView
+from smsgw.models import ModemView, SendOptions
 from smsgw.modem import (
     MessageReceived,
     ModemEvent,
@@ -351,6 +351,7 @@ class Gateway:
         delivery_report: bool,
         idempotency_key: str | None,
         count: pdu.PartCount | None = None,
+        options: SendOptions | None = None,
     ) -> Enqueued:
         """Queue a send (`Admission.submit`: limits, modem choice, then the queue)."""
         return await self.admission.submit(
@@ -360,6 +361,7 @@ class Gateway:
             delivery_report=delivery_report,
             idempotency_key=idempotency_key,
             count=count,
+            options=options,
         )
 
     async def modems(self) -> list[ModemView]:

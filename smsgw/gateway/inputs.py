@@ -12,7 +12,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from smsgw.exceptions import PduError
-from smsgw.pdu import PartCount, count_parts
+from smsgw.pdu import Encoding, PartCount, count_parts
 
 __all__ = [
     "EmptyText",
@@ -103,14 +103,17 @@ def normalise_peer(raw: str, region: str) -> str:
         return text
 
 
-def check_text(text: str, max_parts: int) -> PartCount:
-    """How `text` will be split; InvalidInput when it is empty or too long."""
+def check_text(text: str, max_parts: int, encoding: Encoding | None = None) -> PartCount:
+    """How `text` will be split; InvalidInput when it is empty or too long, or when a forced
+    `encoding` cannot carry it (the error names the first such character)."""
     plain_string("text", text)
     if not text.strip():
         raise EmptyText("text: the message is empty")
     try:
-        count = count_parts(text)
+        count = count_parts(text, encoding)
     except PduError as exc:
+        if encoding is not None:
+            raise InvalidInput(f"text: cannot be sent as {encoding}: {exc}") from None
         raise InvalidInput(f"text: cannot be encoded as SMS: {exc}") from None
     if count.parts > max_parts:
         raise TooManyParts(

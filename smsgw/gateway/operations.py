@@ -16,9 +16,9 @@ from typing import Protocol
 
 from smsgw.config import Settings
 from smsgw.gateway.inputs import check_text, normalise_number, plain_string
-from smsgw.models import ModemView
+from smsgw.models import ModemView, SendOptions
 from smsgw.mqtt.status import MqttStatus
-from smsgw.pdu import PartCount
+from smsgw.pdu import Encoding, PartCount
 from smsgw.store import Database, repository
 from smsgw.store.repository import inbox
 from smsgw.store.types import Enqueued
@@ -50,10 +50,12 @@ class GatewayOperations(Protocol):
         delivery_report: bool,
         idempotency_key: str | None,
         count: PartCount | None = None,
+        options: SendOptions | None = None,
     ) -> Enqueued:
         """Queue an outgoing message and wake the modem worker; raises `SubmitRefused`.
 
-        `to` is E.164 and `count` is `text`'s split when the caller checked it already."""
+        `to` is E.164 and `count` is `text`'s split when the caller checked it already;
+        `options` carries send_at, validity, flash and a forced alphabet."""
         ...
 
     async def modems(self) -> list[ModemView]:
@@ -81,18 +83,37 @@ class Outgoing:
     text: str
     modem: str | None
     count: PartCount
+    options: SendOptions = dataclasses.field(default_factory=SendOptions)
 
 
-def check_outgoing(settings: Settings, *, to: str, text: str, modem: str | None) -> Outgoing:
+def check_outgoing(
+    settings: Settings,
+    *,
+    to: str,
+    text: str,
+    modem: str | None,
+    options: SendOptions | None = None,
+) -> Outgoing:
     """The checks every client-supplied send passes (raises `InvalidInput`, a 422).
 
     The number is normalised to E.164 (national numbers read as `api.default_region`), the
-    text must be non-blank, free of NUL and lone surrogates, encodable as SMS and within
-    `limits.max_parts`; a modem name must be a plain string."""
+    text must be non-blank, free of NUL and lone surrogates, encodable as SMS (in the
+    alphabet `options.encoding` forces, if any) and within `limits.max_parts`; a modem name
+    must be a plain string. `options` come from `send_options.check_send_options`."""
+    options = options or SendOptions()
     number = normalise_number(to, settings.api.default_region)
-    count = check_text(text, settings.limits.max_parts)
+    count = check_text(text, settings.limits.max_parts, _alphabet(options.encoding))
     chosen = None if modem is None else plain_string("modem", modem)
-    return Outgoing(to=number, text=text, modem=chosen, count=count)
+    return Outgoing(to=number, text=text, modem=chosen, count=count, options=options)
+
+
+def _alphabet(encoding: str | None) -> Encoding | None:
+    """The pdu alphabet a checked `SendOptions.encoding` names (None: chosen by the text)."""
+    if encoding == "gsm7":
+        return "gsm7"
+    if encoding == "ucs2":
+        return "ucs2"
+    return None
 
 
 async def send(
@@ -110,6 +131,7 @@ async def send(
         delivery_report=delivery_report,
         idempotency_key=idempotency_key,
         count=outgoing.count,
+        options=outgoing.options,
     )
 
 

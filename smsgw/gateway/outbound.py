@@ -152,6 +152,8 @@ class ModemWorker:
                 message.text,
                 srr=message.delivery_report,
                 encoding=_encoding(message.encoding),
+                validity=message.validity,
+                flash=message.flash,
             )
         except PduError as error:
             await self._fail(message, f"cannot encode the message: {error}")

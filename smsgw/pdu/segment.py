@@ -62,9 +62,14 @@ def split_text(text: str, encoding: Encoding | None = None) -> tuple[Encoding, l
     return chosen, parts
 
 
-def count_parts(text: str) -> PartCount:
-    """What `split_text` would do, for validation and live counters (no part-count limit)."""
-    encoding = choose_encoding(text)
+def count_parts(text: str, encoding: Encoding | None = None) -> PartCount:
+    """What `split_text` would do, for validation and live counters (no part-count limit).
+
+    A forced `encoding` ("gsm7") raises PduError naming the first character it cannot carry.
+    """
+    encoding = encoding or choose_encoding(text)
+    if encoding not in SINGLE_LIMIT:
+        raise PduError(f"unknown encoding {encoding!r} (expected gsm7, ucs2 or 8bit)")
     parts, total = _split(text, encoding)
     per_part = SINGLE_LIMIT[encoding] if len(parts) == 1 else PART_LIMIT[encoding]
     return PartCount(encoding=encoding, parts=len(parts), units_used=total, units_per_part=per_part)

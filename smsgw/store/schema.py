@@ -96,10 +96,16 @@ messages = sa.Table(
     sa.Column("reply_to_pk", BigKey, sa.ForeignKey("messages.pk"), nullable=True),
     sa.Column("claimed_by", sa.String(64), nullable=True),
     sa.Column("claim_until", UtcDateTime(), nullable=True),
+    # Sending options (outgoing only): when a `scheduled` message becomes due, TP-VP in
+    # seconds (NULL: the SMSC's default) and message class 0.
+    sa.Column("send_at", UtcDateTime(), nullable=True),
+    sa.Column("validity_s", sa.Integer(), nullable=True),
+    sa.Column("flash", sa.Boolean(), nullable=False, server_default="0"),
     sa.Index("ix_messages_conversation", "modem", "peer", "pk"),
     sa.Index("ix_messages_peer", "peer", "pk"),
     sa.Index("ix_messages_queue", "status", "pk"),
     sa.Index("ix_messages_replies", "peer", "reply_to_pk", "created_at"),
+    sa.Index("ix_messages_schedule", "status", "send_at"),
 )
 
 message_parts = sa.Table(

@@ -160,6 +160,9 @@ class MessageRecord:
     delivery_report: bool
     missing_parts: tuple[int, ...]
     reply_to: str | None  # id of the incoming message this auto-reply answers
+    send_at: datetime.datetime | None = None  # scheduled: not sent before this
+    validity: datetime.timedelta | None = None  # TP-VP asked for (None: the SMSC's default)
+    flash: bool = False  # message class 0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ import uvicorn
 from smsgw.config import Settings, load_settings
 from smsgw.exceptions import SubmitRefused
 from smsgw.gateway.throttle import AuthThrottle
-from smsgw.models import ModemView
+from smsgw.models import ModemView, SendOptions
 from smsgw.pdu import PartCount, count_parts
 from smsgw.store import Database, open_database, repository, upgrade
 from smsgw.store.types import (
@@ -61,6 +61,7 @@ class FakeServices:
         delivery_report: bool,
         idempotency_key: str | None,
         count: PartCount | None = None,
+        options: SendOptions | None = None,
     ) -> Enqueued:
         names = [configured.name for configured in self.settings.modem]
         if modem is not None and modem not in names:
@@ -78,6 +79,7 @@ class FakeServices:
             modem=modem,
             delivery_report=delivery_report,
             idempotency_key=idempotency_key,
+            options=options,
         )
 
     async def modems(self) -> list[ModemView]:

@@ -80,5 +80,5 @@ def _cmss(state: DeviceState, command: Command) -> list[str]:
     def mark_sent() -> None:
         message.stat = Stat.STO_SENT
 
-    outbound.send_submit(state, submit, "+CMSS", mark_sent)
+    outbound.send_submit(state, submit, "+CMSS", mark_sent, pdu_hex=message.pdu_hex)
     return []

@@ -160,6 +160,13 @@ def to_record(row: sa.Row[Any], *, reply_to: str | None = None) -> MessageRecord
         delivery_report=bool(row.delivery_report),
         missing_parts=split_parts(row.missing_parts),
         reply_to=reply_to,
+        send_at=getattr(row, "send_at", None),
+        validity=(
+            None
+            if getattr(row, "validity_s", None) is None
+            else datetime.timedelta(seconds=int(row.validity_s))
+        ),
+        flash=bool(getattr(row, "flash", False)),
     )
 
 

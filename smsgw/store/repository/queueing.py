@@ -9,13 +9,14 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import functools
+import math
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgw.exceptions import StoreError
-from smsgw.models import Direction, MessageStatus
+from smsgw.models import Direction, MessageStatus, SendOptions
 from smsgw.store.database import Database
 from smsgw.store.ids import new_id
 from smsgw.store.notify import notify_queued
@@ -32,6 +33,7 @@ from smsgw.store.schema import message_parts, messages
 from smsgw.store.types import Enqueued, MessageRecord, PartStatus
 
 DEFAULT_LEASE = datetime.timedelta(minutes=10)
+_NO_OPTIONS = SendOptions()
 
 
 async def enqueue_outgoing(
@@ -44,11 +46,14 @@ async def enqueue_outgoing(
     modem: str | None = None,
     delivery_report: bool = True,
     idempotency_key: str | None = None,
+    options: SendOptions | None = None,
 ) -> Enqueued:
     """Queue a message (API send). `modem` None: any modem may send it.
 
     With an `idempotency_key` already used, nothing is queued and the earlier message is
     returned with `created=False` (whatever its text: the key identifies the request).
+    With `options.send_at` in the future the message is `scheduled` instead of `queued`:
+    no modem may claim it until `release_due_scheduled` queues it.
     """
     async with db.transaction("queue outgoing message") as connection:
         return await enqueue_in(
@@ -62,6 +67,7 @@ async def enqueue_outgoing(
             delivery_report=delivery_report,
             idempotency_key=idempotency_key,
             reply_to_pk=None,
+            options=options,
         )
 
 
@@ -81,6 +87,7 @@ async def enqueue_in(
     idempotency_key: str | None,
     reply_to_pk: int | None,
     reply_to_id: str | None = None,
+    options: SendOptions | None = None,
 ) -> Enqueued:
     """`enqueue_outgoing` inside an open transaction (also used for auto-replies).
 
@@ -89,6 +96,9 @@ async def enqueue_in(
     if parts < 1:
         raise StoreError(f"an outgoing message needs at least one part, got {parts}")
     now = db.clock()
+    options = options or _NO_OPTIONS
+    scheduled = options.send_at is not None and options.send_at > now
+    status = MessageStatus.SCHEDULED if scheduled else MessageStatus.QUEUED
     values: dict[str, Any] = {
         "id": new_id(now),
         "direction": Direction.OUT.value,
@@ -99,10 +109,15 @@ async def enqueue_in(
         "parts": parts,
         "created_at": now,
         "updated_at": now,
-        "status": MessageStatus.QUEUED.value,
+        "status": status.value,
         "idempotency_key": idempotency_key,
         "delivery_report": delivery_report,
         "reply_to_pk": reply_to_pk,
+        "send_at": options.send_at,
+        "validity_s": (
+            None if options.validity is None else math.ceil(options.validity.total_seconds())
+        ),
+        "flash": options.flash,
     }
     pk = await insert_or_ignore(connection, db, messages, values, ["idempotency_key"])
     if pk is None:
@@ -126,7 +141,9 @@ async def enqueue_in(
             for seq in range(1, parts + 1)
         ],
     )
-    await add_status_event(connection, message_pk=pk, status=MessageStatus.QUEUED.value, at=now)
+    detail = None if options.send_at is None else f"send at {options.send_at.isoformat()}"
+    await add_status_event(connection, message_pk=pk, status=status.value, at=now, detail=detail)
+    # Also for a scheduled message: every node's scheduler re-reads its next due time.
     await notify_queued(connection, db, modem)
     row = (await connection.execute(_MESSAGE_BY_PK, {"message_pk": pk})).one()
     if reply_to_id is None:
