@@ -32,7 +32,7 @@ from smsgw.gateway import operations
 from smsgw.gateway.inputs import InvalidInput, normalise_peer, plain_string
 from smsgw.gateway.operations import GatewayOperations
 from smsgw.gateway.send_options import check_send_options
-from smsgw.models import Direction
+from smsgw.models import Direction, MessageStatus
 from smsgw.store import repository
 
 __all__ = ["ERRORS", "IDEMPOTENCY_NAMESPACE", "SECURITY", "Gateway", "router"]
@@ -166,10 +166,42 @@ async def get_message(
     return MessageDetailOut.of_detail(detail)
 
 
+@router.delete(
+    "/messages/{message_id}",
+    response_model=MessageOut,
+    summary="Cancel a scheduled or queued message",
+    responses={
+        404: {"model": ErrorOut, "description": "No such message."},
+        409: {"model": ErrorOut, "description": "Already being sent, sent, or incoming."},
+    },
+)
+async def cancel_message(
+    message_id: Annotated[str, Path(max_length=64, description="Message id (ULID).")],
+    gateway: Gateway,
+) -> MessageOut:
+    """A message no modem has started on becomes `cancelled` and is never sent."""
+    outcome = await repository.cancel_outgoing(gateway.db, plain_string("id", message_id))
+    if outcome.message is None:
+        raise HTTPException(status_code=404, detail=f"no message with id {message_id!r}")
+    if not outcome.cancelled:
+        message = outcome.message
+        what = (
+            "an incoming message"
+            if message.status is None
+            else f"{message.status.value}, no longer cancellable"
+        )
+        raise HTTPException(status_code=409, detail=f"message {message.id} is {what}")
+    return MessageOut.of(outcome.message)
+
+
 @router.get("/messages", response_model=MessagePage, summary="Message history, newest first")
 async def list_messages(
     gateway: Gateway,
     direction: Annotated[Direction | None, Query(description="in or out")] = None,
+    status: Annotated[
+        MessageStatus | None,
+        Query(description="Outgoing only: e.g. scheduled, queued, sent, failed, cancelled."),
+    ] = None,
     peer: Annotated[
         str | None, Query(max_length=64, description="Only this number (or sender name).")
     ] = None,
@@ -190,7 +222,7 @@ async def list_messages(
         None if peer is None else normalise_peer(peer, gateway.settings.api.default_region)
     )
     records = await repository.list_messages(
-        db, direction=direction, peer=wanted_peer, limit=limit, before=before
+        db, direction=direction, peer=wanted_peer, limit=limit, before=before, status=status
     )
     return MessagePage(
         messages=[MessageOut.of(record) for record in records],

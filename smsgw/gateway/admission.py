@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from smsgw import config, pdu
 from smsgw.exceptions import SubmitRefused
 from smsgw.gateway import telemetry
-from smsgw.models import SendOptions
+from smsgw.models import MessageStatus, SendOptions
 from smsgw.store import Database, repository
 from smsgw.store.types import Enqueued
 
@@ -26,7 +26,8 @@ class Admission:
 
     `known_modems` names every modem a message may be bound to (this node's and, on a shared
     database, the other nodes'); `on_queued` wakes the workers for the chosen modem (None:
-    unbound, any READY modem may claim it).
+    unbound, any READY modem may claim it); `on_scheduled` wakes the scheduler, which may
+    have to wake earlier than it planned.
     """
 
     def __init__(
@@ -36,11 +37,13 @@ class Admission:
         *,
         known_modems: Callable[[], Awaitable[set[str]]],
         on_queued: Callable[[str | None], None],
+        on_scheduled: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
         self._settings = settings
         self._known_modems = known_modems
         self._on_queued = on_queued
+        self._on_scheduled = on_scheduled
 
     async def submit(
         self,
@@ -80,7 +83,10 @@ class Admission:
         )
         if enqueued.created:
             telemetry.message_queued(target)
-        self._on_queued(target)
+        if enqueued.message.status is MessageStatus.SCHEDULED:
+            self._on_scheduled()
+        else:
+            self._on_queued(target)
         return enqueued
 
     async def _choose_modem(self, requested: str | None) -> str | None:

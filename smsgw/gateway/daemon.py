@@ -38,6 +38,7 @@ from smsgw.gateway.outbound import IDLE_POLL, ModemWorker
 from smsgw.gateway.outbox_adapter import StoreOutbox
 from smsgw.gateway.render import incoming_renderer, render_status
 from smsgw.gateway.reports import Reports
+from smsgw.gateway.scheduler import Scheduler
 from smsgw.gateway.settings import webhook_settings
 from smsgw.models import ModemView, SendOptions
 from smsgw.modem import (
@@ -106,7 +107,8 @@ class Gateway:
         self._reassembly_timeout = reassembly_timeout
         self._resend_interrupted = resend_interrupted
         self.db: Database = open_database(settings.database.url, clock=clock)
-        self._listener = QueueListener(self.db, self._wake_workers)
+        self._listener = QueueListener(self.db, self._queued_anywhere)
+        self.scheduler = Scheduler(self.db, on_released=self._wake_workers)
         self.dispatcher: WebhookDispatcher | None = None
         self.mqtt: MqttBridge | None = None
         self._client = new_client()
@@ -124,6 +126,7 @@ class Gateway:
             settings,
             known_modems=self.fleet.known_modems,
             on_queued=self._wake_workers,
+            on_scheduled=self.scheduler.wake,
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
@@ -180,6 +183,7 @@ class Gateway:
         self._spawn(self.inbound.run_timeouts(max(0.05, interval)), "reassembly timeouts")
         self._spawn(self.fleet.run_heartbeats(), "heartbeats")
         self._spawn(self._listener.run(), "queue notifications")
+        self._spawn(self.scheduler.run(), "scheduled messages")
         self._spawn(keep_alive(self._notifier, lambda: self.fleet.db_healthy), "watchdog")
         self._notifier.ready(self.status_line())
         log.info("gateway node %s started with %d modem(s)", self.node, len(self.fleet))
@@ -340,6 +344,12 @@ class Gateway:
 
     def _wake_workers(self, modem: str | None) -> None:
         self.fleet.wake_workers(modem)
+
+    def _queued_anywhere(self, modem: str | None) -> None:
+        """Another node queued or scheduled a message (PostgreSQL notification): the modem
+        workers may take it, and the scheduler re-reads its earliest due time."""
+        self._wake_workers(modem)
+        self.scheduler.wake()
 
     # ------------------------------------------------------------------ what API and UI call
     async def submit(

@@ -9,6 +9,8 @@ import uuid
 import httpx
 import pytest
 
+from tests.api.live import LiveApi, receive, send_and_deliver
+
 pytestmark = pytest.mark.timeout(60)
 
 
@@ -95,3 +97,35 @@ def test_unknown_encoding_is_422(client: httpx.Client) -> None:
         "/api/v1/messages", json={"to": _number(), "text": "x", "encoding": "latin1"}
     )
     assert response.status_code == 422
+
+
+def test_scheduled_messages_are_listed_and_cancelled(api: LiveApi, client: httpx.Client) -> None:
+    peer = _number()
+    when = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)).isoformat()
+    scheduled = client.post(
+        "/api/v1/messages", json={"to": peer, "text": "later", "send_at": when}
+    ).json()
+    queued = client.post("/api/v1/messages", json={"to": peer, "text": "now"}).json()
+    listed = client.get("/api/v1/messages", params={"status": "scheduled", "peer": peer}).json()
+    assert [m["id"] for m in listed["messages"]] == [scheduled["id"]]
+    cancelled = client.delete(f"/api/v1/messages/{scheduled['id']}")
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    assert client.delete(f"/api/v1/messages/{queued['id']}").json()["status"] == "cancelled"
+    again = client.delete(f"/api/v1/messages/{scheduled['id']}")
+    assert again.status_code == 409
+    assert "cancelled, no longer cancellable" in again.json()["detail"]
+    listed = client.get("/api/v1/messages", params={"status": "scheduled", "peer": peer}).json()
+    assert listed["messages"] == []
+
+
+def test_a_sent_message_cannot_be_cancelled(api: LiveApi, client: httpx.Client) -> None:
+    peer = _number()
+    client.post("/api/v1/messages", json={"to": peer, "text": "goes", "modem": "huawei"})
+    sent_id = api.run(send_and_deliver(api.services.db, modem="huawei", tp_mr=9, deliver=False))
+    refused = client.delete(f"/api/v1/messages/{sent_id}")
+    assert refused.status_code == 409
+    assert "sent, no longer cancellable" in refused.json()["detail"]
+    assert client.delete("/api/v1/messages/01NOSUCHMESSAGE").status_code == 404
+    incoming = api.run(receive(api.services.db, sender=peer, text="hi"))
+    assert client.delete(f"/api/v1/messages/{incoming}").status_code == 409

@@ -4,6 +4,7 @@ Grouped by job and re-exported here, so callers write `from smsgw.store import r
 `await repository.mark_sent(db, …)`:
 
 - incoming: SIM parts stored, reassembled, and their `incoming_sms` event queued;
+- scheduling: scheduled messages released when due, and cancels;
 - queueing, sending, recovery, limits: the outgoing queue, a claimed send's parts and final
   status, crash recovery and lease renewal, and the per-modem daily counters;
 - reports: delivery reports matched to sent parts;
@@ -63,12 +64,19 @@ from smsgw.store.repository.recovery import (
     renew_send_claims,
 )
 from smsgw.store.repository.reports import apply_status_report, part_status_for
+from smsgw.store.repository.scheduling import (
+    CancelOutcome,
+    cancel_outgoing,
+    next_scheduled_at,
+    release_due_scheduled,
+)
 from smsgw.store.repository.sending import mark_failed, mark_sent, record_part_sent
 
 __all__ = [
     "DEFAULT_LEASE",
     "INTERRUPTED",
     "MISSING_PART_MARKER",
+    "CancelOutcome",
     "Finished",
     "IncomingCompleted",
     "IncomingDelivered",
@@ -77,6 +85,7 @@ __all__ = [
     "RetryLater",
     "SendClaim",
     "apply_status_report",
+    "cancel_outgoing",
     "claim_due_events",
     "claim_mqtt_events",
     "claim_next_outgoing",
@@ -100,12 +109,14 @@ __all__ = [
     "mark_sent",
     "mqtt_pending_count",
     "next_event_due_at",
+    "next_scheduled_at",
     "outbox_counts",
     "part_status_for",
     "prune_incoming_parts",
     "queue_depths",
     "received_today",
     "record_part_sent",
+    "release_due_scheduled",
     "release_event_claims",
     "release_mqtt_claims",
     "release_unsent_claim",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from smsgw.exceptions import StoreError
-from smsgw.models import Direction
+from smsgw.models import Direction, MessageStatus
 from smsgw.store.database import Database
 from smsgw.store.repository._common import reply_to_id, to_record
 from smsgw.store.schema import message_parts, messages, status_events
@@ -27,6 +27,7 @@ async def list_messages(
     peer: str | None = None,
     limit: int = 50,
     before: str | None = None,
+    status: MessageStatus | None = None,
 ) -> list[MessageRecord]:
     """Messages newest first. `before` is a message id (the last one of the previous page);
     an unknown cursor is a StoreError rather than silently restarting at the newest page."""
@@ -44,6 +45,8 @@ async def list_messages(
             statement = statement.where(messages.c.direction == direction.value)
         if peer is not None:
             statement = statement.where(messages.c.peer == peer)
+        if status is not None:
+            statement = statement.where(messages.c.status == status.value)
         if before is not None:
             cursor = await connection.scalar(
                 sa.select(messages.c.pk).where(messages.c.id == before)

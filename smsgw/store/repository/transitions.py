@@ -19,7 +19,9 @@ from smsgw.store.repository._common import add_outbox_event, add_status_event
 from smsgw.store.schema import message_parts, messages
 from smsgw.store.types import PartStatus, StatusEventFactory, StatusTransition
 
-FINAL_STATUSES = frozenset({MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.EXPIRED})
+FINAL_STATUSES = frozenset(
+    {MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.EXPIRED, MessageStatus.CANCELLED}
+)
 
 
 async def transition(
