@@ -6,6 +6,7 @@ from __future__ import annotations
 from smsgw.exceptions import StoreError, SubmitRefused
 from smsgw.gateway import operations
 from smsgw.gateway.inputs import InvalidInput
+from smsgw.gateway.send_options import check_send_options
 from smsgw.mqtt import SendCommand, SendRefused, Submit
 
 #: Prefix of MQTT request ids in the store: an MQTT `id` never collides with an API
@@ -22,8 +23,19 @@ def mqtt_submitter(gateway: operations.GatewayOperations) -> Submit:
         if command.request_id is not None:
             key = MQTT_IDEMPOTENCY_NAMESPACE + command.request_id.strip()
         try:
+            options = check_send_options(
+                now=gateway.db.clock(),
+                send_at=command.send_at,
+                validity=command.validity,
+                flash=command.flash,
+                encoding=command.encoding,
+            )
             outgoing = operations.check_outgoing(
-                gateway.settings, to=command.to, text=command.text, modem=command.modem
+                gateway.settings,
+                to=command.to,
+                text=command.text,
+                modem=command.modem,
+                options=options,
             )
             enqueued = await operations.send(
                 gateway,

@@ -1,10 +1,11 @@
 """The send topics: a JSON request in, a result out (pure parsing, bounded).
 
 `<prefix>/send` and `<prefix>/<modem>/send` take `{"to", "text", "id"?, "delivery_report"?}`
-(and, on `<prefix>/send`, an optional `"modem"`). Anyone who may publish on the broker can
-send here, so the payload is treated as hostile: its size is bounded before it is parsed,
-every field's type is checked, and each refusal says what was wrong on
-`<prefix>/send/result` instead of raising.
+plus the API's sending options `"send_at"?`, `"validity"?`, `"flash"?`, `"encoding"?`
+(checked by the gateway like an API send's), and, on `<prefix>/send`, an optional
+`"modem"`. Anyone who may publish on the broker can send here, so the payload is treated as
+hostile: its size is bounded before it is parsed, every field's type is checked, and each
+refusal says what was wrong on `<prefix>/send/result` instead of raising.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ MAX_REQUEST_BYTES = 16 * 1024
 #: Longest `id` (the idempotency key), as the API's Idempotency-Key.
 MAX_ID_CHARS = 200
 
-_KNOWN = frozenset({"to", "text", "id", "delivery_report", "modem"})
+_KNOWN = frozenset(
+    {"to", "text", "id", "delivery_report", "modem", "send_at", "validity", "flash", "encoding"}
+)
+#: The sending options given as strings; the gateway parses their content.
+_TEXT_OPTIONS = ("send_at", "validity", "encoding")
+_MAX_OPTION_CHARS = 64
 
 
 class SendRefused(SmsgwError):
@@ -34,6 +40,10 @@ class SendCommand:
     request_id: str | None
     delivery_report: bool
     modem: str | None
+    send_at: str | None = None
+    validity: str | None = None
+    flash: bool = False
+    encoding: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -90,12 +100,27 @@ def parse_send(payload: bytes, *, modem: str | None) -> SendCommand:
         raise SendRefused('"modem" must be a string')
     if modem is not None and named is not None and named != modem:
         raise SendRefused(f'"modem" {named[:64]!r} contradicts the topic\'s modem')
+    options: dict[str, str] = {}
+    for key in _TEXT_OPTIONS:
+        value = data.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str) or len(value) > _MAX_OPTION_CHARS:
+            raise SendRefused(f'"{key}" must be a string of at most {_MAX_OPTION_CHARS} characters')
+        options[key] = value
+    flash = data.get("flash", False)
+    if not isinstance(flash, bool):
+        raise SendRefused('"flash" must be true or false')
     return SendCommand(
         to=to,
         text=text,
         request_id=request_id,
         delivery_report=delivery_report,
         modem=modem if modem is not None else named,
+        send_at=options.get("send_at"),
+        validity=options.get("validity"),
+        flash=flash,
+        encoding=options.get("encoding"),
     )
 
 

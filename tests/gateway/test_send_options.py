@@ -10,7 +10,9 @@ import pytest
 
 from smsgw import pdu
 from smsgw.gateway import operations
+from smsgw.gateway.mqtt_sends import mqtt_submitter
 from smsgw.gateway.send_options import check_send_options
+from smsgw.mqtt import SendCommand, SendRefused
 from tests.gateway.conftest import emulators, eventually, gateway_settings, running_gateway
 from tests.webhook.http_server import Answer, WebhookServer
 
@@ -56,3 +58,28 @@ async def test_flash_validity_and_encoding_are_in_the_pdu_the_modem_sent(tmp_pat
                     assert part.validity == datetime.timedelta(days=2)
                     assert part.encoding == "ucs2"
                     assert part.srr is False
+
+
+async def test_mqtt_sends_take_the_same_options(tmp_path: Path) -> None:
+    """The MQTT send topic goes through the API's checks: its options reach the PDU, and a
+    forced gsm7 it cannot carry is refused with the API's reason."""
+    with WebhookServer(lambda _r: Answer()) as server:
+        async with emulators(tmp_path, "sim0") as modems:
+            settings = gateway_settings(
+                tmp_path, webhook_url=server.url, modems={"sim0": tmp_path / "sim0"}
+            )
+            async with running_gateway(settings) as gateway:
+                submit = mqtt_submitter(gateway)
+                await submit(
+                    SendCommand(to="+40722000003", text="Door open", request_id=None,
+                                delivery_report=False, modem=None, flash=True, validity="1h")
+                )  # fmt: skip
+                with pytest.raises(SendRefused, match="cannot be sent as gsm7"):
+                    await submit(
+                        SendCommand(to="+40722000003", text="Uşă", request_id=None,
+                                    delivery_report=False, modem=None, encoding="gsm7")
+                    )  # fmt: skip
+                await eventually(lambda: len(modems["sim0"].sent()) == 1)
+                (part,) = _decoded_submits(modems["sim0"].sent()[0].pdus)
+                assert part.message_class == 0
+                assert part.validity == datetime.timedelta(hours=1)

@@ -74,3 +74,18 @@ def test_result_payloads() -> None:
         "id": "a", "message_id": "m1", "status": "queued", "error": None,
     }  # fmt: skip
     assert json.loads(SendResult(None, None, "bad").payload())["status"] == "rejected"
+
+
+def test_sending_options_are_read_and_typed() -> None:
+    payload = json.dumps(
+        {"to": "+40721000001", "text": "x", "send_at": "2026-12-24T09:00:00+02:00",
+         "validity": "1h", "flash": True, "encoding": "gsm7"}
+    ).encode()  # fmt: skip
+    command = parse_send(payload, modem=None)
+    assert (command.send_at, command.validity, command.flash, command.encoding) == (
+        "2026-12-24T09:00:00+02:00", "1h", True, "gsm7"
+    )  # fmt: skip
+    for bad, reason in (({"flash": "yes"}, '"flash"'), ({"validity": 3600}, '"validity"'),
+                        ({"send_at": "x" * 65}, '"send_at"')):  # fmt: skip
+        with pytest.raises(SendRefused, match=reason):
+            parse_send(json.dumps({"to": "+40721000001", "text": "x", **bad}).encode(), modem=None)
