@@ -15,7 +15,9 @@ Callers catch by meaning, not by origin::
     ├── ModemError             the modem layer could not do what was asked
     │   ├── ModemNotReady      no usable modem right now
     │   ├── SimError           SIM missing / PIN / PUK: needs a human (wrong PIN never retried)
-    │   └── SendFailed         a message (or some of its parts) was not sent
+    │   ├── SendFailed         a message (or some of its parts) was not sent
+    │   ├── UssdBusy           the modem is in another USSD session (one at a time)
+    │   └── UssdFailed         the network or the modem refused a USSD request
     ├── StoreError             the database refused or is unreachable
     └── SubmitRefused          a send the gateway will not queue (422 / 429)
 
@@ -138,6 +140,15 @@ class SendFailed(ModemError):
         self.cms_code = cms_code
         self.uncertain = uncertain
         super().__init__(message)
+
+
+class UssdBusy(ModemError):
+    """The modem already has a USSD session open: one session per modem at a time."""
+
+
+class UssdFailed(ModemError):
+    """A USSD request was refused by the modem (ERROR, +CME) or the network (``+CUSD: 4``);
+    the message says which and why."""
 
 
 class StoreError(SmsgwError):

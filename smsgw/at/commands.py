@@ -262,3 +262,34 @@ def send_pdu(pdu_hex: str, tpdu_length: int) -> Command:
     if not 1 <= tpdu_length <= 255 or tpdu_length > len(pdu) // 2:
         raise ValueError(f"implausible TPDU length {tpdu_length}")
     return Command(f"AT+CMGS={tpdu_length}", timeout=SEND_TIMEOUT, payload=pdu)
+
+
+# --- USSD and calls -----------------------------------------------------------------------
+USSD_TIMEOUT = 10.0
+"""``AT+CUSD=1,...`` answers OK at once on most firmwares, but some wait for the network."""
+_USSD_STRING = re.compile(r'^[^"\x00-\x1f\x7f]{1,182}$')
+
+
+def ussd_request(string: str, dcs: int = 15) -> Command:
+    """``AT+CUSD=1,"<string>",<dcs>``: send a USSD string (already spelled for the dialect)
+    and ask for the answer as a ``+CUSD:`` URC (27.007 §7.15)."""
+    if not _USSD_STRING.match(string):
+        raise ValueError("a USSD string is 1 to 182 printable characters without quotes")
+    if not 0 <= dcs <= 255:
+        raise ValueError("DCS must be 0..255")
+    return Command(f'AT+CUSD=1,"{string}",{dcs}', timeout=USSD_TIMEOUT)
+
+
+def ussd_cancel() -> Command:
+    """``AT+CUSD=2``: end the USSD session (the network stops waiting for an answer)."""
+    return Command("AT+CUSD=2")
+
+
+def caller_id(enabled: bool) -> Command:
+    """``AT+CLIP=<n>``: show the caller's number after each ``RING`` (27.007 §7.6)."""
+    return Command(f"AT+CLIP={1 if enabled else 0}")
+
+
+def hang_up(chup: bool) -> Command:
+    """Reject a ringing call: ``AT+CHUP`` (27.007 §6.5) or the V.250 ``ATH``."""
+    return Command("AT+CHUP" if chup else "ATH")

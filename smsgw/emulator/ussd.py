@@ -52,6 +52,60 @@ class FixedReplies:
         return UssdAnswer(self.replies.get(request, self.default), 0)
 
 
+@dataclasses.dataclass(frozen=True)
+class MenuTree:
+    """A scripted USSD menu: each node has its text and, when it is a menu, its choices.
+
+    `root` maps a service code to its first node; a node is `(text, {answer: node})`, and a
+    node without choices is a final answer (the session ends there). An answer that is not
+    a choice ends the session with `invalid`. JSON-friendly, so a file can hold the tree::
+
+        {"*100#": ["1 Balance 2 Offers", {"1": ["Credit: 5.00 EUR", {}],
+                                          "2": ["1 Data 2 Minutes", {"1": ["Done", {}]}]}]}
+    """
+
+    root: Mapping[str, MenuNode]
+    invalid: str = "Invalid choice"
+    unknown: str = "Unknown service code"
+
+    def answer(self, session: Sequence[str], request: str) -> UssdAnswer:
+        path = [*session, request]
+        node = self.root.get(path[0])
+        if node is None:
+            return UssdAnswer(self.unknown, 0)
+        for choice in path[1:]:
+            node = node[1].get(choice)
+            if node is None:
+                return UssdAnswer(self.invalid, 0)
+        text, choices = node
+        return UssdAnswer(text, 1 if choices else 0)
+
+
+#: `(text, {answer: node})`; a node without choices ends the session.
+MenuNode = tuple[str, Mapping[str, "MenuNode"]]
+
+
+def menu_from_json(document: object) -> MenuTree:
+    """A `MenuTree` from parsed JSON (`{code: [text, {answer: [...]}]}`); ValueError if the
+    shape is wrong."""
+
+    def node(value: object) -> MenuNode:
+        if isinstance(value, str):
+            return (value, {})
+        if (
+            isinstance(value, list)
+            and len(value) == 2
+            and isinstance(value[0], str)
+            and isinstance(value[1], dict)
+        ):
+            return (value[0], {str(k): node(v) for k, v in value[1].items()})
+        raise ValueError(f"a USSD menu node is [text, {{answer: node}}] or text, not {value!r}")
+
+    if not isinstance(document, dict):
+        raise ValueError("a USSD menu file holds {code: node}")
+    return MenuTree({str(code): node(value) for code, value in document.items()})
+
+
 def fixed_replies() -> UssdService:
     """The default service of a fresh emulator."""
     return FixedReplies()

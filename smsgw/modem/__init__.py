@@ -29,6 +29,8 @@ Events (frozen dataclasses in :mod:`smsgw.modem.events`, all carry ``modem_id``)
 * ``StatusReportReceived(report: pdu.StatusReport, pdu_hex, storage, index)`` — match by
   ``report.reference`` (the TP-MR ``send_sms`` returned) and ``report.number``.
 * ``StoredSubmitFound``, ``UndecodablePdu`` — left in modem storage, for the operator.
+* ``IncomingCall(caller, rings, started_at, ended_at, hung_up)`` — one per call, at its end.
+* ``RadioRestarted(reason, attempt)``, ``RecoveryExhausted(reason)`` — radio recovery.
 * ``RegistrationChanged(registration)``, ``RebootDetected(reason)``,
   ``StateChanged(state, reason)``, ``StorageAlmostFull(storage, used, total)``.
 
@@ -55,10 +57,13 @@ from smsgw.modem.base import (
     discard_events,
 )
 from smsgw.modem.events import (
+    IncomingCall,
     MessageReceived,
     ModemEvent,
     ModemState,
+    RadioRestarted,
     RebootDetected,
+    RecoveryExhausted,
     RegistrationChanged,
     StateChanged,
     StatusReportReceived,
@@ -71,12 +76,14 @@ from smsgw.modem.open import serial_opener
 from smsgw.modem.registry import DIALECTS, dialect_for
 from smsgw.modem.sim800 import Sim800Modem
 from smsgw.modem.supervisor import ModemSupervisor, Opener, SupervisorSettings
+from smsgw.modem.ussd import UssdAnswer
 
 __all__ = [
     "DIALECTS",
     "EventSink",
     "HuaweiModem",
     "Identity",
+    "IncomingCall",
     "MessageReceived",
     "Modem",
     "ModemEvent",
@@ -85,7 +92,9 @@ __all__ = [
     "ModemState",
     "ModemSupervisor",
     "Opener",
+    "RadioRestarted",
     "RebootDetected",
+    "RecoveryExhausted",
     "RegistrationChanged",
     "Sim800Modem",
     "StateChanged",
@@ -95,6 +104,7 @@ __all__ = [
     "StoredSubmitFound",
     "SupervisorSettings",
     "UndecodablePdu",
+    "UssdAnswer",
     "dialect_for",
     "discard_events",
     "serial_opener",

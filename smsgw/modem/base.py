@@ -41,9 +41,11 @@ from smsgw.exceptions import (
     SendFailed,
     SimError,
 )
+from smsgw.modem.calls import CallWatcher, hang_up_with
 from smsgw.modem.inbound import InboundReader
 from smsgw.modem.queries import ModemQueries
 from smsgw.modem.reasons import cms_reason
+from smsgw.modem.ussd import UssdClient
 from smsgw.modem.values import (
     Cnmi,
     EventSink,
@@ -90,6 +92,10 @@ class Modem(ModemQueries):
     storage_preference: tuple[str, ...] = ("SM", "ME", "MT")
     #: URC names that mean the module (re)booted (PROTOCOL.md §2.1, §2.3).
     reboot_urcs: frozenset[str] = frozenset({"RDY", "SMS Ready", "Call Ready", "^SYSSTART"})
+    #: USSD requests and answers as packed GSM-7 hex (Huawei ^USSDMODE=1, §3.3.8).
+    ussd_packed = False
+    #: Reject a call with ``AT+CHUP`` (27.007; ``ATH`` if refused), else with ``ATH``.
+    hang_up_with_chup = True
 
     def __init__(
         self,
@@ -112,14 +118,24 @@ class Modem(ModemQueries):
         self.acknowledges_routed = False
         self._echoes_after_init = 0
         self.inbound = InboundReader(self)
+        self.ussd = UssdClient(self)
+        self.calls = CallWatcher(self)
 
     def start_events(self) -> None:
         """Listen for URCs and start the inbound worker (idempotent)."""
         self.inbound.start()
+        self.ussd.start()
+        self.calls.start()
 
     async def close(self) -> None:
         """Stop listening; does not close the channel."""
+        self.ussd.stop()
+        await self.calls.stop()
         await self.inbound.stop()
+
+    async def hang_up(self) -> None:
+        """Reject the call that is ringing (``AT+CHUP`` or ``ATH``, per dialect)."""
+        await hang_up_with(self, chup=self.hang_up_with_chup)
 
     @property
     def reboot_reason(self) -> str:
@@ -143,6 +159,8 @@ class Modem(ModemQueries):
         await self.select_indications()
         with contextlib.suppress(AtCommandError, CmeError, CmsError):
             await self.run(cmd.registration_reports(1))
+        with contextlib.suppress(AtCommandError, CmeError, CmsError):
+            await self.run(cmd.caller_id(True))  # +CLIP after each RING names the caller
         self.own_number = await self.read_own_number()
         self.initialised = True
         self._echoes_after_init = self.channel.echoes

@@ -15,6 +15,7 @@ Nothing here imports the store, the webhook or the gateway.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 
 from smsgw import pdu
@@ -111,6 +112,40 @@ class StorageAlmostFull:
     total: int
 
 
+@dataclass(frozen=True)
+class IncomingCall:
+    """A voice call that was offered and has ended (one per call, not per ``RING``).
+
+    ``caller`` is None when the number was withheld or not available; ``hung_up`` says
+    smsgw rejected it (``calls = "hangup"``) rather than the caller giving up."""
+
+    modem_id: str
+    caller: str | None
+    rings: int
+    started_at: datetime
+    ended_at: datetime
+    hung_up: bool
+
+
+@dataclass(frozen=True)
+class RadioRestarted:
+    """The modem was not registered for ``recover_after``: its radio was restarted
+    (``AT+CFUN=0`` then ``AT+CFUN=1``). ``attempt`` counts restarts in the last hour."""
+
+    modem_id: str
+    reason: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class RecoveryExhausted:
+    """The modem is still not registered but the hourly restart budget is spent: it stays
+    as it is (its alert stays open) until the budget allows another attempt."""
+
+    modem_id: str
+    reason: str
+
+
 ModemEvent = (
     MessageReceived
     | StatusReportReceived
@@ -120,4 +155,7 @@ ModemEvent = (
     | RebootDetected
     | StateChanged
     | StorageAlmostFull
+    | IncomingCall
+    | RadioRestarted
+    | RecoveryExhausted
 )

@@ -5,6 +5,8 @@
 * ``<ds>=1`` is not allowed with ``<mode>`` 0 or 2: prefer ``2,1,0,2,0`` (``+CDSI`` into
   "SR", then read), else ``1,1,0,1,0`` (``+CDS``) (§3.3.2).
 * Storage indexes start at 0 (§3.3.4): nothing to do, indexes are always taken from URCs.
+* USSD in the default ``^USSDMODE=1``: request and answer are packed GSM-7 hex (§3.3.8);
+  a firmware that refuses that gets text instead. Calls are rejected with ``AT+CHUP``.
 * After ``^CURC=0`` the boot URCs (``^BOOT``, ``^SIMST``, ``^SRVST``) only reappear when
   the stick has reset (which restores ``^CURC=1``), so they mean "reboot".
 """
@@ -26,6 +28,7 @@ class HuaweiModem(Modem):
     cnmi_candidates = ((2, 1, 0, 2, 0), (1, 1, 0, 1, 0), (1, 1, 0, 2, 0), (2, 1, 0, 0, 0))
     storage_preference = ("SM", "ME")
     reboot_urcs = frozenset({"^SYSSTART"})
+    ussd_packed = True
     _quiet = False
 
     async def before_sim(self) -> None:

@@ -12,6 +12,7 @@
   acknowledges by itself and a report routed while nobody listens is lost (logged at start).
 * Boot banner ``RDY`` / ``+CFUN: 1`` / ``+CPIN: READY`` / ``Call Ready`` / ``SMS Ready``;
   seeing it later means a brown-out reset (§2.3).
+* USSD strings are text in the ``AT+CSCS`` set (no packing); calls are ended with ``ATH``.
 * SMS commands fail with ``+CMS ERROR`` until ``SMS Ready`` (handled by the generic
   "not yet" retry).
 """
@@ -26,3 +27,5 @@ class Sim800Modem(Modem):
     cnmi_candidates = ((2, 1, 0, 1, 0), (2, 1, 0, 0, 0), (1, 1, 0, 1, 0), (1, 1, 0, 0, 0))
     storage_preference = ("SM", "ME")
     reboot_urcs = frozenset({"RDY", "SMS Ready", "Call Ready", "NORMAL POWER DOWN"})
+    #: SIMCom's manual documents ``ATH`` for ending calls.
+    hang_up_with_chup = False

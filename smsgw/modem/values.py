@@ -12,6 +12,7 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from smsgw import pdu
 from smsgw.at.storage import StorageUse
@@ -49,6 +50,10 @@ class ModemSettings:
     ready_timeout: float = 20.0
     """How long to keep asking while the SIM / SMS service is still starting."""
     retry_pause: float = 0.5
+    calls: Literal["ignore", "hangup"] = "ignore"
+    """What to do with an incoming voice call: let it ring, or reject it."""
+    call_rings: int = 1
+    """With ``calls = "hangup"``: rings counted before hanging up."""
 
 
 @dataclass(frozen=True)
