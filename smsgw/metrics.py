@@ -29,6 +29,7 @@ __all__ = [
     "CONTENT_TYPE",
     "MESSAGES_IN",
     "MESSAGES_OUT",
+    "MODEM_BALANCE",
     "MODEM_SIGNAL_DBM",
     "MODEM_STATE",
     "MQTT_CONNECTED",
@@ -131,6 +132,12 @@ MODEM_STATE = Gauge(
 MODEM_SIGNAL_DBM = Gauge(
     "smsgw_modem_signal_dbm",
     "Received signal strength reported by the modem (AT+CSQ), in dBm.",
+    ["modem"],
+    registry=REGISTRY,
+)
+MODEM_BALANCE = Gauge(
+    "smsgw_modem_balance",
+    "Prepaid balance last read by USSD (balance_ussd), in the SIM's currency.",
     ["modem"],
     registry=REGISTRY,
 )

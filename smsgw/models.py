@@ -52,6 +52,12 @@ class WebhookEventKind(enum.StrEnum):
 
     INCOMING_SMS = "incoming_sms"
     SMS_STATUS = "sms_status"
+    INCOMING_CALL = "incoming_call"
+
+    @property
+    def can_reply(self) -> bool:
+        """Its webhook answer may carry `{"sms_text"}` to send back (to a sender or caller)."""
+        return self in (WebhookEventKind.INCOMING_SMS, WebhookEventKind.INCOMING_CALL)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -77,6 +83,19 @@ class OutboxEntry:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class ModemBalance:
+    """The last prepaid balance answer of a modem: `amount` None when `balance_pattern`
+    found no number in `text` (the raw USSD answer, kept either way)."""
+
+    amount: float | None
+    text: str
+    checked_at: datetime.datetime
+
+    def as_json(self) -> dict[str, object]:
+        return {"amount": self.amount, "text": self.text, "checked_at": self.checked_at.isoformat()}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class ModemView:
     """One modem as operators see it (a row of `GET /api/v1/modems`, a card in the inbox).
 
@@ -99,3 +118,4 @@ class ModemView:
     storage_total: int | None
     counters: dict[str, int]  # e.g. received, sent, failed, today
     last_seen: datetime.datetime | None  # heartbeat (for other nodes' modems)
+    balance: ModemBalance | None = None

@@ -20,6 +20,8 @@ SLOW_MODULES: tuple[str, ...] = (
     "tests/scaleout/test_cluster",
     "tests/modem/test_pty.py",
     "tests/modem/test_acknowledged_reports.py",
+    "tests/modem/test_ussd_calls.py",
+    "tests/cli/test_ussd.py",
     "tests/emulator/test_pty.py",
     "tests/emulator/test_cli.py",
     "tests/emulator/test_control.py",

@@ -214,6 +214,16 @@ class MessagePage(BaseModel):
     )
 
 
+class BalanceOut(BaseModel):
+    """The last balance check (`balance_ussd`): `amount` null when the pattern found none."""
+
+    amount: float | None
+    text: str
+    checked_at: datetime
+
+    model_config = ConfigDict(from_attributes=True)
+
+
 class ModemOut(BaseModel):
     """One modem as ``GET /api/v1/modems`` shows it."""
 
@@ -232,6 +242,7 @@ class ModemOut(BaseModel):
     storage_total: int | None
     counters: dict[str, int]
     last_seen: datetime | None
+    balance: BalanceOut | None = None
 
     model_config = ConfigDict(from_attributes=True)
 

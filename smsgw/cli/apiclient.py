@@ -127,6 +127,13 @@ class ApiClient:
         body.update(options or {})
         return self._request("POST", "/api/v1/messages", json=body, headers=headers)
 
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST a JSON body to an API path; the JSON answer (ApiClientError on 4xx/5xx)."""
+        return self._request("POST", path, json=body)
+
+    def delete(self, path: str) -> dict[str, Any]:
+        return self._request("DELETE", path)
+
     def message(self, message_id: str) -> dict[str, Any]:
         return self._request("GET", f"/api/v1/messages/{message_id}")
 

@@ -79,6 +79,12 @@ _LAZY: dict[str, tuple[str, str, str, str]] = {
         "group",
         "MQTT tools (events, modem state and send topics on a broker; Home Assistant).",
     ),
+    "ussd": (
+        "ussd",
+        "ussd",
+        "command",
+        "Send a USSD code (balance, menus) through the daemon or directly through a modem.",
+    ),
 }
 
 #: `-h` as well as `--help`, on every command (click passes it down to the subcommands).

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from smsgw.config.durations import Duration, Seconds, format_duration
+from smsgw.config.modem_options import ModemOptions
 from smsgw.config.urls import check_database_url
 
 __all__ = [
@@ -206,6 +207,13 @@ class LimitsSection(_Section):
     replies_per_peer_per_hour: int = Field(
         default=30, ge=0, description="Auto-replies to one number per hour (0: none)."
     )
+    send_retries: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        description="Retries of a part refused with a transient +CMS ERROR (network timeout, "
+        "no service, congestion, temporary failure) before the message counts as failed.",
+    )
 
 
 def _hostname() -> str:
@@ -272,8 +280,9 @@ class LogSection(_Section):
 _BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 
 
-class ModemSection(_Section):
-    """One `[[modem]]` table: a serial port with a GSM modem behind it."""
+class ModemSection(_Section, ModemOptions):
+    """One `[[modem]]` table: a serial port with a GSM modem behind it (and the balance,
+    call and recovery keys of `ModemOptions`)."""
 
     name: str = Field(description="Unique short name, used in the API and the database.")
     port: str = Field(description="Serial device, e.g. /dev/smsgw/sim800 or /dev/serial0.")

@@ -40,6 +40,7 @@ from smsgw.gateway.render import incoming_renderer, render_status
 from smsgw.gateway.reports import Reports
 from smsgw.gateway.scheduler import Scheduler
 from smsgw.gateway.settings import webhook_settings
+from smsgw.gateway.unattended import Unattended
 from smsgw.models import ModemView, SendOptions
 from smsgw.modem import (
     MessageReceived,
@@ -130,6 +131,11 @@ class Gateway:
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
+        self.unattended = Unattended(
+            self.db, self.fleet, clock=clock, spawn=self._spawn, on_new_event=self.wake_webhook
+        )
+        #: USSD sessions, for the API, the CLI and the inbox.
+        self.ussd = self.unattended.sessions
 
     # ------------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> Gateway:
@@ -241,7 +247,7 @@ class Gateway:
             self._opener(modem),
             modem_id=modem.name,
             sink=sink,
-            modem_settings=ModemSettings(pin=pin),
+            modem_settings=ModemSettings(pin=pin, calls=modem.calls, call_rings=modem.call_rings),
             settings=self._supervisor_settings(modem),
             at_observer=telemetry.at_command_observer(modem.name),
         )
@@ -256,9 +262,11 @@ class Gateway:
             lease=self.settings.node.lease,
             idle_poll=SHARED_DB_POLL if self._listener.needed else IDLE_POLL,
         )
-        self.fleet.add(ModemRuntime(modem, supervisor, worker))
+        runtime = ModemRuntime(modem, supervisor, worker)
+        self.fleet.add(runtime)
         telemetry.modem_state(modem.name, supervisor.state.value)
         supervisor.start()
+        self.unattended.watch(runtime)
         self._spawn(worker.run(), f"sender {modem.name}")
 
     async def _register_modems(self) -> None:
@@ -295,6 +303,7 @@ class Gateway:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        await self.unattended.stop()
         await self.fleet.stop()
         if self.dispatcher is not None:
             await self.dispatcher.stop()
@@ -312,6 +321,8 @@ class Gateway:
     # ------------------------------------------------------------------ modem events
     async def _on_event(self, runtime: ModemRuntime, event: ModemEvent) -> None:
         name = runtime.settings.name
+        if await self.unattended.on_event(runtime, event):
+            return
         if isinstance(event, MessageReceived):
             await self.inbound.on_message(event)
         elif isinstance(event, StatusReportReceived):

@@ -18,9 +18,10 @@ from collections.abc import Callable, Iterator
 from smsgw import config
 from smsgw.exceptions import StoreError
 from smsgw.gateway import telemetry
+from smsgw.gateway.balance import BalanceMonitor
 from smsgw.gateway.outbound import ModemWorker
 from smsgw.gateway.render import render_status
-from smsgw.models import MessageStatus, ModemView
+from smsgw.models import MessageStatus, ModemBalance, ModemView
 from smsgw.modem import ModemInfo, ModemState, ModemSupervisor, StateChanged
 from smsgw.sdnotify import Notifier
 from smsgw.store import Database, repository
@@ -55,6 +56,9 @@ class ModemRuntime:
     #: Last details read from the modem, kept between reads and while it is not READY.
     info: ModemInfo | None = None
     info_refresh: asyncio.Task[None] | None = None
+    #: Last prepaid balance read by USSD (`balance_ussd`), None before the first check.
+    balance: ModemBalance | None = None
+    balance_monitor: BalanceMonitor | None = None
 
 
 class Fleet:
@@ -198,6 +202,7 @@ class Fleet:
             storage_total=getattr(storage, "total", None),
             counters=counters,
             last_seen=self._clock(),
+            balance=runtime.balance,
         )
 
     # ------------------------------------------------------------------ heartbeats
@@ -285,6 +290,8 @@ class Fleet:
         }
         if runtime.info is not None:
             info.update(runtime.info.as_json())
+        if runtime.balance is not None:
+            info["balance"] = runtime.balance.as_json()
         try:
             await repository.heartbeat_modem(
                 self._db,
@@ -333,6 +340,7 @@ def _remote_view(
         return value if isinstance(value, str) else None
 
     signal = details.get("signal_dbm")
+    balance = details.get("balance")
     return ModemView(
         name=name,
         node=node,
@@ -349,7 +357,23 @@ def _remote_view(
         storage_total=None,
         counters={},
         last_seen=last_seen,
+        balance=_balance_of(balance),
     )
+
+
+def _balance_of(value: object) -> ModemBalance | None:
+    """A balance another node wrote into its heartbeat row (None when absent or odd)."""
+    if not isinstance(value, dict):
+        return None
+    amount, text, checked = value.get("amount"), value.get("text"), value.get("checked_at")
+    if not isinstance(text, str) or not isinstance(checked, str):
+        return None
+    try:
+        checked_at = datetime.datetime.fromisoformat(checked)
+    except ValueError:
+        return None
+    number = float(amount) if isinstance(amount, int | float) else None
+    return ModemBalance(number, text, checked_at)
 
 
 def log_crash(task: asyncio.Task[None]) -> None:

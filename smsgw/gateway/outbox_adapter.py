@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence, Set
 from smsgw import pdu
 from smsgw.exceptions import PduError
 from smsgw.gateway.outbound import ModemWorker
-from smsgw.models import OutboxEntry, WebhookEventKind
+from smsgw.models import OutboxEntry
 from smsgw.store import Database, repository
 from smsgw.store.types import MessageRecord, OutboxState, ReplyOutcome, ReplyRequest
 
@@ -97,7 +97,7 @@ class StoreOutbox:
         return await repository.next_event_due_at(self._db, exclude_peers=exclude_peers)
 
     async def complete(self, entry: OutboxEntry, http_status: int, reply_text: str | None) -> None:
-        if entry.kind is not WebhookEventKind.INCOMING_SMS:
+        if not entry.kind.can_reply:
             if reply_text is not None:
                 log.warning("event %s is %s: reply ignored", entry.event_id, entry.kind.value)
             await self.outcomes.finish(repository.Finished(entry.id, OutboxState.DELIVERED))

@@ -33,6 +33,11 @@ def modem_info(modem: str, info: ModemInfo) -> None:
         metrics.MODEM_SIGNAL_DBM.labels(modem=modem).set(info.signal_dbm)
 
 
+def modem_balance(modem: str, amount: float | None) -> None:
+    if amount is not None:
+        metrics.MODEM_BALANCE.labels(modem=modem).set(amount)
+
+
 def at_command_observer(modem: str) -> CommandObserver:
     """The AT channel's observer for `modem`: round-trip times of finished commands, and
     errors by kind. A command cancelled by its caller is neither (it did not finish)."""

@@ -64,6 +64,7 @@ def create_router(
         ("/conversations/{peer}", inbox.thread, ["GET"]),
         ("/conversations/{peer}/reply", inbox.reply, ["POST"]),
         ("/modems", modems.modems, ["GET"]),
+        ("/modems/ussd", modems.ussd, ["POST"]),
         ("/webhook", webhook.webhook, ["GET"]),
         ("/webhook/dead/{entry_id}/retry", webhook.retry_dead_letter, ["POST"]),
         ("/webhook/waiting/{entry_id}/retry", webhook.retry_waiting, ["POST"]),

@@ -66,6 +66,17 @@ class SmsStatusPayload(TypedDict):
     error: str | None
 
 
+class IncomingCallPayload(TypedDict):
+    """The `incoming_call` body (CONTRACT.md §8), sent once when the call has ended."""
+
+    type: Literal["incoming_call"]
+    id: str
+    caller: str | None
+    modem: str
+    timestamp: int
+    rings: int
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class ConversationTurn:
     """An earlier message with the same peer, as the store knows it."""
@@ -95,7 +106,7 @@ def clean_text(text: str) -> str:
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
-def _encode(payload: IncomingSmsPayload | SmsStatusPayload) -> bytes:
+def _encode(payload: IncomingSmsPayload | SmsStatusPayload | IncomingCallPayload) -> bytes:
     # Compact separators and insertion order: the same inputs always give the same bytes.
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -173,6 +184,22 @@ def sms_status_body(
     return _encode(payload)
 
 
+def incoming_call_body(
+    *, event_id: str, caller: str | None, modem: str, at: datetime.datetime, rings: int
+) -> bytes:
+    """Build the `incoming_call` body; `at` is when the call started ringing, `caller` None
+    when the number was withheld."""
+    payload: IncomingCallPayload = {
+        "type": "incoming_call",
+        "id": event_id,
+        "caller": caller,
+        "modem": modem,
+        "timestamp": epoch_millis(at),
+        "rings": rings,
+    }
+    return _encode(payload)
+
+
 def _role(direction: Direction) -> Literal["in", "out"]:
     return "in" if direction is Direction.IN else "out"
 
@@ -206,13 +233,14 @@ _SNIPPET = 120
 def read_reply(kind: WebhookEventKind, body: bytes) -> ReplyDecision:
     """Interpret a 2xx response body.
 
-    Only `incoming_sms` answers can carry a reply; `{"sms_text": "..."}` (non-empty) is one.
+    Only `incoming_sms` and `incoming_call` answers can carry a reply; `{"sms_text": "..."}`
+    (non-empty) is one.
     An empty body, non-JSON, JSON that is not an object, or a missing, empty or non-string
     `sms_text` means "no reply" — logged, never an error, because the event *was* delivered
     and retrying would not change the webhook's mind. Raises `UnrecordableAnswer` for an
     answer that cannot be recorded at all.
     """
-    if kind is not WebhookEventKind.INCOMING_SMS:
+    if not kind.can_reply:
         return ReplyDecision(None, f"{kind.value} events never trigger a reply")
     if not body.strip():
         return ReplyDecision(None, "empty response body")

@@ -1,9 +1,13 @@
-"""Auto-replies: a delivered `incoming_sms` event and the reply its webhook answered with,
-recorded in one transaction (queued, or suppressed by the per-peer hourly limit)."""
+"""Auto-replies: a delivered `incoming_sms` (or `incoming_call`) event and the reply its
+webhook answered with, recorded in one transaction (queued, or suppressed by the per-peer
+hourly limit). A call's reply goes to the caller; it has no incoming message to point at, so
+it is told apart by its idempotency key (`call-reply:<event id>`), and counts against the
+same per-peer limit as SMS auto-replies."""
 
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -15,6 +19,9 @@ from smsgw.store.repository.outbox import claim_params, still_claimed
 from smsgw.store.repository.queueing import enqueue_in
 from smsgw.store.schema import messages, suppressed_replies, webhook_outbox
 from smsgw.store.types import OutboxState, ReplyOutcome, ReplyRequest, ReplyResult
+
+#: Idempotency key prefix of the SMS answering an `incoming_call` event.
+CALL_REPLY_PREFIX = "call-reply:"
 
 
 def _deliver_statement(*, with_node: bool) -> sa.Update:
@@ -29,7 +36,13 @@ def _deliver_statement(*, with_node: bool) -> sa.Update:
             claimed_by=None,
             claim_until=None,
         )
-        .returning(webhook_outbox.c.kind, webhook_outbox.c.message_pk, webhook_outbox.c.event_id)
+        .returning(
+            webhook_outbox.c.kind,
+            webhook_outbox.c.message_pk,
+            webhook_outbox.c.event_id,
+            webhook_outbox.c.peer,
+            webhook_outbox.c.modem,
+        )
     )
 
 
@@ -47,7 +60,10 @@ _RECENT_REPLIES = (
     .select_from(messages)
     .where(
         messages.c.peer == sa.bindparam("peer"),
-        messages.c.reply_to_pk.is_not(None),
+        sa.or_(
+            messages.c.reply_to_pk.is_not(None),
+            messages.c.idempotency_key.like(CALL_REPLY_PREFIX + "%"),
+        ),
         messages.c.created_at > sa.bindparam("since"),
     )
 )
@@ -88,6 +104,8 @@ async def complete_incoming_in(
         return ReplyResult(outcome=ReplyOutcome.ALREADY_DONE, message=None)
     if reply is None:
         return ReplyResult(outcome=ReplyOutcome.NO_REPLY, message=None)
+    if done.kind == WebhookEventKind.INCOMING_CALL.value:
+        return await _reply_to_caller(connection, db, done, reply, replies_per_peer_per_hour)
     if done.kind != WebhookEventKind.INCOMING_SMS.value or done.message_pk is None:
         raise StoreError(f"webhook event {entry_id} is not an incoming_sms event")
     incoming = (await connection.execute(_REPLIED_MESSAGE, {"message_pk": done.message_pk})).one()
@@ -120,5 +138,49 @@ async def complete_incoming_in(
         idempotency_key=f"auto-reply:{done.event_id}",
         reply_to_pk=int(incoming.pk),
         reply_to_id=str(incoming.id),
+    )
+    return ReplyResult(outcome=ReplyOutcome.QUEUED, message=queued.message)
+
+
+async def _reply_to_caller(
+    connection: AsyncConnection,
+    db: Database,
+    done: sa.Row[Any],
+    reply: ReplyRequest,
+    replies_per_peer_per_hour: int,
+) -> ReplyResult:
+    """Queue the `incoming_call` event's reply to the caller, from the modem that was called
+    (nothing for a withheld number, or above the per-peer hourly limit: logged by the caller)."""
+    if done.modem is None or not str(done.peer).startswith("+"):
+        return ReplyResult(outcome=ReplyOutcome.NO_REPLY, message=None)
+    now = db.clock()
+    recent = await connection.scalar(
+        _RECENT_REPLIES, {"peer": done.peer, "since": now - datetime.timedelta(hours=1)}
+    )
+    if int(recent or 0) >= replies_per_peer_per_hour:
+        await connection.execute(
+            _INSERT_SUPPRESSED_REPLY,
+            {
+                "modem": done.modem,
+                "peer": done.peer,
+                "text": reply.text,
+                "in_reply_to_pk": None,
+                "reason": f"{recent} auto-replies to this number in the last hour "
+                f"(limit {replies_per_peer_per_hour}); answer to a call",
+                "created_at": now,
+            },
+        )
+        return ReplyResult(outcome=ReplyOutcome.SUPPRESSED, message=None)
+    queued = await enqueue_in(
+        connection,
+        db,
+        peer=str(done.peer),
+        text=reply.text,
+        parts=reply.parts,
+        encoding=reply.encoding,
+        modem=str(done.modem),
+        delivery_report=reply.delivery_report,
+        idempotency_key=CALL_REPLY_PREFIX + str(done.event_id),
+        reply_to_pk=None,
     )
     return ReplyResult(outcome=ReplyOutcome.QUEUED, message=queued.message)
