@@ -261,6 +261,7 @@ class Gateway:
             on_released=lambda _message: self._wake_workers(None),
             lease=self.settings.node.lease,
             idle_poll=SHARED_DB_POLL if self._listener.needed else IDLE_POLL,
+            send_retries=self.settings.limits.send_retries,
         )
         runtime = ModemRuntime(modem, supervisor, worker)
         self.fleet.add(runtime)

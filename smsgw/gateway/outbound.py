@@ -3,12 +3,15 @@
 Per message: `claim_next_outgoing` (→ `sending`, counted against the daily limit) → each part
 goes to the modem and its TP-MR is recorded at once (`record_part_sent`, so a report that
 arrives before the next part is accepted still matches) → `mark_sent`;
-a `+CMS ERROR` → `mark_failed` with the cause. When the link died while a part was in the
-modem's hands (`SendFailed.uncertain`) the message is failed as `interrupted`: it may have
-gone out, and repeating it silently could double-send. A claimed message whose
-first part never reached the modem (it stopped being READY right after the claim) is given
-back to the queue (`release_unsent_claim`), so another READY modem, on any node, can send it;
-once a part is out, the rest wait for this modem (they share its concatenation reference).
+a `+CMS ERROR` → `mark_failed` with the cause, except a transient cause (network timeout, no
+service, congestion, temporary failure: `smsgw.modem.reasons.TRANSIENT_CMS`), which sends
+the part again with doubling pauses, up to `limits.send_retries` times, before it counts.
+When the link died while a part was in the modem's hands (`SendFailed.uncertain`) the
+message is failed as `interrupted`: it may have gone out, and repeating it silently could
+double-send. A claimed message whose first part never reached the modem (it stopped being
+READY right after the claim) is given back to the queue (`release_unsent_claim`), so another
+READY modem, on any node, can send it; once a part is out, the rest wait for this modem
+(they share its concatenation reference).
 
 Auto-replies skip the claim transaction: while the worker is idle, the dispatcher may claim
 the modem's next message in the same transaction that queues the reply (`reserve_send`, then
@@ -28,6 +31,7 @@ from smsgw import pdu
 from smsgw.exceptions import ModemNotReady, PduError, SendFailed
 from smsgw.gateway.render import render_status
 from smsgw.modem import ModemState, ModemSupervisor
+from smsgw.modem.reasons import is_transient_cms
 from smsgw.store import Database, repository
 from smsgw.store.types import MessageRecord, StatusTransition
 
@@ -38,6 +42,8 @@ log = logging.getLogger(__name__)
 IDLE_POLL = 30.0
 #: Pause after a database failure before trying again.
 ERROR_PAUSE = 2.0
+#: First pause before sending a part again after a transient +CMS ERROR; doubled each time.
+RETRY_BACKOFF = 5.0
 
 
 def failure_reason(error: SendFailed) -> str:
@@ -64,6 +70,8 @@ class ModemWorker:
         on_released: Callable[[MessageRecord], None] = lambda _m: None,
         idle_poll: float = IDLE_POLL,
         lease: datetime.timedelta = repository.DEFAULT_LEASE,
+        send_retries: int = 3,
+        retry_backoff: float = RETRY_BACKOFF,
     ) -> None:
         self._db = db
         self._supervisor = supervisor
@@ -75,6 +83,8 @@ class ModemWorker:
         self._on_released = on_released
         self._idle_poll = idle_poll
         self._lease = lease
+        self._send_retries = send_retries
+        self.retry_backoff = retry_backoff
         self._wakeup = asyncio.Event()
         self.idle = asyncio.Event()
         self.idle.set()
@@ -190,7 +200,9 @@ class ModemWorker:
     async def _send_part(self, message: MessageRecord, part: pdu.EncodedPdu) -> int:
         """One part through the READY modem; its TP-MR. Waits while the modem is not READY:
         nothing was written then, so sending later (the remaining parts keep their
-        concatenation reference) repeats nothing."""
+        concatenation reference) repeats nothing. A transient +CMS ERROR (the network did
+        not accept the part, so nothing went out) is retried after a pause that doubles."""
+        retries = 0
         while True:
             try:
                 modem = self._supervisor.ready_modem()
@@ -198,7 +210,19 @@ class ModemWorker:
                 log.warning("%s: %s; message %s waits", self.name, error, message.id)
                 await self._wait_ready()
                 continue
-            (tp_mr,) = await modem.send_pdus([part])
+            try:
+                (tp_mr,) = await modem.send_pdus([part])
+            except SendFailed as error:
+                if error.uncertain or not is_transient_cms(error.cms_code):
+                    raise
+                if retries >= self._send_retries:
+                    raise
+                pause = self.retry_backoff * 2**retries
+                retries += 1
+                log.warning("%s: message %s: %s; retry %d/%d in %g s", self.name, message.id,
+                            error, retries, self._send_retries, pause)  # fmt: skip
+                await asyncio.sleep(pause)
+                continue
             return tp_mr
 
     async def _release_if_not_ready(self, message: MessageRecord) -> bool:

@@ -44,6 +44,37 @@ CMS_REASONS: dict[int, str] = {
 }
 
 
+#: `+CMS ERROR` causes worth sending again after a pause: the SMSC or the radio could not take
+#: the message *now*, nothing about the message or the recipient is wrong, and an error
+#: means the network did not accept it (no double send). Sources: 3GPP TS 27.005 §3.2.5
+#: (ME/TA causes 300-511, PROTOCOL.md §1.10) and TS 24.011 §8.2.5.4 / Annex E (RP-causes
+#: 1-127, whose "temporary" class is 38, 41, 42, 47).
+TRANSIENT_CMS: frozenset[int] = frozenset(
+    {
+        38,  # network out of order (24.011: "likely to last a relatively short period")
+        41,  # temporary failure
+        42,  # congestion
+        47,  # resources unavailable, unspecified
+        314,  # SIM busy (27.005)
+        331,  # no network service (27.005): out of coverage for a moment
+        332,  # network timeout (27.005)
+    }
+)
+#: Every other cause fails the message at once, because repeating cannot help:
+#: 1 unassigned number, 8 operator determined barring, 10 call barred, 21 SM transfer
+#: rejected, 27 destination out of service, 28 unidentified subscriber, 29 facility rejected,
+#: 30 unknown subscriber, 50 facility not subscribed, 69 not implemented, 96 invalid message,
+#: 111 protocol error (24.011 Annex E, permanent class); 300-305 ME failure / not allowed /
+#: not supported / invalid PDU or text parameter, 310-313 SIM missing / PIN / failure,
+#: 320-322 memory, 330 SMSC address unknown, 340 no +CNMA expected, 500 unknown error and
+#: 512+ manufacturer specific (27.005 §3.2.5: no promise that a retry behaves differently).
+
+
+def is_transient_cms(code: int | None) -> bool:
+    """True for a `+CMS ERROR` cause that a later attempt may get past (`TRANSIENT_CMS`)."""
+    return code is not None and code in TRANSIENT_CMS
+
+
 def cms_reason(code: int | None, text: str = "") -> str:
     """``"+CMS ERROR 330: SMSC address unknown"``; verbose (CMEE=2) text is kept as is."""
     if code is None:

@@ -261,3 +261,34 @@ async def test_the_modems_page_shows_the_balance_and_runs_a_menu(tmp_path: Path)
             forged = await ui.post("/ui/modems/ussd", data={"csrf": "x", "modem": "gsm",
                                                             "code": "*100#"})  # fmt: skip
             assert forged.status_code == 403
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+async def test_transient_cms_errors_are_retried_permanent_ones_fail_at_once(
+    tmp_path: Path, profile: str
+) -> None:
+    async with _rig(tmp_path, profile, _no_reply) as (gateway, emulator, _c, server, tap):
+        gateway.worker("gsm").retry_backoff = 0.05
+        emulator.device.fail_next_send(332)  # network timeout
+        emulator.device.fail_next_send(42)  # congestion
+        mark = tap.mark()
+        retried = await gateway.submit(to="+40722000021", text="try again", modem="gsm",
+                                       delivery_report=False, idempotency_key=None)  # fmt: skip
+        await eventually(lambda: [m.text for m in emulator.sent()] == ["try again"])
+        await eventually(lambda: _status(server, retried.message.id) == ["sent"])
+        assert tap.since(mark).count("rx AT+CMGS=") == 3
+
+        emulator.device.fail_next_send(21)  # short message transfer rejected: permanent
+        mark = tap.mark()
+        refused = await gateway.submit(to="+40722000022", text="rejected", modem="gsm",
+                                       delivery_report=False, idempotency_key=None)  # fmt: skip
+        await eventually(lambda: _status(server, refused.message.id) == ["failed"])
+        assert tap.since(mark).count("rx AT+CMGS=") == 1
+        (failed,) = [e for e in of_type(server.received, "sms_status")
+                     if e["smsId"] == refused.message.id]  # fmt: skip
+        assert failed["error"] == "+CMS ERROR: 21"
+        assert [m.text for m in emulator.sent()] == ["try again"]
+
+
+def _status(server: WebhookServer, message_id: str) -> list[str]:
+    return [e["status"] for e in of_type(server.received, "sms_status") if e["smsId"] == message_id]
