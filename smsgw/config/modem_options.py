@@ -38,8 +38,8 @@ class ModemOptions(BaseModel):
     balance_interval: Duration = Field(
         default=timedelta(hours=24), description="How often the balance is checked."
     )
-    balance_alert_below: float | None = Field(
-        default=None, description="Raise a balance_low alert below this amount (none: never)."
+    balance_alert_below: float = Field(
+        default=0.0, ge=0, description="Raise a balance_low alert below this amount (0: never)."
     )
     calls: Literal["ignore", "hangup"] = Field(
         default="ignore",
@@ -84,6 +84,6 @@ class ModemOptions(BaseModel):
 
     @model_validator(mode="after")
     def _threshold_needs_a_code(self) -> ModemOptions:
-        if self.balance_alert_below is not None and not self.balance_ussd:
+        if self.balance_alert_below > 0 and not self.balance_ussd:
             raise ValueError("balance_alert_below needs balance_ussd (the code to ask)")
         return self

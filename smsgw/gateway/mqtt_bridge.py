@@ -310,6 +310,7 @@ class MqttBridge:
                     storage_total=view.storage_total,
                     sent_today=view.counters.get("today"),
                     received_today=received,
+                    balance=view.balance.as_json() if view.balance is not None else None,
                 )
             )
         return snapshots

@@ -90,8 +90,9 @@ class Unattended:
         runtime = self._fleet.get(name)
         runtime.balance = balance
         telemetry.modem_balance(name, balance.amount)
+        self._fleet.on_change()  # the MQTT state carries the balance: publish it now
         threshold = runtime.settings.balance_alert_below
-        if threshold is not None and balance.amount is not None and balance.amount < threshold:
+        if threshold > 0 and balance.amount is not None and balance.amount < threshold:
             log.warning("%s: balance %.2f is below %.2f", name, balance.amount, threshold)
 
     async def on_event(self, runtime: ModemRuntime, event: ModemEvent) -> bool:
