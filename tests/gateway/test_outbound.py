@@ -128,7 +128,7 @@ async def test_a_cms_error_fails_the_message_with_its_cause(tmp_path: Path) -> N
                 tmp_path, webhook_url=server.url, modems={"sim0": tmp_path / "sim0"}
             )
             async with running_gateway(settings) as gateway:
-                modems["sim0"].fail_next_send(38)
+                modems["sim0"].fail_next_send(27)  # permanent: destination out of service
                 enqueued = await gateway.submit(
                     to="+40722000000", text="doomed", modem=None, delivery_report=True,
                     idempotency_key=None,
@@ -137,7 +137,7 @@ async def test_a_cms_error_fails_the_message_with_its_cause(tmp_path: Path) -> N
                 (status,) = of_type(server.received, "sms_status")
                 assert status["smsId"] == enqueued.message.id
                 assert status["status"] == "failed"
-                assert status["error"] == "+CMS ERROR: 38"
+                assert status["error"] == "+CMS ERROR: 27"
                 # The modem keeps working for the next message.
                 await gateway.submit(
                     to="+40722000000", text="fine", modem=None, delivery_report=True,
