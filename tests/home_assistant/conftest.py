@@ -50,3 +50,13 @@ def home_assistant(
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_new_problems(home_assistant: HomeAssistant) -> Iterator[None]:
+    """Fail a test after which Home Assistant logged an error or a warning: a discovery config
+    it rejects, a template that does not render or an automation condition that raises shows
+    there, not in any state. (Start-up noise from onboarding comes before the first test.)"""
+    offset = home_assistant.log_size()
+    yield
+    assert home_assistant.problems_since(offset) == []

@@ -143,12 +143,17 @@ class HomeAssistant:
                 text += f"--- {name}\n" + path.read_text(errors="replace")[-size:]
         return text
 
-    def errors(self) -> list[str]:
-        """The ERROR lines Home Assistant logged so far (the test shows them on failure)."""
+    def log_size(self) -> int:
+        return self.log.stat().st_size if self.log.is_file() else 0
+
+    def problems_since(self, offset: int) -> list[str]:
+        """The ERROR and WARNING lines Home Assistant logged after byte `offset`."""
         if not self.log.is_file():
             return []
-        lines = self.log.read_text(errors="replace").splitlines()
-        return [line for line in lines if " ERROR " in line]
+        with self.log.open("rb") as log:
+            log.seek(offset)
+            lines = log.read().decode(errors="replace").splitlines()
+        return [line for line in lines if " ERROR " in line or " WARNING " in line]
 
     # ------------------------------------------------------------------ onboarding
     def onboard(self) -> None:
