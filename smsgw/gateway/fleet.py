@@ -86,7 +86,8 @@ class Fleet:
         self._modems: dict[str, ModemRuntime] = {}
         #: False while the database fails the heartbeat (the systemd watchdog stops pinging).
         self.db_healthy = True
-        #: Called when a modem's state or details changed (the MQTT state is republished).
+        #: Called when a modem's state, details or day's counters changed (the MQTT state is
+        #: republished; the callee coalesces bursts).
         self.on_change: Callable[[], None] = lambda: None
 
     # ------------------------------------------------------------------ membership
@@ -132,6 +133,7 @@ class Fleet:
         telemetry.message_received(message.modem)
         if runtime is not None:
             runtime.counters.received += 1
+            self.on_change()
 
     def count_transition(self, change: StatusTransition) -> None:
         telemetry.message_transition(change)
@@ -145,6 +147,7 @@ class Fleet:
             counters.delivered += 1
         elif change.status in (MessageStatus.FAILED, MessageStatus.EXPIRED):
             counters.failed += 1
+        self.on_change()
 
     def state_changed(self, runtime: ModemRuntime, event: StateChanged) -> None:
         name = runtime.settings.name

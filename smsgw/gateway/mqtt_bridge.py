@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 
 #: The retained state is republished at least this often (seconds).
 STATE_INTERVAL = 60.0
+#: Shortest gap between two state rounds caused by changes (a burst of messages changes the
+#: day's counters hundreds of times a second; the retained state need not follow each one).
+STATE_MIN_GAP = 1.0
 #: How often the backlog gauge is refreshed (seconds).
 PENDING_INTERVAL = 5.0
 #: How long the retained discovery topics are read back at the first connect.
@@ -287,6 +290,7 @@ class MqttBridge:
                 continue
             except Exception:
                 log.exception("MQTT: could not publish the modem state")
+            await asyncio.sleep(STATE_MIN_GAP)
 
     async def snapshots(self) -> list[ModemSnapshot]:
         views = [view for view in await self._views() if view.node == self._node]

@@ -39,6 +39,11 @@ MAX_BACKOFF = 60.0
 PUBLISH_TIMEOUT = 10.0
 #: Messages in flight at once on the connection (paho's default of 20 halves throughput).
 MAX_INFLIGHT = 200
+#: Received messages handled at once; beyond it the receive loop waits, so a flood of send
+#: requests is worked through at the pace the gateway can queue them, not piled up in tasks.
+MAX_HANDLERS = 8
+#: Received messages paho may queue before the receive loop takes them.
+MAX_QUEUED_INCOMING = 1000
 
 MessageHandler = Callable[[str, bytes], Awaitable[None]]
 
@@ -76,6 +81,7 @@ def client_for(
         will=aiomqtt.Will(topics.availability, b"offline", qos=1, retain=True) if will else None,
         timeout=PUBLISH_TIMEOUT,
         max_inflight_messages=MAX_INFLIGHT,
+        max_queued_incoming_messages=MAX_QUEUED_INCOMING,
         logger=logging.getLogger("smsgw.mqtt.paho"),
     )
 
@@ -107,6 +113,7 @@ class MqttLink:
         self._rng = rng or random.Random()
         self._client: aiomqtt.Client | None = None
         self._handlers: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(MAX_HANDLERS)
         self.connected = asyncio.Event()
         self.stats = LinkStats()
 
@@ -161,9 +168,10 @@ class MqttLink:
                     continue
                 payload = message.payload
                 data = payload if isinstance(payload, bytes) else str(payload or "").encode()
-                self._spawn(self._on_message(str(message.topic), data))
+                await self._slots.acquire()
+                self._spawn(self._on_message(str(message.topic), data), slot=True)
 
-    def _spawn(self, work: Awaitable[None]) -> None:
+    def _spawn(self, work: Awaitable[None], *, slot: bool = False) -> None:
         async def guarded() -> None:
             try:
                 await work
@@ -171,6 +179,9 @@ class MqttLink:
                 pass  # the connection dropped under it; the next connect redoes it
             except Exception:
                 log.exception("MQTT: handler failed")
+            finally:
+                if slot:
+                    self._slots.release()
 
         task = asyncio.create_task(guarded(), name="mqtt-handler")
         self._handlers.add(task)

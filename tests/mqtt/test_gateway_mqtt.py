@@ -235,3 +235,26 @@ async def test_health_metrics_and_the_inbox_show_the_link(tmp_path: Path) -> Non
             )
             async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
                 assert (await http.get("/health/ready")).json()["mqtt"]["connected"] is False
+
+
+async def test_a_flood_of_malformed_requests_is_answered_and_crashes_nothing(
+    tmp_path: Path,
+) -> None:
+    flood = 300
+    with running_broker(tmp_path / "broker") as broker:
+        async with (
+            emulators(tmp_path, "sim0") as modems,
+            Collector(broker, "smsgw/send/result", "smsgw/+/event/#").running() as seen,
+            _gateway(_settings(tmp_path, broker, "")) as gateway,
+            client(broker) as attacker,
+        ):
+            for n in range(flood):
+                payload = [b"\x00" * 70000, b"{" * 5000, b'{"to": [], "text": {}}', b"null"][n % 4]
+                await attacker.publish("smsgw/sim0/send", payload, qos=0)
+            await eventually(lambda: len(seen.on("smsgw/send/result")) == flood, within=30)
+            assert all(json.loads(r)["status"] == "rejected" for r in seen.on("smsgw/send/result"))
+            await modems["sim0"].deliver(SENDER, "still alive")
+            await eventually(lambda: len(seen.on("smsgw/sim0/event/incoming_sms")) == 1)
+            assert gateway.mqtt is not None
+            assert gateway.mqtt.link.is_connected
+            assert modems["sim0"].sent() == []

@@ -106,6 +106,11 @@ async def claim_mqtt_events(
             return []
         await connection.execute(_CLAIM, {"pks": pks, "node": node, "lease_until": now + lease})
         rows = (await connection.execute(_BODIES, {"pks": pks})).all()
+        orphans = set(pks) - {int(row.pk) for row in rows}
+        if orphans:
+            # The event itself is gone (pruned, or deleted where SQLite did not cascade):
+            # nothing left to publish, and left in place it would be claimed first forever.
+            await connection.execute(_PUBLISHED, {"pks": sorted(orphans)})
     return [
         MqttPending(
             pk=int(row.pk),
