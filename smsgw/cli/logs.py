@@ -29,8 +29,8 @@ LogFormat = Literal["text", "json"]
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: Loggers whose INFO lines are start-up noise or duplicates of smsgw's own lines.
-QUIET_LIBRARIES = ("alembic", "httpx", "httpcore", "uvicorn", "uvicorn.error", "uvicorn.access",
-                   "asyncio", "aiosqlite", "multipart")  # fmt: skip
+QUIET_LIBRARIES = ("alembic.runtime.plugins", "httpx", "httpcore", "uvicorn", "uvicorn.error",
+                   "uvicorn.access", "asyncio", "aiosqlite", "multipart")  # fmt: skip
 
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -136,3 +136,16 @@ def set_level(level: str) -> None:
     library = logging.DEBUG if numeric <= logging.DEBUG else max(numeric, logging.WARNING)
     for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(library)
+    # alembic's "Running upgrade 0003 -> 0004, ..." lines say a migration really ran (rare,
+    # and worth a line); its "Context impl SQLiteImpl." chatter on the same logger is not.
+    migration = logging.getLogger("alembic.runtime.migration")
+    migration.setLevel(logging.DEBUG if numeric <= logging.DEBUG else numeric)
+    if numeric > logging.DEBUG:
+        if _only_upgrades not in migration.filters:
+            migration.addFilter(_only_upgrades)
+    elif _only_upgrades in migration.filters:
+        migration.removeFilter(_only_upgrades)
+
+
+def _only_upgrades(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or record.getMessage().startswith("Running upgrade")

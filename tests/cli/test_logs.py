@@ -82,12 +82,23 @@ def test_json_lines_carry_time_level_component_and_the_escaped_message() -> None
 @pytest.mark.usefixtures("restore_logging")
 def test_library_start_up_chatter_is_held_back_unless_debugging() -> None:
     logs.configure()
-    for name in ("alembic.runtime.migration", "uvicorn.error", "httpx"):
+    for name in ("alembic.runtime.plugins", "uvicorn.error", "httpx"):
         assert not logging.getLogger(name).isEnabledFor(logging.INFO), name
         assert logging.getLogger(name).isEnabledFor(logging.WARNING), name
     assert logging.getLogger("smsgw.modem.supervisor").isEnabledFor(logging.INFO)
+    # alembic says which migration ran, and nothing else at INFO.
+    migration = logging.getLogger("alembic.runtime.migration")
+    records = [
+        logging.LogRecord(migration.name, logging.INFO, __file__, 1, msg, (), None)
+        for msg in ("Context impl SQLiteImpl.", "Running upgrade 0003 -> 0004, mqtt")
+    ]
+    shown = [bool(migration.filter(record)) for record in records]
+    assert shown == [False, True]
     logs.configure(debug=True)
     assert logging.getLogger("alembic.runtime.migration").isEnabledFor(logging.DEBUG)
+    assert migration.filter(
+        logging.LogRecord(migration.name, logging.INFO, __file__, 1, "Context impl", (), None)
+    )
 
 
 def test_the_cli_takes_log_format_json() -> None:
