@@ -58,6 +58,20 @@ MESSAGES_IN = Counter(
     ["modem"],
     registry=REGISTRY,
 )
+OPTOUT_REFUSALS = Counter(
+    "smsgw_optout_refusals",
+    "Sends refused because the recipient is on the opt-out list, by path: api (any client "
+    "send: API, inbox, MQTT) or reply (a webhook auto-reply).",
+    ["path"],
+    registry=REGISTRY,
+)
+OPTOUT_KEYWORDS = Counter(
+    "smsgw_optout_keywords",
+    "Opt-out keywords received, by action: stop or start.",
+    ["action"],
+    registry=REGISTRY,
+)
+
 MESSAGES_OUT = Counter(
     "smsgw_messages_out",
     "Outgoing messages by status reached: queued, sent, delivered, failed, expired.",

@@ -81,6 +81,7 @@ Gateway = Annotated[GatewayOperations, Depends(gateway_of)]
             "model": SendAccepted,
             "description": "Idempotency-Key seen before: the first message, nothing sent again.",
         },
+        409: {"model": ErrorOut, "description": "The recipient is on the opt-out list."},
         429: {"model": ErrorOut, "description": "Daily limit reached."},
     },
 )

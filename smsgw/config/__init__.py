@@ -50,6 +50,7 @@ from smsgw.config.sections import (
     LogSection,
     ModemSection,
     NodeSection,
+    OptOutSection,
     UiSection,
     WebhookSection,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "ModemSection",
     "MqttSection",
     "NodeSection",
+    "OptOutSection",
     "Seconds",
     "Settings",
     "UiSection",

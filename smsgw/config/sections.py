@@ -29,6 +29,7 @@ __all__ = [
     "LogSection",
     "ModemSection",
     "NodeSection",
+    "OptOutSection",
     "UiSection",
     "WebhookSection",
     "api_key_too_short",
@@ -214,6 +215,51 @@ class LimitsSection(_Section):
         description="Retries of a part refused with a transient +CMS ERROR (network timeout, "
         "no service, congestion, temporary failure) before the message counts as failed.",
     )
+
+
+_MAX_KEYWORDS = 32
+_MAX_KEYWORD_CHARS = 32
+
+
+class OptOutSection(_Section):
+    """`[optout]`: recipients who texted STOP get nothing more until they text START.
+
+    The list itself is always honoured (numbers added through the API or the inbox are
+    refused too); `enabled` turns on the keyword handling of incoming messages.
+    """
+
+    enabled: bool = Field(default=False, description="Act on STOP/START keywords received.")
+    stop_words: list[str] = Field(
+        default_factory=lambda: ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"],
+        description="A message that is exactly one of these (case and accents ignored) "
+        "puts its sender on the opt-out list.",
+    )
+    start_words: list[str] = Field(
+        default_factory=lambda: ["START", "UNSTOP", "SUBSCRIBE"],
+        description="A message that is exactly one of these takes its sender off the list.",
+    )
+    confirm_text: str = Field(
+        default="You will receive no more messages from this number. Reply START to undo.",
+        min_length=1,
+        max_length=480,
+        description="Sent to a sender who opted out (the webhook's own reply is not sent).",
+    )
+    start_confirm_text: str = Field(
+        default="You will receive messages from this number again. Reply STOP to opt out.",
+        min_length=1,
+        max_length=480,
+        description="Sent to a sender who opted back in.",
+    )
+
+    @field_validator("stop_words", "start_words")
+    @classmethod
+    def _keywords(cls, value: list[str]) -> list[str]:
+        if len(value) > _MAX_KEYWORDS:
+            raise ValueError(f"at most {_MAX_KEYWORDS} keywords")
+        cleaned = [word.strip() for word in value]
+        if any(not word or len(word) > _MAX_KEYWORD_CHARS for word in cleaned):
+            raise ValueError(f"keywords must be 1 to {_MAX_KEYWORD_CHARS} characters")
+        return cleaned
 
 
 def _hostname() -> str:

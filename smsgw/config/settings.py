@@ -19,6 +19,7 @@ from smsgw.config.sections import (
     LogSection,
     ModemSection,
     NodeSection,
+    OptOutSection,
     UiSection,
     WebhookSection,
 )
@@ -59,6 +60,7 @@ class Settings(BaseSettings):
     webhook: WebhookSection = Field(default_factory=WebhookSection)
     limits: LimitsSection = Field(default_factory=LimitsSection)
     node: NodeSection = Field(default_factory=NodeSection)
+    optout: OptOutSection = Field(default_factory=OptOutSection)
     log: LogSection = Field(default_factory=LogSection)
     ui: UiSection = Field(default_factory=UiSection)
     mqtt: MqttSection = Field(default_factory=MqttSection)

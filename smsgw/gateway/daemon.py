@@ -34,6 +34,7 @@ from smsgw.gateway.fleet import Fleet, ModemRuntime, log_crash
 from smsgw.gateway.inbound import REASSEMBLY_TIMEOUT, Inbound
 from smsgw.gateway.mqtt_bridge import MqttBridge
 from smsgw.gateway.mqtt_sends import mqtt_submitter
+from smsgw.gateway.optout import OptOutKeywords
 from smsgw.gateway.outbound import IDLE_POLL, ModemWorker
 from smsgw.gateway.outbox_adapter import StoreOutbox
 from smsgw.gateway.render import incoming_renderer, render_status
@@ -110,6 +111,7 @@ class Gateway:
         self.db: Database = open_database(settings.database.url, clock=clock)
         self._listener = QueueListener(self.db, self._queued_anywhere)
         self.scheduler = Scheduler(self.db, on_released=self._wake_workers)
+        self.keywords = OptOutKeywords(self.db, settings.optout, on_queued=self._wake_workers)
         self.dispatcher: WebhookDispatcher | None = None
         self.mqtt: MqttBridge | None = None
         self._client = new_client()
@@ -179,6 +181,7 @@ class Gateway:
             on_new_event=self.wake_webhook,
             on_received=self.fleet.count_received,
             reassembly_timeout=self._reassembly_timeout,
+            after_stored=self.keywords.handle,
         )
         self.reports = Reports(
             self.db, on_new_event=self.wake_webhook, on_transition=self.fleet.count_transition
@@ -206,6 +209,7 @@ class Gateway:
             lease=self.settings.node.lease,
             on_reply_queued=self._reply_queued,
             worker_for=self.fleet.worker_or_none,
+            is_keyword=lambda text: self.keywords.action(text) is not None,
         )
         if not webhook.url:
             log.warning("webhook.url is empty: events are kept in the outbox until one is set")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from smsgw import pdu
 from smsgw.modem.events import MessageReceived
@@ -69,12 +69,14 @@ class Inbound:
         on_new_event: Callable[[], None],
         on_received: Callable[[ReceivedMessage], None] = lambda _message: None,
         reassembly_timeout: datetime.timedelta = REASSEMBLY_TIMEOUT,
+        after_stored: Callable[[ReceivedMessage], Awaitable[None]] | None = None,
     ) -> None:
         self._db = db
         self._render = render
         self._history_size = history_size
         self._on_new_event = on_new_event
         self._on_received = on_received
+        self._after_stored = after_stored
         self.reassembly_timeout = reassembly_timeout
         #: Parts submitted while a commit runs share the next transaction (tests read its
         #: `batches`/`items`).
@@ -107,6 +109,7 @@ class Inbound:
             )
         if stored.message is not None:
             self._announce(stored.message)
+            await self._follow_up(stored.message)
 
     async def deliver_timed_out(self) -> int:
         """Deliver incomplete messages older than the reassembly timeout; how many."""
@@ -125,6 +128,7 @@ class Inbound:
                 list(message.missing_parts),
             )
             self._announce(message)
+            await self._follow_up(message)
         return len(messages)
 
     async def run_timeouts(self, interval: float) -> None:
@@ -135,6 +139,17 @@ class Inbound:
             except Exception:
                 log.exception("reassembly timeout check failed; retrying in %gs", interval)
             await asyncio.sleep(interval)
+
+    async def _follow_up(self, message: ReceivedMessage) -> None:
+        """What the gateway does itself with a stored message (opt-out keywords). The message
+        is committed already: a failure here is logged, never a reason to read it again."""
+        if self._after_stored is None:
+            return
+        try:
+            await self._after_stored(message)
+        except Exception:
+            log.exception("%s: message %s stored, but acting on it failed", message.modem,
+                          message.id)  # fmt: skip
 
     def _announce(self, message: ReceivedMessage) -> None:
         log.info(

@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from smsgw.config import Settings
+from smsgw.exceptions import SubmitRefused
+from smsgw.gateway import telemetry
 from smsgw.gateway.inputs import check_text, normalise_number, plain_string
 from smsgw.models import ModemView, SendOptions
 from smsgw.mqtt.status import MqttStatus
@@ -123,7 +125,19 @@ async def send(
     delivery_report: bool,
     idempotency_key: str | None,
 ) -> Enqueued:
-    """Queue a checked send; the gateway reuses the part count made by the checks."""
+    """Queue a checked send; the gateway reuses the part count made by the checks.
+
+    A recipient on the opt-out list is refused (409) whoever sends: API, inbox or MQTT."""
+    listed = await repository.get_optout(gateway.db, outgoing.to)
+    if listed is not None:
+        telemetry.optout_refused("api")
+        how = "replied STOP" if listed.source == "sms" else f"added by {listed.source}"
+        raise SubmitRefused(
+            409,
+            f"{outgoing.to} is on the opt-out list ({how} on "
+            f"{listed.created_at:%Y-%m-%d %H:%M} UTC); remove it with "
+            f"DELETE /api/v1/optouts/{outgoing.to} to send again",
+        )
     return await gateway.submit(
         to=outgoing.to,
         text=outgoing.text,

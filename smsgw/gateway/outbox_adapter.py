@@ -13,11 +13,13 @@ and handed over, which saves a second commit before `AT+CMGS` (see `smsgw.gatewa
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 from collections.abc import Callable, Sequence, Set
 
 from smsgw import pdu
 from smsgw.exceptions import PduError
+from smsgw.gateway import telemetry
 from smsgw.gateway.outbound import ModemWorker
 from smsgw.models import OutboxEntry
 from smsgw.store import Database, repository
@@ -68,6 +70,7 @@ class StoreOutbox:
         lease: datetime.timedelta = MIN_CLAIM_LEASE,
         on_reply_queued: Callable[[MessageRecord], None] = lambda _message: None,
         worker_for: Callable[[str], ModemWorker | None] = lambda _modem: None,
+        is_keyword: Callable[[str], bool] = lambda _text: False,
     ) -> None:
         self._db = db
         self._node = node
@@ -79,6 +82,7 @@ class StoreOutbox:
         self._lease = max(lease, datetime.timedelta(seconds=3 * webhook_timeout))
         self._on_reply_queued = on_reply_queued
         self._worker_for = worker_for
+        self._is_keyword = is_keyword
         self.outcomes = repository.OutcomeRecorder(
             db, node=node, replies_per_peer_per_hour=replies_per_peer_per_hour
         )
@@ -103,6 +107,14 @@ class StoreOutbox:
             await self.outcomes.finish(repository.Finished(entry.id, OutboxState.DELIVERED))
             return
         reply = None
+        if reply_text is not None and self._is_keyword(_incoming_text(entry)):
+            log.info(
+                "auto-reply to %s (event %s) not sent: the message was an opt-out keyword, "
+                "answered by its confirmation",
+                entry.peer,
+                entry.event_id,
+            )
+            reply_text = None
         if reply_text is not None:
             reply, cut = cut_reply(reply_text, self._max_parts)
             if cut:
@@ -130,6 +142,13 @@ class StoreOutbox:
                 entry.peer,
                 self._replies_per_hour,
             )
+        elif result.outcome is ReplyOutcome.OPTED_OUT:
+            log.warning(
+                "auto-reply to %s (event %s) dropped: the number is on the opt-out list",
+                entry.peer,
+                entry.event_id,
+            )
+            telemetry.optout_refused("reply")
         elif result.outcome is ReplyOutcome.QUEUED and result.message is not None:
             self._on_reply_queued(result.message)
 
@@ -148,3 +167,13 @@ class StoreOutbox:
 
     async def drop(self, entry: OutboxEntry, reason: str) -> None:
         await self.outcomes.finish(repository.Finished(entry.id, OutboxState.DROPPED, reason))
+
+
+def _incoming_text(entry: OutboxEntry) -> str:
+    """The text of the incoming SMS an `incoming_sms` event carries (our own JSON)."""
+    try:
+        body = json.loads(entry.body)
+    except ValueError:
+        return ""
+    text = body.get("message") if isinstance(body, dict) else None
+    return text if isinstance(text, str) else ""

@@ -20,6 +20,14 @@ def message_queued(modem: str | None) -> None:
     metrics.MESSAGES_OUT.labels(modem=modem or "any", status=MessageStatus.QUEUED.value).inc()
 
 
+def optout_refused(path: str) -> None:
+    metrics.OPTOUT_REFUSALS.labels(path=path).inc()
+
+
+def optout_keyword(action: str) -> None:
+    metrics.OPTOUT_KEYWORDS.labels(action=action).inc()
+
+
 def message_transition(change: StatusTransition) -> None:
     metrics.MESSAGES_OUT.labels(modem=change.modem or "any", status=change.status.value).inc()
 

@@ -285,3 +285,15 @@ mqtt_outbox = sa.Table(
     sa.Column("claimed_by", sa.String(64), nullable=True),
     sa.Column("claim_until", UtcDateTime(), nullable=True),
 )
+
+#: Numbers that asked for no more messages (STOP), shared by every node. `source` says how
+#: the number got here (`sms`: a keyword it sent; `api`, `ui`: an operator), `modem` the SIM
+#: it wrote to, when it was a keyword.
+optouts = sa.Table(
+    "optouts",
+    metadata,
+    sa.Column("number", sa.String(32), primary_key=True),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("modem", sa.String(64), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)

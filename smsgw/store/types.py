@@ -241,13 +241,14 @@ class ReplyOutcome(enum.StrEnum):
     NO_REPLY = "no_reply"  # the webhook did not ask for one
     QUEUED = "queued"
     SUPPRESSED = "suppressed"  # per-peer hourly limit reached; recorded in suppressed_replies
+    OPTED_OUT = "opted_out"  # the peer is on the opt-out list: recorded as a failed message
     ALREADY_DONE = "already_done"  # the event was no longer pending (another node finished it)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ReplyResult:
     outcome: ReplyOutcome
-    message: MessageRecord | None  # the queued auto-reply
+    message: MessageRecord | None  # the queued auto-reply (the failed one when OPTED_OUT)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from smsgw.models import Direction, ModemView
 from smsgw.mqtt.status import MqttStatus
 from smsgw.pdu import gsm7
 from smsgw.store.repository.inbox import Conversation, WaitingEvent, WebhookHealth, message_time
+from smsgw.store.repository.optouts import OptOut
 from smsgw.store.types import DeadLetter, MessageRecord
 from smsgw.ui.watch import ModemProblem, ModemWatch, sparkline_points
 
@@ -296,3 +297,22 @@ def waiting_events(items: Sequence[WaitingEvent]) -> list[WaitingRow]:
         )
         for item in items
     ]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OptOutRow:
+    number: str
+    how: str
+    created: str
+    created_iso: str
+
+
+def optout(entry: OptOut) -> OptOutRow:
+    how = {"sms": f"sent a stop word to {entry.modem or 'a modem'}", "api": "added through the API",
+           "ui": "added in the inbox"}.get(entry.source, entry.source)  # fmt: skip
+    return OptOutRow(
+        number=entry.number,
+        how=how,
+        created=when(entry.created_at),
+        created_iso=iso(entry.created_at),
+    )

@@ -18,6 +18,7 @@ from smsgw.gateway.throttle import AuthThrottle
 from smsgw.ui import assets
 from smsgw.ui.conversations import Conversations
 from smsgw.ui.modems import ModemPages
+from smsgw.ui.optouts import OptOutPages
 from smsgw.ui.pages import UI_PREFIX, PageKit
 from smsgw.ui.signin import SignIn
 from smsgw.ui.watch import ModemWatch
@@ -54,6 +55,7 @@ def create_router(
     inbox = Conversations(kit)
     modems = ModemPages(kit)
     webhook = WebhookPages(kit)
+    optouts = OptOutPages(kit)
     routes: list[tuple[str, Handler, list[str]]] = [
         ("", inbox.home, ["GET"]),
         ("/", inbox.home, ["GET"]),
@@ -68,6 +70,9 @@ def create_router(
         ("/webhook", webhook.webhook, ["GET"]),
         ("/webhook/dead/{entry_id}/retry", webhook.retry_dead_letter, ["POST"]),
         ("/webhook/waiting/{entry_id}/retry", webhook.retry_waiting, ["POST"]),
+        ("/optouts", optouts.optouts, ["GET"]),
+        ("/optouts", optouts.add, ["POST"]),
+        ("/optouts/{number}/remove", optouts.remove, ["POST"]),
         ("/live/conversations", inbox.live_conversations, ["GET"]),
         ("/live/thread/{peer}", inbox.live_thread, ["GET"]),
         ("/live/modems", modems.live_modems, ["GET"]),

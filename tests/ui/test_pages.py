@@ -61,6 +61,7 @@ PROTECTED_PAGES = [
     f"/ui/conversations/{PEER}",
     "/ui/modems",
     "/ui/webhook",
+    "/ui/optouts",
 ]
 
 
@@ -327,3 +328,27 @@ def test_nothing_served_contains_the_api_key(operator: httpx.Client) -> None:
     for path in paths:
         response = operator.get(path)
         assert API_KEY not in response.text, path
+
+
+def test_the_opt_out_list_is_shown_and_edited(operator: httpx.Client, api: LiveApi) -> None:
+    db = api.services.db
+    api.run(repository.add_optout(db, "+40722000111", source="sms", modem="sim800"))
+    page = operator.get("/ui/optouts").text
+    assert "+40722000111" in page
+    assert "sent a stop word to sim800" in page
+    added = operator.post(
+        "/ui/optouts", data={"csrf": _field(page, "csrf"), "number": "0722 000 112"}
+    )
+    assert added.status_code == 303
+    assert "+40722000112 is on the opt-out list" in operator.get(added.headers["location"]).text
+    assert api.run(repository.get_optout(db, "+40722000112")) is not None
+    removed = operator.post("/ui/optouts/+40722000111/remove", data={"csrf": _field(page, "csrf")})
+    assert removed.status_code == 303
+    assert api.run(repository.get_optout(db, "+40722000111")) is None
+    again = operator.post("/ui/optouts/+40722000111/remove", data={"csrf": _field(page, "csrf")})
+    assert again.status_code == 404
+    bad = operator.post("/ui/optouts", data={"csrf": _field(page, "csrf"), "number": "nonsense"})
+    assert bad.status_code == 422
+    forged = operator.post("/ui/optouts", data={"csrf": "forged", "number": "0722000113"})
+    assert forged.status_code == 403
+    assert api.run(repository.get_optout(db, "+40722000113")) is None

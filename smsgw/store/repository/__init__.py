@@ -11,6 +11,7 @@ Grouped by job and re-exported here, so callers write `from smsgw.store import r
 - outbox, outcomes, replies, dead_letters: webhook events claimed per peer, what each POST
   achieved (recorded in bulk), the auto-reply a webhook answered with, and events given up;
 - mqtt_outbox: events owed to the MQTT broker, the second sink's own delivery state;
+- optouts: numbers that asked for no more messages (STOP);
 - queries, history, inbox, nodes: reads for the API and web inbox, and node heartbeats.
 """
 
@@ -34,6 +35,13 @@ from smsgw.store.repository.mqtt_outbox import (
     release_mqtt_claims,
 )
 from smsgw.store.repository.nodes import heartbeat_modem, heartbeat_node, list_modem_heartbeats
+from smsgw.store.repository.optouts import (
+    OptOut,
+    add_optout,
+    get_optout,
+    list_optouts,
+    remove_optout,
+)
 from smsgw.store.repository.outbox import (
     claim_due_events,
     enqueue_event,
@@ -81,9 +89,11 @@ __all__ = [
     "IncomingCompleted",
     "IncomingDelivered",
     "MqttPending",
+    "OptOut",
     "OutcomeRecorder",
     "RetryLater",
     "SendClaim",
+    "add_optout",
     "apply_status_report",
     "cancel_outgoing",
     "claim_due_events",
@@ -95,6 +105,7 @@ __all__ = [
     "enqueue_event",
     "enqueue_outgoing",
     "get_message",
+    "get_optout",
     "heartbeat_modem",
     "heartbeat_node",
     "incoming_part_committer",
@@ -103,6 +114,7 @@ __all__ = [
     "list_dead_letters",
     "list_messages",
     "list_modem_heartbeats",
+    "list_optouts",
     "mark_failed",
     "mark_mqtt_failed",
     "mark_mqtt_published",
@@ -120,6 +132,7 @@ __all__ = [
     "release_event_claims",
     "release_mqtt_claims",
     "release_unsent_claim",
+    "remove_optout",
     "renew_send_claims",
     "retire_idempotency_key",
     "retry_dead_letter",

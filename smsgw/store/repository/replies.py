@@ -6,6 +6,7 @@ same per-peer limit as SMS auto-replies."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from typing import Any
 
@@ -13,12 +14,21 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgw.exceptions import StoreError
-from smsgw.models import WebhookEventKind
+from smsgw.models import MessageStatus, WebhookEventKind
 from smsgw.store.database import Database
+from smsgw.store.repository._common import add_status_event
+from smsgw.store.repository.optouts import is_opted_out_in
 from smsgw.store.repository.outbox import claim_params, still_claimed
 from smsgw.store.repository.queueing import enqueue_in
-from smsgw.store.schema import messages, suppressed_replies, webhook_outbox
-from smsgw.store.types import OutboxState, ReplyOutcome, ReplyRequest, ReplyResult
+from smsgw.store.schema import message_parts, messages, suppressed_replies, webhook_outbox
+from smsgw.store.types import (
+    MessageRecord,
+    OutboxState,
+    PartStatus,
+    ReplyOutcome,
+    ReplyRequest,
+    ReplyResult,
+)
 
 #: Idempotency key prefix of the SMS answering an `incoming_call` event.
 CALL_REPLY_PREFIX = "call-reply:"
@@ -109,6 +119,9 @@ async def complete_incoming_in(
     if done.kind != WebhookEventKind.INCOMING_SMS.value or done.message_pk is None:
         raise StoreError(f"webhook event {entry_id} is not an incoming_sms event")
     incoming = (await connection.execute(_REPLIED_MESSAGE, {"message_pk": done.message_pk})).one()
+    if await is_opted_out_in(connection, incoming.peer):
+        refused = await _refused_reply(connection, db, incoming, reply, done.event_id, now)
+        return ReplyResult(outcome=ReplyOutcome.OPTED_OUT, message=refused)
     recent = await connection.scalar(
         _RECENT_REPLIES, {"peer": incoming.peer, "since": now - datetime.timedelta(hours=1)}
     )
@@ -153,6 +166,8 @@ async def _reply_to_caller(
     (nothing for a withheld number, or above the per-peer hourly limit: logged by the caller)."""
     if done.modem is None or not str(done.peer).startswith("+"):
         return ReplyResult(outcome=ReplyOutcome.NO_REPLY, message=None)
+    if await is_opted_out_in(connection, str(done.peer)):
+        return ReplyResult(outcome=ReplyOutcome.OPTED_OUT, message=None)
     now = db.clock()
     recent = await connection.scalar(
         _RECENT_REPLIES, {"peer": done.peer, "since": now - datetime.timedelta(hours=1)}
@@ -184,3 +199,52 @@ async def _reply_to_caller(
         reply_to_pk=None,
     )
     return ReplyResult(outcome=ReplyOutcome.QUEUED, message=queued.message)
+
+
+#: The `error` of an auto-reply dropped because its recipient opted out.
+OPTED_OUT_ERROR = "not sent: the recipient opted out (STOP)"
+
+
+async def _refused_reply(
+    connection: AsyncConnection,
+    db: Database,
+    incoming: sa.Row[Any, Any, Any, Any],
+    reply: ReplyRequest,
+    event_id: str,
+    now: datetime.datetime,
+) -> MessageRecord:
+    """Record the webhook's reply to an opted-out number as a `failed` message that says why,
+    so the conversation shows what the webhook wanted to send and that nothing went out."""
+    queued = await enqueue_in(
+        connection,
+        db,
+        peer=incoming.peer,
+        text=reply.text,
+        parts=reply.parts,
+        encoding=reply.encoding,
+        modem=incoming.modem,
+        delivery_report=reply.delivery_report,
+        idempotency_key=f"auto-reply:{event_id}",
+        reply_to_pk=int(incoming.pk),
+        reply_to_id=str(incoming.id),
+    )
+    pk = int(
+        (
+            await connection.execute(
+                sa.select(messages.c.pk).where(messages.c.id == queued.message.id)
+            )
+        ).scalar_one()
+    )
+    failed = MessageStatus.FAILED.value
+    await connection.execute(
+        sa.update(messages)
+        .where(messages.c.pk == pk)
+        .values(status=failed, error=OPTED_OUT_ERROR, updated_at=now)
+    )
+    await connection.execute(
+        sa.update(message_parts)
+        .where(message_parts.c.message_pk == pk)
+        .values(status=PartStatus.FAILED.value, error=OPTED_OUT_ERROR)
+    )
+    await add_status_event(connection, message_pk=pk, status=failed, at=now, detail=OPTED_OUT_ERROR)
+    return dataclasses.replace(queued.message, status=MessageStatus.FAILED, error=OPTED_OUT_ERROR)
