@@ -1,7 +1,11 @@
 """Composition layer: the only place modem, store and webhook meet (DESIGN.md, L4).
 
-- `daemon.Gateway(settings)`: `async with` it to run everything `smsgw run` runs; it also
-  answers the REST API (`submit`, `modems`, `ready`).
+- `daemon.Gateway(settings)`: `async with` it to run everything `smsgw run` runs; it is also
+  what the REST API and the web inbox are handed (`operations.GatewayOperations`).
+- `admission.Admission`: whether a send may be queued and for which modem (limits).
+- `fleet.Fleet`: this node's modems, counters, details, readiness and heartbeats.
+- `operations`: what the API and the inbox do to the gateway, written once for both, over
+  the shared client-input checks in `inputs`; `throttle` counts wrong keys for both.
 - `inbound.Inbound`: modem part → store (+ `incoming_sms` event) → only then off the SIM.
 - `outbound.ModemWorker`: one per modem, sends the queue with TP-SRR, records TP-MRs.
 - `reports.Reports`: status reports → aggregated `sms_status` events.
