@@ -32,6 +32,7 @@ from smsgw.gateway import telemetry
 from smsgw.gateway.admission import Admission
 from smsgw.gateway.fleet import Fleet, ModemRuntime, log_crash
 from smsgw.gateway.inbound import REASSEMBLY_TIMEOUT, Inbound
+from smsgw.gateway.modem_log import log_modem_event
 from smsgw.gateway.mqtt_bridge import MqttBridge
 from smsgw.gateway.mqtt_sends import mqtt_submitter
 from smsgw.gateway.optout import OptOutKeywords
@@ -50,14 +51,9 @@ from smsgw.modem import (
     ModemState,
     ModemSupervisor,
     Opener,
-    RebootDetected,
-    RegistrationChanged,
     StateChanged,
     StatusReportReceived,
-    StorageAlmostFull,
-    StoredSubmitFound,
     SupervisorSettings,
-    UndecodablePdu,
     serial_opener,
 )
 from smsgw.sdnotify import Notifier, keep_alive
@@ -325,7 +321,6 @@ class Gateway:
 
     # ------------------------------------------------------------------ modem events
     async def _on_event(self, runtime: ModemRuntime, event: ModemEvent) -> None:
-        name = runtime.settings.name
         if await self.unattended.on_event(runtime, event):
             return
         if isinstance(event, MessageReceived):
@@ -334,25 +329,8 @@ class Gateway:
             await self.reports.on_report(event)
         elif isinstance(event, StateChanged):
             self.fleet.state_changed(runtime, event)
-        elif isinstance(event, UndecodablePdu):
-            log.error(
-                "%s: undecodable PDU left in storage %s/%s: %s (%s)",
-                name,
-                event.storage,
-                event.index,
-                event.reason,
-                event.pdu_hex,
-            )
-        elif isinstance(event, StoredSubmitFound):
-            log.info("%s: outgoing message left in storage %s/%s", name, event.storage, event.index)
-        elif isinstance(event, StorageAlmostFull):
-            log.warning(
-                "%s: storage %s almost full (%d/%d)", name, event.storage, event.used, event.total
-            )
-        elif isinstance(event, RebootDetected):
-            log.warning("%s: modem rebooted (%s)", name, event.reason)
-        elif isinstance(event, RegistrationChanged):
-            log.info("%s: registration %s", name, event.registration)
+        else:
+            log_modem_event(runtime.settings.name, event)
 
     # ------------------------------------------------------------------ hooks
     def _reply_queued(self, message: MessageRecord) -> None:
