@@ -27,8 +27,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from smsgw import config, pdu
-from smsgw.exceptions import SmsgwError, StoreError
-from smsgw.gateway import telemetry
+from smsgw.exceptions import StoreError
+from smsgw.gateway import startup, telemetry
 from smsgw.gateway.admission import Admission
 from smsgw.gateway.fleet import Fleet, ModemRuntime, log_crash
 from smsgw.gateway.inbound import REASSEMBLY_TIMEOUT, Inbound
@@ -38,17 +38,17 @@ from smsgw.gateway.mqtt_sends import mqtt_submitter
 from smsgw.gateway.optout import OptOutKeywords
 from smsgw.gateway.outbound import IDLE_POLL, ModemWorker
 from smsgw.gateway.outbox_adapter import StoreOutbox
-from smsgw.gateway.render import incoming_renderer, render_status
+from smsgw.gateway.render import incoming_renderer
 from smsgw.gateway.reports import Reports
 from smsgw.gateway.scheduler import Scheduler
 from smsgw.gateway.settings import webhook_settings
+from smsgw.gateway.startup import ModemNameTaken
 from smsgw.gateway.unattended import Unattended
 from smsgw.models import ModemView, SendOptions
 from smsgw.modem import (
     MessageReceived,
     ModemEvent,
     ModemSettings,
-    ModemState,
     ModemSupervisor,
     Opener,
     StateChanged,
@@ -72,10 +72,6 @@ Clock = Callable[[], datetime.datetime]
 SHARED_DB_POLL = 2.0
 #: How long stopping waits for a send that already reached the modem.
 SEND_GRACE = 15.0
-
-
-class ModemNameTaken(SmsgwError):
-    """A configured modem name is in use by another live node on the same database."""
 
 
 def default_opener(modem: config.ModemSection) -> Opener:
@@ -150,23 +146,14 @@ class Gateway:
         self._started = True
         await upgrade_database(self.db)
         await repository.heartbeat_node(self.db, self.node)
-        interrupted = await repository.interrupt_stale_sends(
-            self.db,
-            node=self.node,
-            render_status=render_status,
-            resend=self._resend_interrupted,
-        )
-        for change in interrupted:
-            log.warning(
-                "message %s to %s was being sent when the gateway stopped: %s",
-                change.message_id,
-                change.peer,
-                change.error or change.status.value,
-            )
-        await self._register_modems()
-        released = await repository.release_event_claims(self.db, node=self.node)
-        if released:
-            log.info("%d webhook event(s) claimed before a crash are pending again", released)
+        await startup.recover(self.db, node=self.node, resend_interrupted=self._resend_interrupted)
+        try:
+            await startup.register_modems(self.db, self.settings)
+        except ModemNameTaken:
+            self._started = False
+            await self.db.close()
+            raise
+        await startup.release_event_claims(self.db, node=self.node)
         await self._start_dispatcher()
         await self._start_mqtt()
         webhook = self.settings.webhook
@@ -269,28 +256,6 @@ class Gateway:
         supervisor.start()
         self.unattended.watch(runtime)
         self._spawn(worker.run(), f"sender {modem.name}")
-
-    async def _register_modems(self) -> None:
-        """Claim this node's modem names before opening any port: with several nodes on one
-        database, a name another live node reports is a configuration mistake that would mix
-        up both modems' auto-replies and reports, so the start stops with a clear error."""
-        for modem in self.settings.modem:
-            try:
-                await repository.heartbeat_modem(
-                    self.db,
-                    modem=modem.name,
-                    node=self.node,
-                    state=ModemState.DISCONNECTED.value,
-                    info={"port": modem.port},
-                    stale_after=self.settings.node.lease,
-                )
-            except StoreError as error:
-                self._started = False
-                await self.db.close()
-                raise ModemNameTaken(
-                    f"cannot start node {self.node}: {error}. Rename [[modem]] {modem.name!r} "
-                    f"in this node's configuration, or stop the other node"
-                ) from error
 
     async def stop(self) -> None:
         """Graceful stop (SIGTERM): no loss, nothing half-done left that recovery cannot see."""
