@@ -29,6 +29,7 @@ __all__ = [
     "CONTENT_TYPE",
     "MESSAGES_IN",
     "MESSAGES_OUT",
+    "MODEM_ALERT",
     "MODEM_BALANCE",
     "MODEM_SIGNAL_DBM",
     "MODEM_STATE",
@@ -147,6 +148,13 @@ MODEM_SIGNAL_DBM = Gauge(
     "smsgw_modem_signal_dbm",
     "Received signal strength reported by the modem (AT+CSQ), in dBm.",
     ["modem"],
+    registry=REGISTRY,
+)
+MODEM_ALERT = Gauge(
+    "smsgw_modem_alert",
+    "1 while the modem alert is open (offline, not_registered, no_signal, sim_error, "
+    "storage_full, balance_low), 0 once resolved.",
+    ["modem", "alert"],
     registry=REGISTRY,
 )
 MODEM_BALANCE = Gauge(

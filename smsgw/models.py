@@ -119,3 +119,5 @@ class ModemView:
     counters: dict[str, int]  # e.g. received, sent, failed, today
     last_seen: datetime.datetime | None  # heartbeat (for other nodes' modems)
     balance: ModemBalance | None = None
+    #: Modem alerts open now (`offline`, `not_registered`, ...), oldest rule first.
+    alerts: tuple[str, ...] = ()

@@ -21,6 +21,7 @@ SLOW_MODULES: tuple[str, ...] = (
     "tests/modem/test_pty.py",
     "tests/modem/test_acknowledged_reports.py",
     "tests/modem/test_ussd_calls.py",
+    "tests/modem/test_radio_recovery.py",
     "tests/cli/test_ussd.py",
     "tests/emulator/test_pty.py",
     "tests/emulator/test_cli.py",

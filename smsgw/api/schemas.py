@@ -243,6 +243,9 @@ class ModemOut(BaseModel):
     counters: dict[str, int]
     last_seen: datetime | None
     balance: BalanceOut | None = None
+    alerts: list[str] = Field(
+        default_factory=list, description="Modem alerts open now (offline, no_signal, ...)."
+    )
 
     model_config = ConfigDict(from_attributes=True)
 

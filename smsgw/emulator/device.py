@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from smsgw import pdu
-from smsgw.emulator import boot, calls, inbound, network
+from smsgw.emulator import boot, calls, inbound, network, radio
 from smsgw.emulator.interpreter import LineInterpreter
 from smsgw.emulator.profiles import Profile
 from smsgw.emulator.state import DeviceOptions, DeviceState, Prompt
@@ -142,6 +142,14 @@ class Device:
     def inject_garbage(self, data: bytes) -> None:
         """Raw bytes on the line (line noise, a glitching USB bridge)."""
         self.state.out.raw(data)
+
+    def stick_radio(self, *, permanent: bool = False) -> None:
+        """The radio drops off the network until `AT+CFUN` restarts it (never: `permanent`)."""
+        radio.stick(self.state, permanent=permanent)
+
+    def set_signal(self, rssi: int) -> None:
+        """`AT+CSQ` <rssi> from now on (0-31, 99 unknown), e.g. 0 for no usable signal."""
+        self.state.rssi = rssi
 
     def fail_next_send(self, cause: int = 500) -> None:
         """The next `AT+CMGS`/`AT+CMSS` fails with `+CMS ERROR: <cause>` (e.g. 21, 38, 500)."""

@@ -11,7 +11,10 @@ from smsgw.emulator.state import DeviceState
 
 
 def set_registered(state: DeviceState, registered: bool) -> None:
-    """Attach or detach; URCs for every enabled `+CREG`/`+CGREG` report."""
+    """Attach or detach; URCs for every enabled `+CREG`/`+CGREG` report. A stuck radio
+    (`state.radio_stuck`) cannot attach."""
+    if registered and state.radio_stuck != "no":
+        registered = False
     if registered == state.registered:
         return
     state.registered = registered
@@ -69,7 +72,14 @@ def operators_test_line(state: DeviceState) -> str:
 
 
 def signal_line(state: DeviceState) -> str:
-    return "+CSQ: 18,0" if state.registered else "+CSQ: 99,99"
+    return f"+CSQ: {state.rssi},0" if state.registered else "+CSQ: 99,99"
+
+
+def stick(state: DeviceState, *, permanent: bool = False) -> None:
+    """The "radio stuck" fault: the module drops off the network and stays off until
+    `AT+CFUN` restarts its radio (`permanent`: even that does not help)."""
+    state.radio_stuck = "permanent" if permanent else "until_cfun"
+    set_registered(state, False)
 
 
 def set_gprs_attached(state: DeviceState, attached: bool) -> None:

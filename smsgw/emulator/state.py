@@ -153,6 +153,11 @@ class DeviceState:
         # Radio
         self.registered = False
         self.gprs_attached = True
+        #: A "radio stuck" fault: deregistered until `AT+CFUN` restarts the radio
+        #: ("permanent": not even that helps, as with a broken antenna or a barred SIM).
+        self.radio_stuck: Literal["no", "until_cfun", "permanent"] = "no"
+        #: `AT+CSQ` <rssi> while registered (0-31; 99 = unknown).
+        self.rssi = 18
         # Sending
         self.next_mr = 0
         self.send_failures: list[int] = []

@@ -174,6 +174,7 @@ class Gateway:
         interval = min(30.0, self._reassembly_timeout.total_seconds() / 4)
         self._spawn(self.inbound.run_timeouts(max(0.05, interval)), "reassembly timeouts")
         self._spawn(self.fleet.run_heartbeats(), "heartbeats")
+        self.unattended.start()
         self._spawn(self._listener.run(), "queue notifications")
         self._spawn(self.scheduler.run(), "scheduled messages")
         self._spawn(keep_alive(self._notifier, lambda: self.fleet.db_healthy), "watchdog")
@@ -382,4 +383,6 @@ def _supervisor_settings(modem: config.ModemSection) -> SupervisorSettings:
         dialect=None if modem.dialect == "auto" else modem.dialect,
         health_interval=modem.health_interval.total_seconds(),
         sweep_interval=modem.sweep_interval.total_seconds(),
+        recover_after=modem.recover_after.total_seconds(),
+        recover_max_per_hour=modem.recover_max_per_hour,
     )

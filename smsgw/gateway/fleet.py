@@ -59,6 +59,8 @@ class ModemRuntime:
     #: Last prepaid balance read by USSD (`balance_ussd`), None before the first check.
     balance: ModemBalance | None = None
     balance_monitor: BalanceMonitor | None = None
+    #: The alerts open now (`smsgw.gateway.alert_watch`), for the API and the UI.
+    alerts: tuple[str, ...] = ()
 
 
 class Fleet:
@@ -206,6 +208,7 @@ class Fleet:
             counters=counters,
             last_seen=self._clock(),
             balance=runtime.balance,
+            alerts=runtime.alerts,
         )
 
     # ------------------------------------------------------------------ heartbeats

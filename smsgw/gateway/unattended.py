@@ -3,8 +3,9 @@ incoming calls turned into durable events, and radio recovery reported.
 
 `Unattended` is built by the daemon next to the fleet. It owns the USSD sessions (the API,
 the CLI and the inbox go through `sessions`), runs one balance monitor per modem with a
-`balance_ussd`, and takes the modem events of these features (`on_event` returns False for
-the events it does not handle, which the daemon then handles itself).
+`balance_ussd`, judges the modem alerts (`alert_watch`), and takes the modem events of
+these features (`on_event` returns False for the events it does not handle, which the
+daemon then handles itself).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from smsgw.gateway import telemetry
+from smsgw.gateway.alert_watch import AlertSink, AlertWatch, LogAlertSink
 from smsgw.gateway.balance import BalanceMonitor
 from smsgw.gateway.fleet import Fleet, ModemRuntime
 from smsgw.gateway.ussd import UssdSessions
@@ -59,6 +61,15 @@ class Unattended:
         self._spawn = spawn
         self._on_new_event = on_new_event
         self.sessions = UssdSessions(self._supervisor_of)
+        self.alerts = AlertWatch(lambda: self._fleet, LogAlertSink())
+
+    def use_alert_sink(self, sink: AlertSink) -> None:
+        """Record alerts durably (the `modem_alert` events) instead of only logging them."""
+        self.alerts.sink = sink
+
+    def start(self) -> None:
+        """Start the alert watch (the balance monitors start with their modems)."""
+        self._spawn(self.alerts.run(), "modem alerts")
 
     def _supervisor_of(self, name: str) -> ModemSupervisor | None:
         try:

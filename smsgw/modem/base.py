@@ -133,6 +133,14 @@ class Modem(ModemQueries):
         await self.calls.stop()
         await self.inbound.stop()
 
+    async def restart_radio(self, *, pause: float = 2.0) -> None:
+        """``AT+CFUN=0`` then ``AT+CFUN=1``: the radio off and on again, which re-attaches a
+        module stuck off the network without resetting it (SMS settings survive)."""
+        await self.run(cmd.functionality(0))
+        await asyncio.sleep(pause)
+        await self.run(cmd.functionality(1))
+        self.last_registration = None  # unknown until the network answers again
+
     async def hang_up(self) -> None:
         """Reject the call that is ringing (``AT+CHUP`` or ``ATH``, per dialect)."""
         await hang_up_with(self, chup=self.hang_up_with_chup)
@@ -161,6 +169,8 @@ class Modem(ModemQueries):
             await self.run(cmd.registration_reports(1))
         with contextlib.suppress(AtCommandError, CmeError, CmsError):
             await self.run(cmd.caller_id(True))  # +CLIP after each RING names the caller
+        with contextlib.suppress(AtCommandError, CmeError, CmsError, AtResponseError):
+            await self.registration()  # from here on +CREG URCs keep it current
         self.own_number = await self.read_own_number()
         self.initialised = True
         self._echoes_after_init = self.channel.echoes

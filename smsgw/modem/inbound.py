@@ -132,6 +132,7 @@ class InboundReader:
                         await self._routed(work)
                     case RegistrationReport():
                         registration = parse_creg(work.line)
+                        self._modem.last_registration = registration
                         await self._modem.sink(RegistrationChanged(self.modem_id, registration))
             except AtConnectionLost:
                 return  # the supervisor sees the loss too and restarts everything

@@ -56,6 +56,8 @@ class ModemQueries:
         self.own_number: str | None = None
         #: Set by a completed initialisation: `own_number` is then current.
         self.initialised = False
+        #: The network registration last seen (``AT+CREG?`` or a ``+CREG`` URC); None: unknown.
+        self.last_registration: Registration | None = None
 
     async def run(self, command: cmd.Command) -> Reply:
         return await self.channel.execute(command)
@@ -114,7 +116,8 @@ class ModemQueries:
 
     async def registration(self) -> Registration:
         line = (await self.run(cmd.registration_query())).first("+CREG")
-        return parse_creg(line, solicited=True)
+        self.last_registration = parse_creg(line, solicited=True)
+        return self.last_registration
 
     async def operator(self) -> Operator:
         return parse_cops((await self.run(cmd.operator_query())).first("+COPS"))

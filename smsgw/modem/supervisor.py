@@ -19,6 +19,8 @@ States (:class:`~smsgw.modem.events.ModemState`)::
 * Idle, exactly one health command per ``health_interval`` (``AT+CNMI?``, which also
   catches a silent reset) and one ``AT+CMGL=4`` sweep per ``sweep_interval``.
 * A rejected PIN is entered once; the supervisor then stays FAILED until stopped.
+* Not registered for ``recover_after``: the radio is restarted, a few times an hour at most
+  (:mod:`smsgw.modem.recovery`).
 
 Every state change is emitted to the sink as :class:`~smsgw.modem.events.StateChanged`.
 """
@@ -46,6 +48,7 @@ from smsgw.exceptions import (
 )
 from smsgw.modem.base import EventSink, Modem, ModemSettings, discard_events
 from smsgw.modem.events import ModemEvent, ModemState, RebootDetected, StateChanged
+from smsgw.modem.recovery import RadioRecovery
 from smsgw.modem.registry import dialect_for
 
 __all__ = ["ModemSupervisor", "Opener", "SupervisorSettings"]
@@ -69,6 +72,13 @@ class SupervisorSettings:
     """Consecutive health-check timeouts before the port is reopened."""
     port_poll: float = 0.2
     """While the port cannot be opened (unplugged), how often it is quietly tried again."""
+    recover_after: float = 600.0
+    """Not registered this long: restart the radio (:mod:`smsgw.modem.recovery`)."""
+    recover_max_per_hour: int = 2
+    radio_check_interval: float | None = None
+    """How often registration is looked at for recovery; None: `health_interval`."""
+    radio_pause: float = 2.0
+    """Seconds between ``AT+CFUN=0`` and ``AT+CFUN=1`` in a radio restart."""
 
 
 class ModemSupervisor:
@@ -96,6 +106,14 @@ class ModemSupervisor:
         #: The SIM's own number as last read (``AT+CNUM``), kept while the modem is away: the
         #: SIM is the same when it comes back, and stored messages are offered before READY.
         self.own_number: str | None = None
+        self.recovery = RadioRecovery(
+            modem_id,
+            self._emit,
+            recover_after=self.settings.recover_after,
+            max_per_hour=self.settings.recover_max_per_hour,
+            check_interval=self.settings.radio_check_interval or self.settings.health_interval,
+            radio_pause=self.settings.radio_pause,
+        )
         self._stopping = asyncio.Event()
         self._state_changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
@@ -254,6 +272,8 @@ class ModemSupervisor:
             asyncio.create_task(self._health(modem), name="health"),
             asyncio.create_task(self._sweeps(modem), name="sweep"),
         }
+        if self.settings.recover_max_per_hour > 0:
+            tasks.add(asyncio.create_task(self.recovery.watch(modem), name="radio"))
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime
 import re
 from collections.abc import AsyncIterator
@@ -21,6 +22,9 @@ from smsgw.config import Settings
 from smsgw.emulator import DeviceOptions, EmulatedModem
 from smsgw.emulator.ussd import MenuTree
 from smsgw.gateway import Gateway
+from smsgw.gateway.alert_rules import DEFAULT_RULES, AlertTracker
+from smsgw.gateway.alert_watch import AlertWatch
+from smsgw.modem import SupervisorSettings
 from smsgw.webapp import create_app as create_webapp
 from tests.gateway.conftest import eventually, fast_supervisors, of_type
 from tests.webhook.http_server import Answer, Received, WebhookServer
@@ -292,3 +296,61 @@ async def test_transient_cms_errors_are_retried_permanent_ones_fail_at_once(
 
 def _status(server: WebhookServer, message_id: str) -> list[str]:
     return [e["status"] for e in of_type(server.received, "sms_status") if e["smsId"] == message_id]
+
+
+class RecordingAlerts:
+    """An AlertSink keeping what it was told."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, bool]] = []
+
+    async def raise_alert(self, modem: str, alert: str, detail: str) -> bool:
+        self.calls.append((modem, alert, True))
+        return True
+
+    async def resolve_alert(self, modem: str, alert: str, detail: str = "") -> bool:
+        self.calls.append((modem, alert, False))
+        return True
+
+
+def _quick_recovery(_modem: object) -> SupervisorSettings:
+    return SupervisorSettings(backoff_initial=0.1, backoff_max=0.5, health_interval=30,
+                              sweep_interval=60, recover_after=1.0, recover_max_per_hour=2,
+                              radio_check_interval=0.1, radio_pause=0.05)  # fmt: skip
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+async def test_stuck_radio_recovered_once_and_its_alert_opened_and_resolved_once(
+    tmp_path: Path, profile: str
+) -> None:
+    rules = {
+        name: dataclasses.replace(rule, raise_after=0.3, resolve_after=0.3)
+        for name, rule in DEFAULT_RULES.items()
+    }
+    tap = Transcript()
+    options = DeviceOptions(boot_scale=0.0, report_delay=0.3)
+    async with EmulatedModem(profile, tmp_path / "gsm", options=options) as emulator:
+        emulator.add_wire_tap(tap)
+        settings = _settings(tmp_path, tmp_path / "gsm", "")
+        gateway = Gateway(settings, supervisor_settings=_quick_recovery)
+        sink = RecordingAlerts()
+        gateway.unattended.alerts = AlertWatch(
+            lambda: gateway.fleet, sink, tracker=AlertTracker(rules), interval=0.05
+        )
+        async with gateway:
+            modem = await asyncio.wait_for(gateway.supervisor("gsm").wait_ready(), 15)
+            await asyncio.sleep(0.5)
+            # healthy: the start only closes whatever a previous run may have left open
+            assert all(not raised for _m, _a, raised in sink.calls)
+            sink.calls.clear()
+            mark = tap.mark()
+            emulator.device.stick_radio()
+            await eventually(lambda: ("gsm", "not_registered", False) in sink.calls)
+            await asyncio.sleep(1.0)  # many more polls: nothing new
+            assert sink.calls == [("gsm", "not_registered", True), ("gsm", "not_registered", False)]
+            assert modem.channel.sent["AT+CFUN=0"] == 1
+            assert metrics.MODEM_ALERT.labels(modem="gsm", alert="not_registered")._value.get() == 0
+            modems = (await gateway.modems())[0]
+            assert modems.alerts == ()
+            print(f"\n--- {profile}: stuck radio recovered ---")
+            print("\n".join(line for line in tap.lines[mark:] if "CREG" in line or "CFUN" in line))

@@ -55,6 +55,8 @@ def _cfun(state: DeviceState, command: Command) -> list[str]:
         return ["+CFUN: (0,1,4),(0,1)"]
     args = command.args()
     fun = int_arg(args[0] if args else None, 0, 4)
+    if state.radio_stuck == "until_cfun":
+        state.radio_stuck = "no"  # a radio restart (or reset) is what clears a stuck radio
     if len(args) > 1 and args[1] == "1":
         state.schedule(0.05, state.reboot)
         return []
