@@ -41,14 +41,13 @@ from smsgw.gateway.outbox_adapter import StoreOutbox
 from smsgw.gateway.render import incoming_renderer
 from smsgw.gateway.reports import Reports
 from smsgw.gateway.scheduler import Scheduler
-from smsgw.gateway.settings import webhook_settings
+from smsgw.gateway.settings import modem_settings_of, supervisor_settings_of, webhook_settings
 from smsgw.gateway.startup import ModemNameTaken
 from smsgw.gateway.unattended import Unattended
 from smsgw.models import ModemView, SendOptions
 from smsgw.modem import (
     MessageReceived,
     ModemEvent,
-    ModemSettings,
     ModemSupervisor,
     Opener,
     StateChanged,
@@ -96,7 +95,7 @@ class Gateway:
         self.node = settings.node.name
         self._clock = clock
         self._opener = opener
-        self._supervisor_settings = supervisor_settings or _supervisor_settings
+        self._supervisor_settings = supervisor_settings or supervisor_settings_of
         self._notifier = notifier or Notifier()
         self._reassembly_timeout = reassembly_timeout
         self._resend_interrupted = resend_interrupted
@@ -226,8 +225,6 @@ class Gateway:
         await self.mqtt.start()
 
     def _add_modem(self, modem: config.ModemSection) -> None:
-        pin = modem.pin.get_secret_value() or None
-
         async def sink(event: ModemEvent) -> None:
             await self._on_event(self.fleet.get(modem.name), event)
 
@@ -235,7 +232,7 @@ class Gateway:
             self._opener(modem),
             modem_id=modem.name,
             sink=sink,
-            modem_settings=ModemSettings(pin=pin, calls=modem.calls, call_rings=modem.call_rings),
+            modem_settings=modem_settings_of(modem),
             settings=self._supervisor_settings(modem),
             at_observer=telemetry.at_command_observer(modem.name),
         )
@@ -376,13 +373,3 @@ class Gateway:
 
     def supervisor(self, name: str) -> ModemSupervisor:
         return self.fleet.get(name).supervisor
-
-
-def _supervisor_settings(modem: config.ModemSection) -> SupervisorSettings:
-    return SupervisorSettings(
-        dialect=None if modem.dialect == "auto" else modem.dialect,
-        health_interval=modem.health_interval.total_seconds(),
-        sweep_interval=modem.sweep_interval.total_seconds(),
-        recover_after=modem.recover_after.total_seconds(),
-        recover_max_per_hour=modem.recover_max_per_hour,
-    )

@@ -7,11 +7,30 @@ future configuration source alike. This module is where the TOML shape is transl
 
 from __future__ import annotations
 
-from smsgw.config import WebhookSection
+from smsgw.config import ModemSection, WebhookSection
 from smsgw.exceptions import ConfigError
+from smsgw.modem import ModemSettings, SupervisorSettings
 from smsgw.webhook import BackoffPolicy, WebhookSettings
 
-__all__ = ["webhook_settings"]
+__all__ = ["modem_settings_of", "supervisor_settings_of", "webhook_settings"]
+
+
+def modem_settings_of(modem: ModemSection) -> ModemSettings:
+    """The modem layer's settings for one `[[modem]]`: PIN and call handling."""
+    return ModemSettings(
+        pin=modem.pin.get_secret_value() or None, calls=modem.calls, call_rings=modem.call_rings
+    )
+
+
+def supervisor_settings_of(modem: ModemSection) -> SupervisorSettings:
+    """The supervisor's settings for one `[[modem]]`: dialect, polling and radio recovery."""
+    return SupervisorSettings(
+        dialect=None if modem.dialect == "auto" else modem.dialect,
+        health_interval=modem.health_interval.total_seconds(),
+        sweep_interval=modem.sweep_interval.total_seconds(),
+        recover_after=modem.recover_after.total_seconds(),
+        recover_max_per_hour=modem.recover_max_per_hour,
+    )
 
 
 def webhook_settings(section: WebhookSection) -> WebhookSettings:
