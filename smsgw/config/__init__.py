@@ -23,7 +23,8 @@ One module per job, lowest first (import-linter keeps this order):
 
 - `durations`: the `"48h"` syntax, parsed and printed back.
 - `urls`: database URLs checked without SQLAlchemy (one line, never the password).
-- `sections`: one model per TOML table (`ApiSection`, `ModemSection`, ...).
+- `sections`: one model per TOML table (`ApiSection`, `WebhookSection`, ...); `base` their
+  strict base, `modem_section` the `[[modem]]` table.
 - `mqtt`: the `[mqtt]` table (broker URL, topics, Home Assistant discovery).
 - `state`: the state directory (chosen like the service's, kept at 0700), the default
   database file and config path.
@@ -41,6 +42,7 @@ from smsgw.config.apikey import ensure_api_key
 from smsgw.config.durations import MAX_DURATION, Duration, Seconds, format_duration, parse_duration
 from smsgw.config.export import masked, to_json
 from smsgw.config.loading import load_settings
+from smsgw.config.modem_section import ModemSection
 from smsgw.config.mqtt import MqttSection
 from smsgw.config.problems import InvalidConfig
 from smsgw.config.sections import (
@@ -48,7 +50,6 @@ from smsgw.config.sections import (
     DatabaseSection,
     LimitsSection,
     LogSection,
-    ModemSection,
     NodeSection,
     OptOutSection,
     UiSection,

@@ -1,9 +1,9 @@
-"""The TOML sections, one pydantic model per `[table]` (and `[[modem]]`).
+"""The TOML sections, one pydantic model per `[table]` (`[[modem]]` is in `modem_section`).
 
 Each model validates its own keys and nothing else: cross-section rules (unique modem names
 and ports) live on the root `Settings`. The models are named `...Section` so they are never
 mistaken for the runtime settings other layers build from them (the modem driver's
-`ModemSection`, the webhook dispatcher's `WebhookSection`).
+`ModemSettings`, the webhook dispatcher's `WebhookSettings`).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from datetime import timedelta
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
+from smsgw.config.base import StrictSection
 from smsgw.config.durations import Duration, Seconds, format_duration
-from smsgw.config.modem_options import ModemOptions
 from smsgw.config.urls import check_database_url
 
 __all__ = [
@@ -27,7 +27,6 @@ __all__ = [
     "DatabaseSection",
     "LimitsSection",
     "LogSection",
-    "ModemSection",
     "NodeSection",
     "OptOutSection",
     "UiSection",
@@ -36,13 +35,7 @@ __all__ = [
 ]
 
 
-class _Section(BaseModel):
-    """Every section rejects unknown keys and validates defaults like given values."""
-
-    model_config = ConfigDict(extra="forbid", validate_default=True, frozen=True)
-
-
-class DatabaseSection(_Section):
+class DatabaseSection(StrictSection):
     """`[database]`: where messages, status events and the webhook outbox live."""
 
     url: str = Field(
@@ -70,7 +63,7 @@ def api_key_too_short(length: int) -> str:
     )
 
 
-class ApiSection(_Section):
+class ApiSection(StrictSection):
     """`[api]`: the REST API the daemon serves."""
 
     listen: str = Field(
@@ -144,7 +137,7 @@ def _split_host_port(value: str) -> tuple[str, int]:
     return host, port
 
 
-class WebhookSection(_Section):
+class WebhookSection(StrictSection):
     """`[webhook]`: where incoming messages and status changes are POSTed."""
 
     url: str = Field(
@@ -200,7 +193,7 @@ class WebhookSection(_Section):
         return self
 
 
-class LimitsSection(_Section):
+class LimitsSection(StrictSection):
     """`[limits]`: protect the SIM (operator caps), the wallet and the peers."""
 
     daily_per_modem: int = Field(default=10000, ge=1, description="SMS parts per modem per day.")
@@ -221,7 +214,7 @@ _MAX_KEYWORDS = 32
 _MAX_KEYWORD_CHARS = 32
 
 
-class OptOutSection(_Section):
+class OptOutSection(StrictSection):
     """`[optout]`: recipients who texted STOP get nothing more until they text START.
 
     The list itself is always honoured (numbers added through the API or the inbox are
@@ -266,7 +259,7 @@ def _hostname() -> str:
     return socket.gethostname() or "smsgw"
 
 
-class NodeSection(_Section):
+class NodeSection(StrictSection):
     """`[node]`: identity of this host when several gateways share one PostgreSQL."""
 
     name: str = Field(default_factory=_hostname, description="Unique per host. Default: hostname.")
@@ -306,13 +299,13 @@ class NodeSection(_Section):
         return self
 
 
-class UiSection(_Section):
+class UiSection(StrictSection):
     """`[ui]`: the operator inbox under /ui (signed in with the API key)."""
 
     enabled: bool = Field(default=True, description="Serve the web inbox at /ui.")
 
 
-class LogSection(_Section):
+class LogSection(StrictSection):
     """`[log]`: how chatty the daemon is (`--debug` on the command line forces debug)."""
 
     level: Literal["debug", "info", "warning", "error"] = Field(default="info")
@@ -321,81 +314,3 @@ class LogSection(_Section):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
-
-
-_BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
-
-
-class ModemSection(_Section, ModemOptions):
-    """One `[[modem]]` table: a serial port with a GSM modem behind it (and the balance,
-    call and recovery keys of `ModemOptions`)."""
-
-    name: str = Field(description="Unique short name, used in the API and the database.")
-    port: str = Field(description="Serial device, e.g. /dev/smsgw/sim800 or /dev/serial0.")
-    baud: int = Field(default=115200, description="Serial speed (SIM800 autobauds).")
-    pin: SecretStr = Field(
-        default=SecretStr(""), description="SIM PIN, entered once (never retried)."
-    )
-    dialect: Literal["auto", "sim800", "huawei", "generic"] = Field(
-        default="auto", description="auto: identify by AT+CGMI/AT+CGMM."
-    )
-    health_interval: Duration = Field(
-        default=timedelta(seconds=30), description="How often signal and registration are polled."
-    )
-    sweep_interval: Duration = Field(
-        default=timedelta(minutes=5),
-        description="How often SIM storage is listed for messages whose +CMTI was missed.",
-    )
-    number: str | None = Field(
-        default=None,
-        description="The SIM's own number, sent as `recipient` in incoming_sms; "
-        "empty: read it from the SIM (AT+CNUM), which most prepaid SIMs do not store.",
-    )
-
-    @field_validator("number")
-    @classmethod
-    def _phone_number(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        number = "".join(value.split())
-        if not re.fullmatch(r"\+?[0-9]{3,20}", number):
-            raise ValueError(f"{value!r} is not a phone number, e.g. +40721000000")
-        return number
-
-    @field_validator("name")
-    @classmethod
-    def _token(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}", value):
-            raise ValueError(
-                f"{value!r} is not a modem name: 1-32 letters, digits, '.', '_' or '-'"
-            )
-        return value
-
-    @field_validator("port")
-    @classmethod
-    def _nonempty(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must name a serial device, e.g. /dev/smsgw/sim800")
-        return value.strip()
-
-    @field_validator("baud")
-    @classmethod
-    def _standard_baud(cls, value: int) -> int:
-        if value not in _BAUD_RATES:
-            raise ValueError(f"{value} is not one of {', '.join(map(str, _BAUD_RATES))}")
-        return value
-
-    @field_validator("pin")
-    @classmethod
-    def _pin_digits(cls, value: SecretStr) -> SecretStr:
-        pin = value.get_secret_value().strip()
-        if pin and not re.fullmatch(r"\d{4,8}", pin):
-            raise ValueError("a SIM PIN is 4 to 8 digits")
-        return SecretStr(pin)
-
-    @field_validator("health_interval", "sweep_interval")
-    @classmethod
-    def _at_least_a_second(cls, value: timedelta) -> timedelta:
-        if value < timedelta(seconds=1):
-            raise ValueError("must be at least 1s")
-        return value

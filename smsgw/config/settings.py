@@ -11,13 +11,13 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from smsgw.config.modem_section import ModemSection
 from smsgw.config.mqtt import MqttSection
 from smsgw.config.sections import (
     ApiSection,
     DatabaseSection,
     LimitsSection,
     LogSection,
-    ModemSection,
     NodeSection,
     OptOutSection,
     UiSection,
