@@ -1,5 +1,6 @@
-"""MQTT is a durable sink: a broker outage during a stream of incoming SMS, and `kill -9` of
-the daemon with events still owed to the broker, lose nothing.
+"""MQTT is a durable sink: a broker outage during a stream of incoming SMS, a webhook outage
+(MQTT keeps flowing), and `kill -9` of the daemon with events still owed to the broker, lose
+nothing.
 
 A persistent subscriber (clean session off, QoS 1) on a broker with persistence plays the
 consumer, as Home Assistant or Node-RED would be: what is published while it reconnects is
@@ -125,6 +126,38 @@ async def test_a_broker_outage_during_a_stream_loses_nothing_and_holds_up_no_web
     assert counts["lost"] == 0
     assert counts["received"] == total
     assert counts["webhook"] == total
+
+
+@pytest.mark.timeout(120)
+async def test_a_webhook_outage_holds_up_no_mqtt_event(tmp_path: Path) -> None:
+    total = 30
+    webhook_up = False
+
+    def answer(_request: object) -> Answer:
+        return Answer() if webhook_up else Answer(500, b"down for maintenance")
+
+    with running_broker(tmp_path / "broker") as broker, WebhookServer(answer) as server:
+        async with (
+            PersistentConsumer(broker, "webhook-outage-consumer").running() as consumer,
+            emulators(tmp_path, "sim0") as modems,
+            _gateway(_settings(tmp_path, broker, server.url)),
+        ):
+            for n in range(total):
+                await modems["sim0"].deliver(f"+4072100{n % 5:04d}", f"while down {n:03d}")
+            # Every event reaches MQTT while the webhook refuses all of them.
+            await eventually(lambda: len(consumer.ids) == total, within=30)
+            refused_while_down = len(server.received)  # POSTs answered 500 meanwhile
+            webhook_up = True
+            await eventually(
+                lambda: len({b["id"] for b in of_type(server.received, "incoming_sms")}) == total,
+                within=60,
+            )
+            sent = {body["id"] for body in of_type(server.received, "incoming_sms")}
+            counts = {**consumer.counts(sent), "webhook_refused_posts": refused_while_down}
+    _report(tmp_path, "webhook outage", counts)
+    assert counts["webhook_refused_posts"] >= 1
+    assert counts["lost"] == 0
+    assert counts["received"] == total
 
 
 def _config(tmp_path: Path, broker: Broker, webhook_url: str) -> Path:
