@@ -163,7 +163,7 @@ class MqttBridge:
         self._changed.set()
 
     async def refresh_pending(self) -> int:
-        """The durable backlog, for the metrics gauge and health (called with heartbeats)."""
+        """The durable backlog, for the metrics gauge and health (every PENDING_INTERVAL)."""
         self._pending = await repository.mqtt_pending_count(self._db)
         metrics.MQTT_PENDING.set(self._pending)
         metrics.MQTT_CONNECTED.set(int(self.link.is_connected))
@@ -193,10 +193,14 @@ class MqttBridge:
         if self.section.discovery and not self._scanned:
             await self._clear_removed_modems()
         session = self.link.stats.connects
-        async with self._publishing:
-            self._discovered.clear()  # a restarted broker may have lost what it retained
-            await self._publish_states(force=True)
-        self._synced = session
+        try:
+            async with self._publishing:
+                self._discovered.clear()  # a restarted broker may have lost what it retained
+                await self._publish_states(force=True)
+        finally:
+            # Even after a failed first round the state loop takes over (next change, or
+            # STATE_INTERVAL) instead of waiting for another connection.
+            self._synced = session
 
     async def _clear_removed_modems(self) -> None:
         try:
