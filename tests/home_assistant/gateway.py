@@ -40,9 +40,15 @@ class Emulator:
     """`smsgw emulator serve`: one SIM800 on a pty link, driven through its control socket."""
 
     def __init__(
-        self, directory: Path, name: str, own_number: str, profile: str = "sim800"
+        self,
+        directory: Path,
+        name: str,
+        own_number: str,
+        profile: str = "sim800",
+        ussd: dict[str, str] | None = None,
     ) -> None:
         self.profile = profile
+        self.ussd = ussd or {}
         self.link = directory / name
         self.control = directory / f"{name}.ctl"
         self.log = directory / f"{name}.log"
@@ -55,7 +61,8 @@ class Emulator:
                 [sys.executable, "-m", "smsgw", "emulator", "serve", "--profile", self.profile,
                  "--link", str(self.link),
                  "--control", str(self.control), "--cmgs-delay", "0.1", "--report-delay", "0.3",
-                 "--own-number", self.own_number],
+                 "--own-number", self.own_number,
+                 *(f"--ussd={code}={answer}" for code, answer in self.ussd.items())],
                 stdout=sink, stderr=sink,
             )  # fmt: skip
         wait_until(self._answers, 20, "the emulator's control socket")
@@ -85,13 +92,20 @@ class Emulator:
 class Gateway:
     """`smsgw run` with `[mqtt]` pointed at the test broker and no webhook (MQTT alone)."""
 
-    def __init__(self, directory: Path, modems: dict[str, Path], mqtt: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        modems: dict[str, Path],
+        mqtt: dict[str, Any],
+        modem_settings: dict[str, Any] | None = None,
+    ) -> None:
         self.directory = directory
         self.listen = f"127.0.0.1:{free_port()}"
         self.base = f"http://{self.listen}"
         self.config = directory / "smsgw.toml"
         self.log = directory / "smsgw.log"
         self.mqtt = mqtt
+        self.modem_settings = modem_settings or {}
         self.process: subprocess.Popen[bytes] | None = None
         self.configure(modems)
 
@@ -112,6 +126,7 @@ class Gateway:
         ]
         for name, link in modems.items():
             lines += ["[[modem]]", f'name = "{name}"', f'port = "{link}"']
+            lines += [_toml(key, value) for key, value in self.modem_settings.items()]
         self.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def start(self, within: float = 60.0) -> None:

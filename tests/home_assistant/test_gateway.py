@@ -34,6 +34,8 @@ MODEM = "gsm1"
 SIM800 = get_profile("sim800")
 DEFAULT_RECIPIENT = "+40700000001"
 ALICE = "+40722000111"
+#: What the emulated network answers the balance code: under the guide's threshold of 5.
+BALANCE_ANSWER = "Credit: 3.50 EUR, valid until 31.12"
 #: The entity ids the documentation uses for a modem named gsm1.
 DOCUMENTED = {
     "ready": "binary_sensor.sms_gateway_gsm1_ready",
@@ -53,12 +55,16 @@ def gateway(
     home_assistant: HomeAssistant, broker: Broker, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Emulator, Gateway]]:
     directory = tmp_path_factory.mktemp("smsgw")
-    emulator = Emulator(directory, MODEM, own_number="+40700000999")
+    emulator = Emulator(directory, MODEM, own_number="+40700000999", ussd={"*133#": BALANCE_ANSWER})
     gateway = Gateway(
         directory,
         {MODEM: emulator.link},
         {"url": broker.url(), "default_recipient": DEFAULT_RECIPIENT},
+        {"balance_ussd": "*133#"},
     )
+    # The guide's automations are in place before smsgw starts, as on a running home: the
+    # low-balance one must see the balance arrive (smsgw checks it as soon as the modem is up).
+    home_assistant.load_automations(_documented_automations())
     try:
         emulator.start()
         gateway.start()
@@ -188,6 +194,16 @@ def test_the_notify_entity_sends_an_sms_to_the_default_recipient(
         30,
         "the message sent",
     )
+    # The modem's retained state carries the day's count; the contract allows it to lag a
+    # change by up to its 60 s refresh.
+    hass.wait_for(
+        lambda: (
+            (_state(hass, DOCUMENTED["sent_today"]) or "0").isdigit()
+            and int(_state(hass, DOCUMENTED["sent_today"]) or 0) >= 1
+        ),
+        70,
+        "the sent-today sensor to count the SMS",
+    )
 
 
 def test_mqtt_publish_from_home_assistant_texts_any_number_once_per_id(
@@ -224,12 +240,20 @@ def test_the_documented_automations_work_as_written(
     emulator, _ = gateway
     _device(hass)
     hass.wait_for(lambda: _state(hass, DOCUMENTED["ready"]) == "on", 60, "the modem ready")
-    hass.load_automations(_documented_automations())
     for automation_id in ("smsgw_sms_from_alice", "smsgw_alarm_sms", "smsgw_low_balance"):
         loaded = hass.wait_for(
             functools.partial(hass.automation, automation_id), 30, f"automation {automation_id}"
         )
         assert loaded["state"] == "on", loaded
+
+    # The balance smsgw read at start (3.50) is below 5: the third automation warned.
+    low = hass.wait_for(
+        lambda: [n for n in hass.notifications() if n.get("title") == "SIM balance low"],
+        60,
+        "the low-balance notification",
+    )
+    assert len(low) == 1
+    assert "3.5" in low[0]["message"]
 
     # An SMS from Alice shows as a notification; one from anybody else does not.
     emulator.deliver("+40799000000", "Not Alice")
