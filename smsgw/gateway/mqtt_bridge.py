@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -58,6 +59,17 @@ SCAN_SECONDS = 1.5
 
 Views = Callable[[], Awaitable[list[ModemView]]]
 Imei = Callable[[str], str | None]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _DayCount:
+    """A modem's received-today count as read from the database, and when."""
+
+    day: datetime.date
+    base: int
+    #: The process's received counter (`ModemView.counters["received"]`) at that read.
+    counter: int
+    read_at: float
 
 
 class StorePendingEvents:
@@ -123,6 +135,8 @@ class MqttBridge:
             self.link, StorePendingEvents(db, node), clock=clock, on_published=_observe
         )
         self._changed = asyncio.Event()
+        self._clock = clock
+        self._received: dict[str, _DayCount] = {}
         self._last_state: dict[str, bytes] = {}
         self._discovered: set[str] = set()
         self._scanned = False
@@ -302,7 +316,7 @@ class MqttBridge:
         for view in views:
             received: int | None = None
             with contextlib.suppress(Exception):
-                received = await repository.received_today(self._db, view.name)
+                received = await self._received_today(view)
             snapshots.append(
                 ModemSnapshot(
                     name=view.name,
@@ -322,6 +336,20 @@ class MqttBridge:
                 )
             )
         return snapshots
+
+    async def _received_today(self, view: ModemView) -> int:
+        """Messages `view`'s modem received today: counted in the database at most every
+        STATE_INTERVAL (a scan of the modem's messages), this process's own count added in
+        between, so a burst does not turn into one scan per state round."""
+        day = self._clock().astimezone(datetime.UTC).date()
+        counter = view.counters.get("received", 0)
+        now = asyncio.get_running_loop().time()
+        cached = self._received.get(view.name)
+        if cached is None or cached.day != day or now - cached.read_at >= STATE_INTERVAL:
+            base = await repository.received_today(self._db, view.name)
+            cached = _DayCount(day=day, base=base, counter=counter, read_at=now)
+            self._received[view.name] = cached
+        return cached.base + max(0, counter - cached.counter)
 
     async def _publish_states(self, *, force: bool) -> None:
         for snapshot in await self.snapshots():
