@@ -19,6 +19,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from smsgw.config.base import StrictSection
 from smsgw.config.durations import Duration, Seconds, format_duration
+from smsgw.config.quiet import QuietHours, parse_quiet_hours, parse_zone
 from smsgw.config.urls import check_database_url
 
 __all__ = [
@@ -208,6 +209,39 @@ class LimitsSection(StrictSection):
         description="Retries of a part refused with a transient +CMS ERROR (network timeout, "
         "no service, congestion, temporary failure) before the message counts as failed.",
     )
+    quiet_hours: str = Field(
+        default="",
+        description='Daily window ("21:00-08:00", local time in `timezone`) in which client '
+        "sends wait until it ends; auto-replies are never held. Empty: none.",
+    )
+    timezone: str = Field(
+        default="UTC", description="IANA time zone of quiet_hours, e.g. Europe/Bucharest."
+    )
+    defer_over_limit: bool = Field(
+        default=False,
+        description="A send over daily_per_modem waits for the next (UTC) day instead of "
+        "being refused with 429.",
+    )
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        if value.strip():
+            parse_quiet_hours(value)
+        return value.strip()
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        parse_zone(value.strip())
+        return value.strip()
+
+    def quiet(self) -> QuietHours | None:
+        """The quiet-hours window, or None when none is configured."""
+        if not self.quiet_hours:
+            return None
+        start, end = parse_quiet_hours(self.quiet_hours)
+        return QuietHours(start=start, end=end, zone=parse_zone(self.timezone))
 
 
 _MAX_KEYWORDS = 32

@@ -9,6 +9,8 @@ transaction that records the webhook's answer) and are limited there.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 from collections.abc import Awaitable, Callable
 
 from smsgw import config, pdu
@@ -69,7 +71,13 @@ class Admission:
         limit = self._settings.limits.max_parts
         if count.parts > limit:
             raise SubmitRefused(422, f"text needs {count.parts} parts; limits.max_parts is {limit}")
-        target = await self._choose_modem(modem)
+        try:
+            target = await self._choose_modem(modem)
+        except SubmitRefused as refused:
+            if refused.status_code != 429 or not self._settings.limits.defer_over_limit:
+                raise
+            # The user asked for "tomorrow" instead of 429: the counters are per UTC day.
+            target, options = modem, _next_day(options, self._db.clock())
         enqueued = await repository.enqueue_outgoing(
             self._db,
             peer=to,
@@ -113,3 +121,17 @@ def _alphabet(options: SendOptions | None) -> pdu.Encoding | None:
     if options is None or options.encoding is None:
         return None
     return "ucs2" if options.encoding == "ucs2" else "gsm7"
+
+
+def _next_day(options: SendOptions | None, now: datetime.datetime) -> SendOptions:
+    """`options` scheduled no earlier than the start of the next UTC day (when the daily
+    counters start again)."""
+    options = options or SendOptions()
+    midnight = datetime.datetime.combine(
+        now.astimezone(datetime.UTC).date() + datetime.timedelta(days=1),
+        datetime.time(0),
+        tzinfo=datetime.UTC,
+    )
+    if options.send_at is not None and options.send_at >= midnight:
+        return options
+    return dataclasses.replace(options, send_at=midnight)

@@ -11,6 +11,7 @@ wakes the dispatcher the same way.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -124,10 +125,13 @@ async def send(
     *,
     delivery_report: bool,
     idempotency_key: str | None,
+    quiet_hours: bool = True,
 ) -> Enqueued:
     """Queue a checked send; the gateway reuses the part count made by the checks.
 
-    A recipient on the opt-out list is refused (409) whoever sends: API, inbox or MQTT."""
+    A recipient on the opt-out list is refused (409) whoever sends: API, inbox or MQTT.
+    With `quiet_hours` (client sends; not an operator answering in the inbox) a send that
+    would go out inside `limits.quiet_hours` is scheduled for the end of the window."""
     listed = await repository.get_optout(gateway.db, outgoing.to)
     if listed is not None:
         telemetry.optout_refused("api")
@@ -138,6 +142,9 @@ async def send(
             f"{listed.created_at:%Y-%m-%d %H:%M} UTC); remove it with "
             f"DELETE /api/v1/optouts/{outgoing.to} to send again",
         )
+    options = outgoing.options
+    if quiet_hours:
+        options = hold_for_quiet_hours(gateway.settings, options, gateway.db.clock())
     return await gateway.submit(
         to=outgoing.to,
         text=outgoing.text,
@@ -145,8 +152,23 @@ async def send(
         delivery_report=delivery_report,
         idempotency_key=idempotency_key,
         count=outgoing.count,
-        options=outgoing.options,
+        options=options,
     )
+
+
+def hold_for_quiet_hours(
+    settings: Settings, options: SendOptions, now: datetime.datetime
+) -> SendOptions:
+    """`options` with `send_at` moved to the end of quiet hours when the send (now, or at
+    its own `send_at`) would fall inside them; unchanged otherwise."""
+    quiet = settings.limits.quiet()
+    if quiet is None:
+        return options
+    wanted = options.send_at if options.send_at is not None and options.send_at > now else now
+    release = quiet.release_time(wanted)
+    if release == wanted:
+        return options
+    return dataclasses.replace(options, send_at=release)
 
 
 def mqtt_status(gateway: object) -> MqttStatus | None:

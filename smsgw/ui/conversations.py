@@ -143,6 +143,8 @@ class Conversations:
                 dataclasses.replace(outgoing, modem=modem),
                 delivery_report=True,
                 idempotency_key=f"ui:{token}" if token else None,
+                # An operator answering a conversation is a reply: quiet hours never hold it.
+                quiet_hours=False,
             )
         except InvalidInput as invalid:
             return await self._thread_page(
