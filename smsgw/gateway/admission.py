@@ -40,12 +40,14 @@ class Admission:
         known_modems: Callable[[], Awaitable[set[str]]],
         on_queued: Callable[[str | None], None],
         on_scheduled: Callable[[], None] = lambda: None,
+        sticky: Callable[[str, set[str]], Awaitable[str | None]] | None = None,
     ) -> None:
         self._db = db
         self._settings = settings
         self._known_modems = known_modems
         self._on_queued = on_queued
         self._on_scheduled = on_scheduled
+        self._sticky = sticky
 
     async def submit(
         self,
@@ -72,7 +74,7 @@ class Admission:
         if count.parts > limit:
             raise SubmitRefused(422, f"text needs {count.parts} parts; limits.max_parts is {limit}")
         try:
-            target = await self._choose_modem(modem)
+            target = await self._choose_modem(modem, to)
         except SubmitRefused as refused:
             if refused.status_code != 429 or not self._settings.limits.defer_over_limit:
                 raise
@@ -97,9 +99,10 @@ class Admission:
             self._on_queued(target)
         return enqueued
 
-    async def _choose_modem(self, requested: str | None) -> str | None:
+    async def _choose_modem(self, requested: str | None, peer: str) -> str | None:
         """The modem the message is bound to (None: unbound), after the 422/429 checks over
-        every modem any node has registered."""
+        every modem any node has registered. Without `requested`, the recipient's last
+        modem while it is READY and under its limit (`sticky`), else unbound."""
         limit = self._settings.limits.daily_per_modem
         known = await self._known_modems()
         if requested is not None:
@@ -110,6 +113,10 @@ class Admission:
             return requested
         if not known:
             raise SubmitRefused(422, "no modem is configured")
+        if self._sticky is not None:
+            last = await self._sticky(peer, known)
+            if last is not None and await repository.daily_count(self._db, last) < limit:
+                return last
         for name in sorted(known):
             if await repository.daily_count(self._db, name) < limit:
                 return None

@@ -43,6 +43,7 @@ from smsgw.gateway.reports import Reports
 from smsgw.gateway.scheduler import Scheduler
 from smsgw.gateway.settings import modem_settings_of, supervisor_settings_of, webhook_settings
 from smsgw.gateway.startup import ModemNameTaken
+from smsgw.gateway.sticky import StickyChoice
 from smsgw.gateway.unattended import Unattended
 from smsgw.models import ModemView, SendOptions
 from smsgw.modem import (
@@ -121,6 +122,12 @@ class Gateway:
             known_modems=self.fleet.known_modems,
             on_queued=self._wake_workers,
             on_scheduled=self.scheduler.wake,
+            sticky=StickyChoice(
+                self.db,
+                local_states=lambda: {m.settings.name: m.supervisor.state for m in self.fleet},
+                shared_database=self._listener.needed,
+                lease=settings.node.lease,
+            ).choose,
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False

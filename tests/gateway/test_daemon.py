@@ -69,7 +69,8 @@ async def test_a_dead_modem_does_not_stop_the_other(tmp_path: Path) -> None:
                     to=SENDER, text="via the live one", modem=None, delivery_report=True,
                     idempotency_key=None,
                 )  # fmt: skip
-                assert sent.message.modem is None  # unbound: the READY modem claims it
+                # The sender last talked to sim0, which is READY: the answer sticks to it.
+                assert sent.message.modem == "sim0"
                 await eventually(lambda: len(modems["sim0"].sent()) == 1)
                 views = {view.name: view for view in await gateway.modems()}
                 assert views["sim0"].state == "ready"

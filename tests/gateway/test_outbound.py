@@ -92,12 +92,13 @@ async def test_api_sends_use_the_named_or_first_ready_modem(tmp_path: Path) -> N
                     )  # fmt: skip
                 assert too_long.value.status_code == 422
                 await eventually(lambda: len(modems["sim1"].sent()) == 1)
-                # Without `modem` a send stays unbound until a READY modem claims it (on any
-                # node when several share PostgreSQL); both modems here are READY.
+                # Without `modem` a send to someone new stays unbound until a READY modem
+                # claims it (on any node when several share PostgreSQL); both modems here are
+                # READY. Each send has its own number: a recipient sticks to their last modem.
                 chosen = []
                 for n in range(4):
                     enqueued = await gateway.submit(
-                        to="+40722000000", text=f"any {n}", modem=None, delivery_report=True,
+                        to=f"+4072200001{n}", text=f"any {n}", modem=None, delivery_report=True,
                         idempotency_key=None,
                     )  # fmt: skip
                     assert enqueued.message.modem is None
@@ -109,13 +110,13 @@ async def test_api_sends_use_the_named_or_first_ready_modem(tmp_path: Path) -> N
                     assert detail.message.modem in {"sim0", "sim1"}
                 # Daily limit: 3 per modem; 5 used, one more fits, then 429.
                 await gateway.submit(
-                    to="+40722000000", text="last", modem=None, delivery_report=True,
+                    to="+40722000020", text="last", modem=None, delivery_report=True,
                     idempotency_key=None,
                 )  # fmt: skip
                 await eventually(lambda: sum(len(m.sent()) for m in modems.values()) == 6)
                 with pytest.raises(SubmitRefused) as limited:
                     await gateway.submit(
-                        to="+40722000000", text="over", modem=None, delivery_report=True,
+                        to="+40722000021", text="over", modem=None, delivery_report=True,
                         idempotency_key=None,
                     )  # fmt: skip
                 assert limited.value.status_code == 429

@@ -56,7 +56,7 @@ from smsgw.store.repository.outcomes import (
     OutcomeRecorder,
     RetryLater,
 )
-from smsgw.store.repository.queries import get_message, list_messages
+from smsgw.store.repository.queries import get_message, last_modem_with, list_messages
 from smsgw.store.repository.queueing import (
     DEFAULT_LEASE,
     SendClaim,
@@ -111,6 +111,7 @@ __all__ = [
     "incoming_part_committer",
     "interrupt_expired_sends",
     "interrupt_stale_sends",
+    "last_modem_with",
     "list_dead_letters",
     "list_messages",
     "list_modem_heartbeats",

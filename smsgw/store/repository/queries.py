@@ -101,3 +101,16 @@ async def get_message(db: Database, message_id: str) -> MessageDetail | None:
                 for event in events
             ),
         )
+
+
+async def last_modem_with(db: Database, peer: str) -> str | None:
+    """The modem of the latest message exchanged with `peer`, either direction (None: no
+    message with a modem yet), for keeping a conversation on one SIM."""
+    async with db.transaction("read last modem of a peer") as connection:
+        found = await connection.scalar(
+            sa.select(messages.c.modem)
+            .where(messages.c.peer == peer, messages.c.modem.is_not(None))
+            .order_by(messages.c.pk.desc())
+            .limit(1)
+        )
+    return None if found is None else str(found)
