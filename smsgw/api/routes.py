@@ -18,6 +18,7 @@ from fastapi import (
 )
 from fastapi.security import APIKeyHeader, HTTPBearer
 
+from smsgw.api.recipients import SendBatchAccepted, send_to_each
 from smsgw.api.schemas import (
     ErrorOut,
     MessageDetailOut,
@@ -27,6 +28,7 @@ from smsgw.api.schemas import (
     ModemOut,
     SendAccepted,
     SendRequest,
+    accepted,
 )
 from smsgw.gateway import operations
 from smsgw.gateway.inputs import InvalidInput, normalise_peer, plain_string
@@ -74,8 +76,8 @@ Gateway = Annotated[GatewayOperations, Depends(gateway_of)]
 @router.post(
     "/messages",
     status_code=202,
-    response_model=SendAccepted,
-    summary="Queue an SMS",
+    response_model=SendAccepted | SendBatchAccepted,
+    summary="Queue an SMS (to one recipient, or to each of a list)",
     responses={
         200: {
             "model": SendAccepted,
@@ -108,17 +110,15 @@ async def send_message(
             "(default: for as long as the message is kept).",
         ),
     ] = None,
-) -> SendAccepted:
-    """Validate, normalise the number to E.164 and queue (or schedule) the message."""
+) -> SendAccepted | SendBatchAccepted:
+    """Validate, normalise the number to E.164 and queue (or schedule) the message; with a
+    list in `to`, one message per recipient and one result per recipient."""
     options = check_send_options(
         now=gateway.db.clock(),
         send_at=body.send_at,
         validity=body.validity,
         flash=body.flash,
         encoding=body.encoding,
-    )
-    outgoing = operations.check_outgoing(
-        gateway.settings, to=body.to, text=body.text, modem=body.modem, options=options
     )
     key = None
     if idempotency_key is not None:
@@ -127,28 +127,27 @@ async def send_message(
                 f"Idempotency-Key: must be 1 to {MAX_IDEMPOTENCY_KEY} non-blank characters"
             )
         key = IDEMPOTENCY_NAMESPACE + idempotency_key.strip()
-        if idempotency_window is not None:
-            await repository.retire_idempotency_key(
-                gateway.db, key, window=datetime.timedelta(seconds=idempotency_window)
-            )
+    if isinstance(body.to, list):
+        window = (
+            None if idempotency_window is None else datetime.timedelta(seconds=idempotency_window)
+        )
+        batch = await send_to_each(gateway, body, body.to, options, key=key, window=window)
+        if batch.queued == 0 and batch.existing > 0:
+            response.status_code = 200
+        return batch
+    outgoing = operations.check_outgoing(
+        gateway.settings, to=body.to, text=body.text, modem=body.modem, options=options
+    )
+    if key is not None and idempotency_window is not None:
+        await repository.retire_idempotency_key(
+            gateway.db, key, window=datetime.timedelta(seconds=idempotency_window)
+        )
     enqueued = await operations.send(
         gateway, outgoing, delivery_report=body.delivery_report, idempotency_key=key
     )
-    message = enqueued.message
     if not enqueued.created:
         response.status_code = 200
-    return SendAccepted(
-        id=message.id,
-        status=message.status.value if message.status is not None else "queued",
-        parts=message.parts,
-        encoding=message.encoding,
-        to=message.peer,
-        modem=message.modem,
-        delivery_report=message.delivery_report,
-        created=enqueued.created,
-        created_at=message.created_at,
-        send_at=message.send_at,
-    )
+    return accepted(enqueued)
 
 
 @router.get(

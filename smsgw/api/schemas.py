@@ -8,18 +8,20 @@ from these models alone.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from smsgw.models import Direction, ModemView
-from smsgw.store.types import MessageDetail, MessageRecord
+from smsgw.store.types import Enqueued, MessageDetail, MessageRecord
 
 #: Longest text accepted on the wire: 255 parts of 153 GSM characters, rounded up. The real
 #: limit is `limits.max_parts`; this one only bounds the work a single request can cause.
 MAX_TEXT_CHARS = 40_000
 MAX_NUMBER_CHARS = 64
 MAX_MODEM_NAME_CHARS = 128
+#: Recipients in one list send (see smsgw.api.recipients).
+MAX_RECIPIENTS = 100
 
 
 class ErrorOut(BaseModel):
@@ -39,10 +41,16 @@ class SendRequest(BaseModel):
         }
     )
 
-    to: str = Field(
-        max_length=MAX_NUMBER_CHARS,
+    to: (
+        Annotated[str, Field(max_length=MAX_NUMBER_CHARS)]
+        | Annotated[
+            list[Annotated[str, Field(max_length=MAX_NUMBER_CHARS)]],
+            Field(min_length=1, max_length=MAX_RECIPIENTS),
+        ]
+    ) = Field(
         description="Recipient: E.164 (+40721000000) or a national number of "
-        "`api.default_region`; normalised to E.164.",
+        "`api.default_region`; normalised to E.164. A list (up to 100) sends one message to "
+        "each and answers with one result per recipient.",
     )
     text: str = Field(
         max_length=MAX_TEXT_CHARS,
@@ -93,6 +101,23 @@ class SendAccepted(BaseModel):
     created_at: datetime
     send_at: datetime | None = Field(
         default=None, description="When a `scheduled` message goes out (UTC)."
+    )
+
+
+def accepted(enqueued: Enqueued) -> SendAccepted:
+    """The answer for one queued (or scheduled, or repeated) message."""
+    message = enqueued.message
+    return SendAccepted(
+        id=message.id,
+        status=message.status.value if message.status is not None else "queued",
+        parts=message.parts,
+        encoding=message.encoding,
+        to=message.peer,
+        modem=message.modem,
+        delivery_report=message.delivery_report,
+        created=enqueued.created,
+        created_at=message.created_at,
+        send_at=message.send_at,
     )
 
 

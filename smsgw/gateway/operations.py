@@ -105,12 +105,12 @@ def check_outgoing(
     must be a plain string. `options` come from `send_options.check_send_options`."""
     options = options or SendOptions()
     number = normalise_number(to, settings.api.default_region)
-    count = check_text(text, settings.limits.max_parts, _alphabet(options.encoding))
+    count = check_text(text, settings.limits.max_parts, alphabet_of(options.encoding))
     chosen = None if modem is None else plain_string("modem", modem)
     return Outgoing(to=number, text=text, modem=chosen, count=count, options=options)
 
 
-def _alphabet(encoding: str | None) -> Encoding | None:
+def alphabet_of(encoding: str | None) -> Encoding | None:
     """The pdu alphabet a checked `SendOptions.encoding` names (None: chosen by the text)."""
     if encoding == "gsm7":
         return "gsm7"
