@@ -30,6 +30,7 @@ MODULES: list[str] = [
     "daemon",
     "inbound",
     "mqtt",
+    "scheduler",
 ]
 
 RESULTS = Path(__file__).with_name("results.json")
