@@ -78,6 +78,8 @@ class ClusterOptions:
     cmgs_delay: float = 0.01
     report_delay: float = 0.2
     webhook_url: str = ""
+    #: Seconds per webhook POST; a node's lease is never shorter than three of them.
+    webhook_timeout: float = 2.0
     heartbeat: float = 0.5
     lease: float = 3.0
     log_level: str = "info"
@@ -144,7 +146,7 @@ listen = "127.0.0.1:{node.port}"
 key = "{API_KEY}"
 [webhook]
 url = "{self.options.webhook_url}"
-timeout = 2
+timeout = {self.options.webhook_timeout}
 backoff_initial = "0.2s"
 backoff_max = "1s"
 [node]

@@ -18,14 +18,16 @@ import asyncio
 import collections
 import contextlib
 import random
+import threading
+import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from smsgw.store import open_database
-from tests.scaleout.cluster import Cluster, ClusterOptions, OutgoingRow, send_many
-from tests.webhook.http_server import Answer, WebhookServer
+from tests.scaleout.cluster import Cluster, ClusterOptions, Node, OutgoingRow, send_many
+from tests.webhook.http_server import Answer, Received, WebhookServer
 
 pytestmark = pytest.mark.slow
 
@@ -138,24 +140,56 @@ async def _outbox_states(url: str) -> collections.Counter[str]:
     return collections.Counter(str(row[0]) for row in rows)
 
 
-async def _claimed_by(url: str, node: str) -> int:
-    db = open_database(url)
-    try:
-        async with db.transaction("test: claimed events") as connection:
-            query = (
-                "SELECT count(*) FROM webhook_outbox WHERE state = 'pending' AND claimed_by = :n"
-            )
-            return int(await connection.scalar(sa.text(query), {"n": node}) or 0)
-    finally:
-        await db.close()
+#: The kill test's webhook timeout: long enough for the webhook to hold every answer while
+#: the test waits for the victim to hold a claim (an attempt that timed out would release its
+#: claim). The others take a dead node's claims over after three of these (the lease floor).
+KILL_TEST_WEBHOOK_TIMEOUT = 5.0
+#: The longest the webhook holds one answer: under the timeout, so no held POST fails.
+HOLD_ANSWER = 4.0
 
 
-async def _incoming_count(url: str) -> int:
+class AnswerGate:
+    """The webhook of the kill test: every answer is held until `open()` (at most
+    `HOLD_ANSWER`), so an event a dispatcher claimed stays claimed, and in flight, until the
+    test has killed the node it wants; then every answer is an immediate 200."""
+
+    def __init__(self) -> None:
+        self.opened = threading.Event()
+
+    def respond(self, _request: Received) -> Answer:
+        self.opened.wait(HOLD_ANSWER)
+        return Answer()
+
+    def open(self) -> None:
+        self.opened.set()
+
+
+async def _await_victim_claims(url: str, victim: Node, expected: int) -> set[str]:
+    """Wait until every SMS of the victim's own modems is stored (nobody else reads them) and
+    the victim holds claimed, unfinished webhook events; their event ids (Idempotency-Keys).
+
+    Polls instead of sleeping a fixed time: on a loaded machine the burst may take seconds
+    to be stored, and a fixed pause either ends before the victim claimed anything or after
+    its answers came back."""
+    modems = sorted(victim.modems)
+    stored_query = sa.text(
+        "SELECT count(*) FROM messages WHERE direction = 'in' AND modem IN :modems"
+    ).bindparams(sa.bindparam("modems", expanding=True))
+    claimed_query = sa.text(
+        "SELECT event_id FROM webhook_outbox WHERE state = 'pending' AND claimed_by = :node"
+    )
     db = open_database(url)
     try:
-        async with db.transaction("test: count incoming") as connection:
-            query = "SELECT count(*) FROM messages WHERE direction = 'in'"
-            return int(await connection.scalar(sa.text(query)) or 0)
+        async with asyncio.timeout(60):
+            while True:
+                async with db.transaction("test: the victim's claims") as connection:
+                    stored = await connection.scalar(stored_query, {"modems": modems})
+                    held = (await connection.scalars(claimed_query, {"node": victim.name})).all()
+                if stored == expected and held:
+                    return {str(event_id) for event_id in held}
+                await asyncio.sleep(0.02)
+    except TimeoutError:
+        raise AssertionError(f"{victim.name} never held a webhook event to take over") from None
     finally:
         await db.close()
 
@@ -163,23 +197,28 @@ async def _incoming_count(url: str) -> int:
 async def _webhook_events_survive_a_kill(tmp_path: Path, url: str, per_modem: int) -> None:
     """Events a node had claimed when it was killed are posted by the others after the lease;
     a POST repeated because of the kill carries the same Idempotency-Key."""
-    with WebhookServer(lambda _request: Answer(delay=1.0)) as server:
-        options = ClusterOptions(nodes=3, webhook_url=server.url)
+    gate = AnswerGate()
+    with WebhookServer(gate.respond) as server:
+        options = ClusterOptions(
+            nodes=3, webhook_url=server.url, webhook_timeout=KILL_TEST_WEBHOOK_TIMEOUT
+        )
         async with Cluster(tmp_path, url, options) as cluster:
             victim = cluster.nodes[1]
             expected = set()
-            for n in range(per_modem):
-                for name, modem in cluster.modems.items():
-                    text = f"to {name} #{n}"
-                    expected.add(text)
-                    await modem.deliver(f"+4073{len(expected):07d}", text)
-            async with asyncio.timeout(60):
-                while await _incoming_count(url) < len(expected):  # noqa: ASYNC110
-                    await asyncio.sleep(0.1)
-            await asyncio.sleep(0.3)  # every dispatcher has claimed some and is posting
-            held = await _claimed_by(url, victim.name)
-            cluster.kill(victim)  # mid-way through its slow POSTs
-            assert held > 0, "the victim held no webhook event: nothing to take over"
+            try:
+                for n in range(per_modem):
+                    for name, modem in cluster.modems.items():
+                        text = f"to {name} #{n}"
+                        expected.add(text)
+                        await modem.deliver(f"+4073{len(expected):07d}", text)
+                on_victim = per_modem * len(victim.modems)
+                held = await _await_victim_claims(url, victim, on_victim)
+                cluster.kill(victim)  # mid-way through its held POSTs
+                assert victim.process is not None
+                await victim.process.wait()
+                killed_at = time.monotonic()
+            finally:
+                gate.open()
 
             def keys_by_text() -> dict[str, set[str]]:
                 found: dict[str, set[str]] = collections.defaultdict(set)
@@ -194,6 +233,14 @@ async def _webhook_events_survive_a_kill(tmp_path: Path, url: str, per_modem: in
                 while set(keys_by_text()) != expected:  # noqa: ASYNC110
                     await asyncio.sleep(0.2)
             assert max(len(keys) for keys in keys_by_text().values()) == 1
+            # What the victim held was posted again after its death: by one of the others.
+            async with asyncio.timeout(60):
+                while held - {  # noqa: ASYNC110
+                    r.headers["idempotency-key"]
+                    for r in list(server.received)
+                    if r.started > killed_at
+                }:
+                    await asyncio.sleep(0.2)
             async with asyncio.timeout(30):
                 while (await _outbox_states(url))["pending"]:  # noqa: ASYNC110
                     await asyncio.sleep(0.2)
