@@ -26,6 +26,7 @@ SLOW_MODULES: tuple[str, ...] = (
     "tests/emulator/test_pty.py",
     "tests/emulator/test_cli.py",
     "tests/emulator/test_control.py",
+    "tests/emulator/test_network_controls.py",
     "tests/emulator/test_wire_tap.py",
     "tests/store/test_crash.py",
     "tests/cli/test_demo.py",

@@ -1,6 +1,7 @@
 """`smsgw emulator serve|deliver|sent|unplug|reboot|urc` (CONTRACT.md §4), plus fault drills.
 
-`replug`, `garbage`, `hang` and `fail-send` are additions for reproducing faults by hand.
+`replug`, `garbage`, `hang` and `fail-send` are additions for reproducing faults by hand;
+`ussd`, `call`, `register`, `signal` and `radio-stuck` play the network's side.
 
 `serve` runs a virtual modem on a pty published at `--link`; every other subcommand talks
 to a running `serve` through its control socket (`--control`, default `<link>.ctl`).
@@ -234,3 +235,93 @@ def fail_send(
 ) -> None:
     """The next AT+CMGS/AT+CMSS fails with +CMS ERROR: <cause>."""
     _call(control, link, {"cmd": "fail_send", "cause": cause})
+
+
+@app.command()
+def ussd(
+    reply: Annotated[
+        str | None, typer.Option("--reply", help="What the network answers every code.")
+    ] = None,
+    menu: Annotated[
+        bool, typer.Option("--menu", help="--reply as a menu: the network waits for an answer.")
+    ] = False,
+    tree: Annotated[
+        Path | None,
+        typer.Option(
+            "--tree",
+            help='A scripted USSD menu, JSON: {"*100#": ["1 Balance 2 Data", {"1": "5 EUR"}]}.',
+            dir_okay=False,
+        ),
+    ] = None,
+    control: ControlOption = None,
+    link: LinkOption = DEFAULT_LINK,
+) -> None:
+    """Set what the network answers USSD codes (a fixed reply, a menu, or a menu tree)."""
+    if (reply is None) == (tree is None):
+        fail("give --reply TEXT or --tree FILE", EXIT_USAGE)
+    if tree is not None:
+        try:
+            document = json.loads(tree.read_text(encoding="utf-8")[:1_000_000])
+        except (OSError, ValueError) as error:
+            fail(f"{tree}: {error}", EXIT_USAGE)
+        _call(control, link, {"cmd": "ussd", "tree": document})
+        return
+    if reply is None or not 1 <= len(reply) <= MAX_USSD_ANSWER:
+        fail(f"--reply is 1-{MAX_USSD_ANSWER} characters", EXIT_USAGE)
+    _call(control, link, {"cmd": "ussd", "reply": reply, "menu": menu})
+
+
+@app.command()
+def call(
+    number: Annotated[
+        str | None, typer.Option("--from", help="The caller's number, e.g. +40721000000.")
+    ] = None,
+    rings: Annotated[int, typer.Option("--rings", help="RINGs before the caller gives up.")] = 6,
+    withheld: Annotated[bool, typer.Option("--withheld", help="The number is withheld.")] = False,
+    control: ControlOption = None,
+    link: LinkOption = DEFAULT_LINK,
+) -> None:
+    """An incoming call from --from (or --withheld): RING and +CLIP until hung up or --rings."""
+    if withheld == (number is not None):
+        fail("give --from NUMBER or --withheld", EXIT_USAGE)
+    if number is not None and not re.fullmatch(r"\+?[0-9]{1,20}", number):
+        fail("the number must be digits with an optional +", EXIT_USAGE)
+    if not 1 <= rings <= 100:
+        fail("--rings is 1-100", EXIT_USAGE)
+    _call(control, link, {"cmd": "call", "number": number or "", "rings": rings})
+
+
+@app.command()
+def register(
+    state: Annotated[str, typer.Argument(help="home, roaming, searching or denied.")],
+    control: ControlOption = None,
+    link: LinkOption = DEFAULT_LINK,
+) -> None:
+    """What the network says about the SIM from now on (announced by +CREG)."""
+    if state not in ("home", "roaming", "searching", "denied"):
+        fail("the state is home, roaming, searching or denied", EXIT_USAGE)
+    _call(control, link, {"cmd": "register", "state": state})
+
+
+@app.command("signal")
+def signal_level(
+    rssi: Annotated[int, typer.Argument(help="AT+CSQ <rssi>: 0 (-113 dBm) to 31, 99 unknown.")],
+    control: ControlOption = None,
+    link: LinkOption = DEFAULT_LINK,
+) -> None:
+    """The signal the modem reports from now on."""
+    if not (0 <= rssi <= 31 or rssi == 99):
+        fail("rssi is 0-31 or 99", EXIT_USAGE)
+    _call(control, link, {"cmd": "signal", "rssi": rssi})
+
+
+@app.command("radio-stuck")
+def radio_stuck(
+    permanent: Annotated[
+        bool, typer.Option("--permanent", help="Not even AT+CFUN brings it back.")
+    ] = False,
+    control: ControlOption = None,
+    link: LinkOption = DEFAULT_LINK,
+) -> None:
+    """The radio drops off the network and stays off until AT+CFUN restarts it."""
+    _call(control, link, {"cmd": "radio_stuck", "permanent": permanent})

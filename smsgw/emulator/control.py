@@ -15,6 +15,12 @@ one JSON object on one line, `{"ok": true, ...}` or `{"ok": false, "error": "...
     {"cmd": "fail_send", "cause": 38}                           -> {"ok": true}
     {"cmd": "ring", "number": "+4072...", "rings": 6}           -> {"ok": true}
     {"cmd": "status"}                                           -> {"ok": true, "profile": ...}
+    {"cmd": "ussd", "reply": "Credit: 5 EUR", "menu": false}    -> {"ok": true}
+    {"cmd": "ussd", "tree": {"*100#": ["1 Balance", {"1": "5 EUR"}]}} -> {"ok": true}
+    {"cmd": "call", "number": "+4072...", "rings": 3}           -> {"ok": true} ("" withheld)
+    {"cmd": "register", "state": "home|roaming|searching|denied"} -> {"ok": true}
+    {"cmd": "signal", "rssi": 0}                                -> {"ok": true}
+    {"cmd": "radio_stuck", "permanent": false}                  -> {"ok": true}
 
 The server calls back into an `EmulatedModem`-like object through the `Controllable`
 protocol so this module stays independent of the pty runner.
@@ -26,10 +32,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import socket
 import stat
 from pathlib import Path
 from typing import Any, Protocol
+
+from smsgw.emulator.radio import NETWORK_STATES
+from smsgw.emulator.ussd import ScriptedReply, UssdService, menu_from_json
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +64,11 @@ class Controllable(Protocol):
     def set_unresponsive(self, unresponsive: bool) -> None: ...
     def fail_next_send(self, cause: int) -> None: ...
     async def ring(self, number: str, rings: int = 6) -> None: ...
+    async def call(self, number: str, rings: int = 6) -> None: ...
+    def set_ussd(self, service: UssdService) -> None: ...
+    async def set_registration(self, name: str) -> None: ...
+    def set_signal(self, rssi: int) -> None: ...
+    async def stick_radio(self, permanent: bool = False) -> None: ...
     def status(self) -> dict[str, object]: ...
 
 
@@ -114,9 +129,47 @@ async def handle_request(target: Controllable, request: dict[str, Any]) -> dict[
             return {"ok": True}
         if command == "status":
             return {"ok": True, **target.status()}
+        if command in _NETWORK_COMMANDS:
+            await _network(target, command, request)
+            return {"ok": True}
         raise ControlError(f"unknown command {command!r}")
     except (ControlError, ValueError) as error:
         return {"ok": False, "error": str(error)}
+
+
+_NETWORK_COMMANDS = frozenset({"ussd", "call", "register", "signal", "radio_stuck"})
+
+
+async def _network(target: Controllable, command: str, request: dict[str, Any]) -> None:
+    """What the network does: USSD answers, calls, registration, signal, a stuck radio."""
+    if command == "ussd":
+        if "tree" in request:
+            target.set_ussd(menu_from_json(request["tree"]))
+            return
+        reply = _text(request, "reply")
+        if not reply or len(reply) > 182:
+            raise ControlError("'reply' must be 1-182 characters")
+        target.set_ussd(ScriptedReply(reply, menu=bool(request.get("menu", False))))
+    elif command == "call":
+        number = request.get("number", "")
+        rings = request.get("rings", 6)
+        if not isinstance(number, str) or not re.fullmatch(r"(\+?[0-9]{1,20})?", number):
+            raise ControlError("'number' must be digits with an optional + ('' withheld)")
+        if not isinstance(rings, int) or not 1 <= rings <= 100:
+            raise ControlError("'rings' must be an integer 1-100")
+        await target.call(number, rings)
+    elif command == "register":
+        name = _text(request, "state")
+        if name not in NETWORK_STATES:
+            raise ControlError(f"'state' must be one of {', '.join(NETWORK_STATES)}")
+        await target.set_registration(name)
+    elif command == "signal":
+        rssi = request.get("rssi")
+        if not isinstance(rssi, int) or not (0 <= rssi <= 31 or rssi == 99):
+            raise ControlError("'rssi' must be 0-31 or 99")
+        target.set_signal(rssi)
+    else:
+        await target.stick_radio(bool(request.get("permanent", False)))
 
 
 class ControlServer:

@@ -147,6 +147,10 @@ class Device:
         """The radio drops off the network until `AT+CFUN` restarts it (never: `permanent`)."""
         radio.stick(self.state, permanent=permanent)
 
+    def set_registration(self, name: str) -> None:
+        """The network's answer from now on: home, roaming, searching or denied."""
+        radio.force_registration(self.state, name)
+
     def set_signal(self, rssi: int) -> None:
         """`AT+CSQ` <rssi> from now on (0-31, 99 unknown), e.g. 0 for no usable signal."""
         self.state.rssi = rssi

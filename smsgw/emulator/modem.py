@@ -26,6 +26,7 @@ from smsgw.emulator.device import Device, DeviceOptions, UrcPosition
 from smsgw.emulator.network import SentMessage
 from smsgw.emulator.profiles import Profile, get_profile
 from smsgw.emulator.pty import PtyRunner, WireTap
+from smsgw.emulator.ussd import UssdService
 
 
 class EmulatedModem:
@@ -160,6 +161,27 @@ class EmulatedModem:
         """An incoming call: RING (and +CLIP with AT+CLIP=1) until hung up or `rings`."""
         self._runner.poke()
         self.device.incoming_call(number, rings)
+        self._runner.poke()
+
+    async def call(self, number: str, rings: int = 6) -> None:
+        """`ring` with an empty `number` for a withheld caller (+CLIP with no number)."""
+        await self.ring(number, rings)
+
+    def set_ussd(self, service: UssdService) -> None:
+        """What the network answers USSD requests from now on."""
+        self.device.options.ussd = service
+
+    async def set_registration(self, name: str) -> None:
+        self._runner.poke()
+        self.device.set_registration(name)
+        self._runner.poke()
+
+    def set_signal(self, rssi: int) -> None:
+        self.device.set_signal(rssi)
+
+    async def stick_radio(self, permanent: bool = False) -> None:
+        self._runner.poke()
+        self.device.stick_radio(permanent=permanent)
         self._runner.poke()
 
     def inject_garbage(self, data: bytes) -> None:

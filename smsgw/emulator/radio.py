@@ -29,6 +29,9 @@ def _stat(state: DeviceState, prefix: str) -> int:
     no SIM, or detached from the packet domain with `AT+CGATT=0`)."""
     if prefix == "+CGREG" and not state.gprs_attached:
         return 0
+    stuck = state.radio_stuck != "no"
+    if state.forced_stat is not None and not stuck and state.cfun == 1 and state.sms_ready:
+        return state.forced_stat
     if state.registered:
         return 1
     return 2 if state.sim_state == "READY" and state.cfun == 1 else 0
@@ -73,6 +76,23 @@ def operators_test_line(state: DeviceState) -> str:
 
 def signal_line(state: DeviceState) -> str:
     return f"+CSQ: {state.rssi},0" if state.registered else "+CSQ: 99,99"
+
+
+#: `smsgw emulator register` names and the 27.007 <stat> the network then answers.
+NETWORK_STATES: dict[str, int] = {"home": 1, "searching": 2, "denied": 3, "roaming": 5}
+
+
+def force_registration(state: DeviceState, name: str) -> None:
+    """The network registers the SIM as `name` (home, roaming) or not (searching, denied),
+    announced by `+CREG` URCs like a real change."""
+    stat = NETWORK_STATES[name]
+    was = _stat(state, "+CREG")
+    state.forced_stat = None if stat == 1 else stat  # home: the module's own state again
+    registered = stat in (1, 5)
+    if registered != state.registered:
+        set_registered(state, registered)
+    elif stat != was and state.settings.creg:
+        state.emit_lines(registration_line(state, "+CREG", unsolicited=True))
 
 
 def stick(state: DeviceState, *, permanent: bool = False) -> None:

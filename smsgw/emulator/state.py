@@ -158,6 +158,9 @@ class DeviceState:
         self.radio_stuck: Literal["no", "until_cfun", "permanent"] = "no"
         #: `AT+CSQ` <rssi> while registered (0-31; 99 = unknown).
         self.rssi = 18
+        #: The network's answer forced by `smsgw emulator register`: 3 denied, 2 searching,
+        #: 5 roaming, 1 home; None follows the module's state.
+        self.forced_stat: int | None = None
         # Sending
         self.next_mr = 0
         self.send_failures: list[int] = []

@@ -106,6 +106,18 @@ def menu_from_json(document: object) -> MenuTree:
     return MenuTree({str(code): node(value) for code, value in document.items()})
 
 
+@dataclasses.dataclass(frozen=True)
+class ScriptedReply:
+    """Every request gets `text`; with `menu`, as a menu (m=1) that a second request ends
+    with the same text (`smsgw emulator ussd --reply TEXT [--menu]`)."""
+
+    text: str
+    menu: bool = False
+
+    def answer(self, session: Sequence[str], request: str) -> UssdAnswer:
+        return UssdAnswer(self.text, 1 if self.menu and not session else 0)
+
+
 def fixed_replies() -> UssdService:
     """The default service of a fresh emulator."""
     return FixedReplies()
