@@ -11,9 +11,11 @@ import pytest
 from smsgw.modem.events import RadioRestarted, RecoveryExhausted
 from smsgw.modem.supervisor import SupervisorSettings
 from tests.modem.helpers import eventually
-from tests.modem.test_emulated import PROFILES, open_rig
+from tests.modem.test_emulated import open_rig
 
 pytestmark = [pytest.mark.timeout(30)]
+
+PROFILES = ["sim800", "huawei", "generic"]
 
 QUICK_RECOVERY = SupervisorSettings(
     health_interval=0.5,

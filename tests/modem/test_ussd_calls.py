@@ -17,9 +17,12 @@ from smsgw.emulator.ussd import MenuTree
 from smsgw.modem.base import Modem, ModemSettings
 from smsgw.modem.events import IncomingCall
 from tests.modem.helpers import eventually
-from tests.modem.test_emulated import PROFILES, Rig, open_rig
+from tests.modem.test_emulated import Rig, open_rig
 
 pytestmark = [pytest.mark.timeout(30)]
+
+#: Both personas, and the generic 27.005/27.007 dialect (the emulator's generic profile).
+PROFILES = ["sim800", "huawei", "generic"]
 
 MENU = MenuTree(
     {
