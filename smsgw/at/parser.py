@@ -12,6 +12,9 @@ the events. It is built around the ten quirks of PROTOCOL.md §9:
   a line belongs to the pending command, so they are recognised between commands, before
   an echo and inside a multi-line reply (§1.2, §1.3). ``+CMT:`` and ``+CDS: <len>`` span
   two lines (header + PDU) and are emitted as one event.
+* A ``+CUSD:`` whose quoted text spans several lines (SIMCom passes the network's line
+  breaks through) is joined back into one event, up to the closing quote; a final result
+  code before that ends it as it is, so a garbled answer cannot swallow an ``OK``.
 * A few prefixes are both a reply and a URC (``+CREG:``, ``+CPIN:``, ``+CFUN:``). The
   channel tells the parser which command is pending (:meth:`AtParser.expect`); a line
   carrying that command's own prefix is then information text, anything else matching a
@@ -235,6 +238,8 @@ class AtParser:
         self._own_prefix: str | None = None
         self._dial = False
         self._discarded_bytes = 0
+        #: A `+CUSD:` whose quoted text has not ended yet (a multi-line USSD answer).
+        self._open_cusd: str | None = None
 
     # -- what is pending --------------------------------------------------------------
     def expect(self, command: str | None, *, payload: str | None = None) -> None:
@@ -307,6 +312,14 @@ class AtParser:
         stripped = text.strip(" \t\x00")
         if not stripped:
             return
+        if self._open_cusd is not None:
+            if self._final(stripped) is None:
+                self._continue_cusd(stripped, events)
+                return
+            # A final result where the text should go on: the quote was never closed (a
+            # garbled line). Report what came and let the result end its command.
+            events.append(self._cusd_event(self._open_cusd))
+            self._open_cusd = None
         if self._two_line_header is not None:
             name, args, header = self._two_line_header
             self._two_line_header = None
@@ -320,6 +333,24 @@ class AtParser:
         if event is not None:
             events.append(event)
 
+    def _continue_cusd(self, text: str, events: list[Event]) -> None:
+        """One more line of a USSD text spread over several lines (SIMCom sends the
+        network's line breaks as they are): join until the closing quote, bounded."""
+        assert self._open_cusd is not None
+        joined = self._open_cusd + "\n" + text
+        if joined.count('"') >= 2 or len(joined) > self._max_line or joined.count("\n") >= 24:
+            self._open_cusd = None
+            events.append(self._cusd_event(joined))
+        else:
+            self._open_cusd = joined
+
+    def _cusd_event(self, text: str) -> Event:
+        """The whole `+CUSD:` line: information text while `AT+CUSD` is pending, else a URC."""
+        if self._own_prefix == "+CUSD":
+            return Line(text)
+        args = text.split(":", 1)[1].strip() if ":" in text else ""
+        return Urc(name="+CUSD", args=args, line=text)
+
     # -- classification ---------------------------------------------------------------
     def _classify(self, text: str) -> Event | None:
         final = self._final(text)
@@ -330,6 +361,8 @@ class AtParser:
         urc = self._urc(text)
         if urc is not None:
             return urc
+        if self._open_cusd is not None:
+            return None  # a multi-line USSD answer: wait for its closing quote
         if self._two_line_header is not None:
             return None  # header of a two-line URC: wait for its PDU line
         return Line(text)
@@ -350,6 +383,9 @@ class AtParser:
         return None
 
     def _urc(self, text: str) -> Urc | None:
+        if text[:5].upper() == "+CUSD" and text.count('"') == 1:
+            self._open_cusd = text  # the quoted answer goes on over the next lines
+            return None
         if text in _WORD_URCS or (text in _CALL_RESULTS and not self._dial):
             return Urc(name=text, args="", line=text)
         if text.startswith(("UNDER-VOLTAGE", "OVER-VOLTAGE")):

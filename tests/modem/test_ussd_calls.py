@@ -150,3 +150,14 @@ async def test_a_call_in_the_middle_of_a_send_does_not_break_it(
         await eventually(lambda: len(rig.events.of(IncomingCall)) == 1, within=10)
         (call,) = rig.events.of(IncomingCall)
         assert (call.caller, call.hung_up) == ("+40721000099", True)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+async def test_a_menu_with_line_breaks_comes_back_whole(profile: str) -> None:
+    menu = MenuTree({"*555#": ("1 Balance\n2 Offers\n3 Exit", {"3": ("Bye", {})})})
+    options = DeviceOptions(boot_scale=0.1, ussd=menu, ussd_delay=0.05)
+    async with open_rig(profile, options=options) as rig:
+        modem = await _ready(rig)
+        answer = await modem.ussd.request("*555#", wait=5)
+        assert (answer.status, answer.text) == ("more", "1 Balance\n2 Offers\n3 Exit")
+        assert (await modem.ussd.request("3", wait=5)).text == "Bye"
