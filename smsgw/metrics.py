@@ -27,6 +27,7 @@ __all__ = [
     "AT_COMMAND_ERRORS",
     "AT_COMMAND_SECONDS",
     "CONTENT_TYPE",
+    "INBOUND_QUARANTINED",
     "MESSAGES_IN",
     "MESSAGES_OUT",
     "MODEM_ALERT",
@@ -56,6 +57,13 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 MESSAGES_IN = Counter(
     "smsgw_messages_in",
     "Incoming messages stored (reassembled, one per logical message).",
+    ["modem"],
+    registry=REGISTRY,
+)
+INBOUND_QUARANTINED = Counter(
+    "smsgw_inbound_quarantined",
+    "Inbound SMS that could not be decoded, set aside in the quarantine and deleted from the "
+    "modem (a re-read of one already quarantined is not counted again).",
     ["modem"],
     registry=REGISTRY,
 )

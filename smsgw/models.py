@@ -48,16 +48,30 @@ class SendOptions:
 
 
 class WebhookEventKind(enum.StrEnum):
-    """The two event types the webhook receives (CONTRACT.md §2)."""
+    """The event types the webhook receives (CONTRACT.md §2 and §8)."""
 
     INCOMING_SMS = "incoming_sms"
     SMS_STATUS = "sms_status"
     INCOMING_CALL = "incoming_call"
+    MODEM_ALERT = "modem_alert"
 
     @property
     def can_reply(self) -> bool:
         """Its webhook answer may carry `{"sms_text"}` to send back (to a sender or caller)."""
         return self in (WebhookEventKind.INCOMING_SMS, WebhookEventKind.INCOMING_CALL)
+
+
+class ModemAlertKind(enum.StrEnum):
+    """What a `modem_alert` event is about (CONTRACT.md §8): raised once when the condition
+    starts, resolved once when it ends (`smsgw.gateway.alerts`)."""
+
+    OFFLINE = "offline"
+    NOT_REGISTERED = "not_registered"
+    NO_SIGNAL = "no_signal"
+    SIM_ERROR = "sim_error"
+    STORAGE_FULL = "storage_full"
+    BALANCE_LOW = "balance_low"
+    QUARANTINED = "quarantined"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smsgw import __version__, metrics
-from smsgw.api import deadletters, optouts, ussd
+from smsgw.api import deadletters, optouts, quarantine, ussd
 from smsgw.api.accesslog import install_access_log_filter
 from smsgw.api.auth import ApiKeyMiddleware
 from smsgw.api.docs import add_offline_docs
@@ -74,6 +74,7 @@ def create_app(
     app.include_router(deadletters.router)
     app.include_router(ussd.router)
     app.include_router(optouts.router)
+    app.include_router(quarantine.router)
     add_offline_docs(app, title="smsgw")
     _add_health_routes(app, gateway)
     _add_error_handlers(app)

@@ -137,6 +137,21 @@ class ApiClient:
     def message(self, message_id: str) -> dict[str, Any]:
         return self._request("GET", f"/api/v1/messages/{message_id}")
 
+    def quarantine(
+        self, *, limit: int, before: int | None = None, modem: str | None = None
+    ) -> dict[str, Any]:
+        """GET /api/v1/quarantine: one page, newest first (`next_before` for the next)."""
+        params: dict[str, str | int] = {"limit": limit}
+        if before is not None:
+            params["before"] = before
+        if modem is not None:
+            params["modem"] = modem
+        return self._request("GET", "/api/v1/quarantine", params=params)
+
+    def clear_quarantined(self, entry_id: int) -> dict[str, Any]:
+        """DELETE /api/v1/quarantine/{id}: the entry that was cleared."""
+        return self._request("DELETE", f"/api/v1/quarantine/{entry_id}")
+
     def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:
             response = self._http.request(method, path, **kwargs)

@@ -85,6 +85,12 @@ _LAZY: dict[str, tuple[str, str, str, str]] = {
         "command",
         "Send a USSD code (balance, menus) through the daemon or directly through a modem.",
     ),
+    "quarantine": (
+        "quarantine",
+        "app",
+        "group",
+        "Inbound SMS that could not be decoded, kept aside (through the daemon's API).",
+    ),
 }
 
 #: `-h` as well as `--help`, on every command (click passes it down to the subcommands).

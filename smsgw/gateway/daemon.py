@@ -30,6 +30,7 @@ from smsgw import config, pdu
 from smsgw.exceptions import StoreError
 from smsgw.gateway import startup, telemetry
 from smsgw.gateway.admission import Admission
+from smsgw.gateway.alerts import ModemAlerts
 from smsgw.gateway.fleet import Fleet, ModemRuntime, log_crash
 from smsgw.gateway.inbound import REASSEMBLY_TIMEOUT, Inbound
 from smsgw.gateway.modem_log import log_modem_event
@@ -38,6 +39,7 @@ from smsgw.gateway.mqtt_sends import mqtt_submitter
 from smsgw.gateway.optout import OptOutKeywords
 from smsgw.gateway.outbound import IDLE_POLL, ModemWorker
 from smsgw.gateway.outbox_adapter import StoreOutbox
+from smsgw.gateway.quarantine import Quarantine
 from smsgw.gateway.render import incoming_renderer
 from smsgw.gateway.reports import Reports
 from smsgw.gateway.scheduler import Scheduler
@@ -54,6 +56,7 @@ from smsgw.modem import (
     StateChanged,
     StatusReportReceived,
     SupervisorSettings,
+    UndecodablePdu,
     serial_opener,
 )
 from smsgw.sdnotify import Notifier, keep_alive
@@ -129,6 +132,9 @@ class Gateway:
                 lease=settings.node.lease,
             ).choose,
         )
+        #: Raise/resolve `modem_alert` events; the quarantine opens its own in its commit.
+        self.alerts = ModemAlerts(self.db, on_new_event=self.wake_webhook)
+        self.quarantine = Quarantine(self.db, on_new_event=self.wake_webhook)
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         self.unattended = Unattended(
@@ -171,6 +177,7 @@ class Gateway:
             on_received=self.fleet.count_received,
             reassembly_timeout=self._reassembly_timeout,
             after_stored=self.keywords.handle,
+            on_unusable=self._quarantine_part,
         )
         self.reports = Reports(
             self.db, on_new_event=self.wake_webhook, on_transition=self.fleet.count_transition
@@ -299,10 +306,23 @@ class Gateway:
             await self.reports.on_report(event)
         elif isinstance(event, StateChanged):
             self.fleet.state_changed(runtime, event)
+        elif isinstance(event, UndecodablePdu):
+            await self.quarantine.keep(
+                runtime.settings.name,
+                event.pdu_hex,
+                event.reason,
+                storage=event.storage,
+                index=event.index,
+            )
         else:
             log_modem_event(runtime.settings.name, event)
 
     # ------------------------------------------------------------------ hooks
+    async def _quarantine_part(
+        self, modem: str, pdu_hex: str, error: str, storage: str | None, index: int | None
+    ) -> None:
+        await self.quarantine.keep(modem, pdu_hex, error, storage=storage, index=index)
+
     def _reply_queued(self, message: MessageRecord) -> None:
         self._wake_workers(message.modem)
 

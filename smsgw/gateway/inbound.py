@@ -57,6 +57,11 @@ def incoming_part(event: MessageReceived) -> IncomingPart:
     )
 
 
+#: Keeps a part the store cannot take aside (`Quarantine.keep`): modem, raw PDU, why, storage
+#: and index. Returning normally lets the modem delete the entry.
+UnusablePartSink = Callable[[str, str, str, str | None, int | None], Awaitable[None]]
+
+
 class Inbound:
     """Stores received parts and delivers timed-out incomplete messages."""
 
@@ -70,8 +75,10 @@ class Inbound:
         on_received: Callable[[ReceivedMessage], None] = lambda _message: None,
         reassembly_timeout: datetime.timedelta = REASSEMBLY_TIMEOUT,
         after_stored: Callable[[ReceivedMessage], Awaitable[None]] | None = None,
+        on_unusable: UnusablePartSink | None = None,
     ) -> None:
         self._db = db
+        self._on_unusable = on_unusable
         self._render = render
         self._history_size = history_size
         self._on_new_event = on_new_event
@@ -89,10 +96,16 @@ class Inbound:
         try:
             part = incoming_part(event)
         except ValueError as error:
-            # A part the store cannot key (no sender, bad concat header): it would be offered
-            # for ever; leave it on the SIM for the operator and say why.
-            log.error("%s: unusable incoming part left in storage: %s", event.modem_id, error)
-            raise
+            # A part the store cannot key (no sender, bad concat header) would be offered for
+            # ever: it is quarantined like an undecodable PDU (then deleted), or, without a
+            # quarantine, left on the SIM for the operator.
+            if self._on_unusable is None:
+                log.error("%s: unusable incoming part left in storage: %s", event.modem_id, error)
+                raise
+            await self._on_unusable(
+                event.modem_id, event.pdu_hex, f"unusable part: {error}", event.storage, event.index
+            )
+            return
         try:
             stored = await self.commits.submit(part)
         except Exception:

@@ -14,7 +14,6 @@ from smsgw.modem import (
     RegistrationChanged,
     StorageAlmostFull,
     StoredSubmitFound,
-    UndecodablePdu,
 )
 
 __all__ = ["log_modem_event"]
@@ -24,16 +23,7 @@ log = logging.getLogger(__name__)
 
 def log_modem_event(name: str, event: ModemEvent) -> None:
     """One line for modem `name`'s informational event; nothing for the other kinds."""
-    if isinstance(event, UndecodablePdu):
-        log.error(
-            "%s: undecodable PDU left in storage %s/%s: %s (%s)",
-            name,
-            event.storage,
-            event.index,
-            event.reason,
-            event.pdu_hex,
-        )
-    elif isinstance(event, StoredSubmitFound):
+    if isinstance(event, StoredSubmitFound):
         log.info("%s: outgoing message left in storage %s/%s", name, event.storage, event.index)
     elif isinstance(event, StorageAlmostFull):
         log.warning(

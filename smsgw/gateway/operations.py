@@ -19,12 +19,13 @@ from smsgw.config import Settings
 from smsgw.exceptions import SubmitRefused
 from smsgw.gateway import telemetry
 from smsgw.gateway.inputs import check_text, normalise_number, plain_string
+from smsgw.gateway.quarantine import Quarantine
 from smsgw.models import ModemView, SendOptions
 from smsgw.mqtt.status import MqttStatus
 from smsgw.pdu import Encoding, PartCount
 from smsgw.store import Database, repository
 from smsgw.store.repository import inbox
-from smsgw.store.types import Enqueued
+from smsgw.store.types import Enqueued, QuarantineRecord
 
 __all__ = [
     "GatewayOperations",
@@ -32,6 +33,7 @@ __all__ = [
     "RetryOperation",
     "check_outgoing",
     "mqtt_status",
+    "release_quarantined",
     "retry_dead_letter",
     "retry_waiting_event",
     "send",
@@ -199,3 +201,9 @@ async def retry_waiting_event(gateway: GatewayOperations, entry_id: int) -> bool
         return False
     gateway.wake_webhook()
     return True
+
+
+async def release_quarantined(gateway: GatewayOperations, entry_id: int) -> QuarantineRecord | None:
+    """Clear one quarantined SMS (None: no such entry). Clearing a modem's last one resolves
+    its `quarantined` alert; the dispatcher is woken for that event."""
+    return await Quarantine(gateway.db, on_new_event=gateway.wake_webhook).release(entry_id)

@@ -7,6 +7,7 @@ the same bytes under the same `Idempotency-Key` (the event id).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
 
 from smsgw.models import MessageStatus
@@ -14,6 +15,7 @@ from smsgw.store.types import (
     HistoryItem,
     IncomingEventFactory,
     NewEvent,
+    OpenAlert,
     ReceivedMessage,
     StatusTransition,
 )
@@ -21,6 +23,7 @@ from smsgw.webhook.payloads import (
     REPORTED_STATUSES,
     ConversationTurn,
     incoming_sms_body,
+    modem_alert_body,
     sms_status_body,
 )
 
@@ -70,3 +73,22 @@ def render_status(transition: StatusTransition) -> NewEvent | None:
         error=transition.error,
     )
     return NewEvent(event_id=status_event_id(transition.message_id, transition.status), body=body)
+
+
+def alert_event_id(alert: OpenAlert, resolved: bool) -> str:
+    """The start and the end of one alert occurrence: two events, two ids."""
+    return f"{alert.id}.{'resolved' if resolved else 'raised'}"
+
+
+def render_alert(alert: OpenAlert, resolved: bool, at: datetime.datetime, detail: str) -> NewEvent:
+    """The `modem_alert` event of an alert starting (`resolved` False) or ending at `at`."""
+    event_id = alert_event_id(alert, resolved)
+    body = modem_alert_body(
+        event_id=event_id,
+        modem=alert.modem,
+        alert=alert.alert,
+        detail=detail,
+        resolved=resolved,
+        at=at,
+    )
+    return NewEvent(event_id=event_id, body=body)

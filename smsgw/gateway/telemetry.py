@@ -83,3 +83,7 @@ async def refresh_queues(db: Database) -> None:
         metrics.OUTBOX_EVENTS.labels(state=state.value).set(count)
     for modem, depth in (await repository.queue_depths(db)).items():
         metrics.OUTGOING_QUEUE.labels(modem=modem or "any").set(depth)
+
+
+def quarantined(modem: str) -> None:
+    metrics.INBOUND_QUARANTINED.labels(modem=modem).inc()

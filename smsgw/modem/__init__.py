@@ -28,7 +28,9 @@ Events (frozen dataclasses in :mod:`smsgw.modem.events`, all carry ``modem_id``)
   reassembly by ``message.concat`` is the consumer's job.
 * ``StatusReportReceived(report: pdu.StatusReport, pdu_hex, storage, index)`` — match by
   ``report.reference`` (the TP-MR ``send_sms`` returned) and ``report.number``.
-* ``StoredSubmitFound``, ``UndecodablePdu`` — left in modem storage, for the operator.
+* ``UndecodablePdu(pdu_hex, reason, storage, index)`` — a PDU that cannot be decoded;
+  deleted from storage once the sink returned, like a message (keep it aside first).
+* ``StoredSubmitFound`` — left in modem storage, for the operator.
 * ``IncomingCall(caller, rings, started_at, ended_at, hung_up)`` — one per call, at its end.
 * ``RadioRestarted(reason, attempt)``, ``RecoveryExhausted(reason)`` — radio recovery.
 * ``RegistrationChanged(registration)``, ``RebootDetected(reason)``,

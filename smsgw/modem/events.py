@@ -2,10 +2,10 @@
 
 A consumer (the gateway) passes one async callable, an :data:`EventSink`, to the
 supervisor. The modem **awaits** the sink for every event, one at a time, in arrival order.
-For :class:`MessageReceived` and :class:`StatusReportReceived` taken from modem storage, the
-sink returning normally means "I have stored it durably": only then does the modem delete
-the entry (``AT+CMGD``). If the sink raises, the entry stays on the SIM and the next
-storage sweep offers it again, so nothing is lost between a crash and a commit
+For :class:`MessageReceived`, :class:`StatusReportReceived` and :class:`UndecodablePdu` taken
+from modem storage, the sink returning normally means "I have stored it durably": only then
+does the modem delete the entry (``AT+CMGD``). If the sink raises, the entry stays on the SIM
+and the next storage sweep offers it again, so nothing is lost between a crash and a commit
 (DESIGN.md: delete only after the database commit). The sink must therefore be
 idempotent for stored entries (a sweep may offer an entry whose delete failed).
 
@@ -71,7 +71,12 @@ class StoredSubmitFound:
 
 @dataclass(frozen=True)
 class UndecodablePdu:
-    """A stored or routed PDU the codec rejected; it is left in storage (not deleted)."""
+    """A stored or routed PDU the codec rejected (or a SUBMIT routed as if received).
+
+    Like a received message, a stored one is deleted once the sink returned normally (the
+    gateway has quarantined it), and left in storage when the sink raised: undecodable
+    entries must not pile up until the storage is full and the network holds back the rest.
+    """
 
     modem_id: str
     pdu_hex: str

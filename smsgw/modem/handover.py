@@ -1,10 +1,11 @@
 """Handing stored entries to the sink, and deleting each only after its own sink returned.
 
 This is the at-least-once rule of the modem layer in one place: an entry leaves the SIM
-(``AT+CMGD``) only once the sink (in the gateway: the store's commit) returned normally for
-*that* entry, and entries are deleted in the order they were read. A sink that raises leaves
-its entry in storage for the next sweep; a sink interrupted by an unplug finishes on its own
-and nothing more is deleted, so its entry is re-read later and recognised as a duplicate.
+(``AT+CMGD``) only once the sink (in the gateway: the store's commit, or the quarantine's for
+an entry that cannot be decoded) returned normally for *that* entry, and entries are deleted
+in the order they were read. A sink that raises leaves its entry in storage for the next
+sweep; a sink interrupted by an unplug finishes on its own and nothing more is deleted, so its
+entry is re-read later and recognised as a duplicate.
 
 :class:`EntryHandover` is the serial form (sink, then delete). :class:`SinkWindow` pipelines
 received messages: the next entry is read while the sinks of earlier ones still run, up to
@@ -70,8 +71,9 @@ class EntryHandover:
     async def offer(self, entry: StoredMessage) -> bool:
         """Hand a stored entry to the sink; delete it once the sink returned.
 
-        True when the entry was handed over and deleted. Undecodable entries and stored
-        SUBMITs are reported and left in storage, for the operator.
+        True when the entry was handed over and deleted. An undecodable entry is handed
+        over like a good one (the sink keeps it aside) and deleted by the same rule, so such
+        entries cannot fill the storage; stored SUBMITs are reported and left in storage.
         """
         message = entry.message
         event: ModemEvent
@@ -79,12 +81,10 @@ class EntryHandover:
             event = UndecodablePdu(
                 self.modem_id, entry.pdu_hex, entry.error or "?", entry.storage, entry.index
             )
-            await self.sink(event)
-            return False
-        if isinstance(message, pdu.Submit):
+        elif isinstance(message, pdu.Submit):
             await self.sink(StoredSubmitFound(self.modem_id, message, entry.storage, entry.index))
             return False
-        if isinstance(message, pdu.Deliver):
+        elif isinstance(message, pdu.Deliver):
             event = MessageReceived(
                 self.modem_id, message, entry.pdu_hex, entry.storage, entry.index
             )

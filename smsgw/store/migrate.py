@@ -31,7 +31,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 #: The newest revision in migrations/versions; bump it with every new migration file
 #: (tests/store/test_migrations.py fails until it matches alembic's script head).
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 #: alembic's default version table, where it records the revision a database is at.
 VERSION_TABLE = "alembic_version"

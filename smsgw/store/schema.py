@@ -106,6 +106,9 @@ messages = sa.Table(
     sa.Index("ix_messages_queue", "status", "pk"),
     sa.Index("ix_messages_replies", "peer", "reply_to_pk", "created_at"),
     sa.Index("ix_messages_schedule", "status", "send_at"),
+    # Retention prunes by age; and deleting a message looks up the replies that point to it.
+    sa.Index("ix_messages_created", "created_at"),
+    sa.Index("ix_messages_reply_to", "reply_to_pk"),
 )
 
 message_parts = sa.Table(
@@ -200,6 +203,9 @@ webhook_outbox = sa.Table(
     sa.Column("claim_until", UtcDateTime(), nullable=True),
     sa.Index("ix_webhook_outbox_peer_order", "state", "peer", "pk"),
     sa.Index("ix_webhook_outbox_due", "state", "next_attempt_at"),
+    # Retention: finished events by age, and the events of a message about to be pruned.
+    sa.Index("ix_webhook_outbox_finished", "finished_at"),
+    sa.Index("ix_webhook_outbox_message", "message_pk"),
 )
 
 suppressed_replies = sa.Table(
@@ -213,6 +219,7 @@ suppressed_replies = sa.Table(
     sa.Column("reason", sa.Text(), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Index("ix_suppressed_replies_peer", "peer", "created_at"),
+    sa.Index("ix_suppressed_replies_reply_to", "in_reply_to_pk"),
 )
 
 daily_counters = sa.Table(
@@ -296,4 +303,40 @@ optouts = sa.Table(
     sa.Column("source", sa.String(16), nullable=False),
     sa.Column("modem", sa.String(64), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+#: SMS read from a modem that could not be decoded, kept as read (CONTRACT.md §9) so they can
+#: leave the SIM instead of filling it. One row per distinct entry: the same PDU read again
+#: from the same place (a re-read after a crash between commit and delete) bumps `times_seen`.
+#: `storage` and `storage_index` are NULL for a PDU routed directly (+CMT/+CDS).
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    _pk(),
+    sa.Column("modem", sa.String(64), nullable=False),
+    sa.Column("storage", sa.String(16), nullable=True),
+    sa.Column("storage_index", sa.Integer(), nullable=True),
+    sa.Column("pdu_hex", sa.Text(), nullable=False),  # as the modem sent it (bounded)
+    sa.Column("pdu_digest", sa.String(64), nullable=False),  # SHA-256 of pdu_hex
+    sa.Column("error", sa.Text(), nullable=False),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    sa.Column("last_seen_at", UtcDateTime(), nullable=False),
+    sa.Column("times_seen", sa.Integer(), nullable=False),
+    sa.UniqueConstraint(
+        "modem", "storage", "storage_index", "pdu_digest", name="uq_quarantine_identity"
+    ),
+    sa.Index("ix_quarantine_modem", "modem", "pk"),
+)
+
+#: Modem alerts that are open now (raised, not yet resolved): one row per modem and alert, so
+#: an alert is announced once however often its condition is seen, across restarts and
+#: nodes. Resolving deletes the row; the history is in the webhook events themselves.
+modem_alerts = sa.Table(
+    "modem_alerts",
+    metadata,
+    sa.Column("modem", sa.String(64), primary_key=True),
+    sa.Column("alert", sa.String(32), primary_key=True),  # models.ModemAlertKind
+    sa.Column("id", sa.String(32), nullable=False),  # this occurrence, in both its events
+    sa.Column("detail", sa.Text(), nullable=False),
+    sa.Column("raised_at", UtcDateTime(), nullable=False),
 )

@@ -269,3 +269,58 @@ class ModemHeartbeat:
     state: str
     info: Mapping[str, object]
     last_seen: datetime.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class QuarantineItem:
+    """An SMS read from a modem that could not be decoded, to be kept as it was read.
+
+    `storage`/`storage_index` are None for a PDU the modem routed directly (+CMT/+CDS)."""
+
+    modem: str
+    storage: str | None
+    storage_index: int | None
+    pdu_hex: str
+    error: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class QuarantineRecord:
+    """A quarantined SMS as the API and CLI list it."""
+
+    id: int
+    modem: str
+    storage: str | None
+    storage_index: int | None
+    pdu_hex: str
+    error: str
+    received_at: datetime.datetime
+    last_seen_at: datetime.datetime
+    times_seen: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Quarantined:
+    """What storing a `QuarantineItem` did (committed in every case)."""
+
+    id: int
+    is_new: bool  # False: the same entry was quarantined before (read again)
+    alert_raised: bool  # True: this opened the modem's `quarantined` alert (an event queued)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OpenAlert:
+    """A modem alert that has been raised and not resolved yet.
+
+    `id` names this occurrence: both its events (raised, resolved) carry it."""
+
+    modem: str
+    alert: str  # models.ModemAlertKind value
+    id: str
+    detail: str
+    raised_at: datetime.datetime
+
+
+#: Renders the `modem_alert` event of `alert`, raised (`resolved` False) or resolved, at a
+#: moment and with a detail; called inside the transaction that opens or closes the alert.
+AlertEventFactory = Callable[[OpenAlert, bool, datetime.datetime, str], NewEvent]

@@ -77,6 +77,18 @@ class IncomingCallPayload(TypedDict):
     rings: int
 
 
+class ModemAlertPayload(TypedDict):
+    """The `modem_alert` body (CONTRACT.md §8): one when the alert starts, one when it ends."""
+
+    type: Literal["modem_alert"]
+    id: str
+    modem: str
+    alert: str
+    detail: str
+    resolved: bool
+    timestamp: int
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class ConversationTurn:
     """An earlier message with the same peer, as the store knows it."""
@@ -106,7 +118,9 @@ def clean_text(text: str) -> str:
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
-def _encode(payload: IncomingSmsPayload | SmsStatusPayload | IncomingCallPayload) -> bytes:
+def _encode(
+    payload: IncomingSmsPayload | SmsStatusPayload | IncomingCallPayload | ModemAlertPayload,
+) -> bytes:
     # Compact separators and insertion order: the same inputs always give the same bytes.
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -196,6 +210,25 @@ def incoming_call_body(
         "modem": modem,
         "timestamp": epoch_millis(at),
         "rings": rings,
+    }
+    return _encode(payload)
+
+
+def modem_alert_body(
+    *, event_id: str, modem: str, alert: str, detail: str, resolved: bool, at: datetime.datetime
+) -> bytes:
+    """Build the `modem_alert` body; `at` is when the alert started (or ended, resolved).
+
+    `id` is the event's own id (the `Idempotency-Key`), different for the start and the end of
+    one alert, so a receiver that de-duplicates on `id` still sees both."""
+    payload: ModemAlertPayload = {
+        "type": "modem_alert",
+        "id": event_id,
+        "modem": modem,
+        "alert": alert,
+        "detail": clean_text(detail),
+        "resolved": resolved,
+        "timestamp": epoch_millis(at),
     }
     return _encode(payload)
 

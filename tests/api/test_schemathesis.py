@@ -97,6 +97,8 @@ def test_every_operation_was_exercised() -> None:
         "GET /api/v1/modems",
         "GET /api/v1/webhook/dead-letters",
         "POST /api/v1/webhook/dead-letters/{entry_id}/retry",
+        "GET /api/v1/quarantine",
+        "DELETE /api/v1/quarantine/{entry_id}",
         "GET /health/live",
         "GET /health/ready",
         "GET /metrics",

@@ -12,9 +12,16 @@ Grouped by job and re-exported here, so callers write `from smsgw.store import r
   achieved (recorded in bulk), the auto-reply a webhook answered with, and events given up;
 - mqtt_outbox: events owed to the MQTT broker, the second sink's own delivery state;
 - optouts: numbers that asked for no more messages (STOP);
-- queries, history, inbox, nodes: reads for the API and web inbox, and node heartbeats.
+- queries, history, inbox, nodes: reads for the API and web inbox, and node heartbeats;
+- alerts, quarantine: open/close modem alerts once; undecodable inbound SMS kept aside;
+- retention: old history and finished events pruned in small batches.
 """
 
+from smsgw.store.repository.alerts import (
+    list_open_alerts,
+    raise_alert,
+    resolve_alert,
+)
 from smsgw.store.repository.dead_letters import list_dead_letters, retry_dead_letter
 from smsgw.store.repository.history import conversation_history
 from smsgw.store.repository.idempotency import retire_idempotency_key
@@ -55,6 +62,11 @@ from smsgw.store.repository.outcomes import (
     IncomingDelivered,
     OutcomeRecorder,
     RetryLater,
+)
+from smsgw.store.repository.quarantine import (
+    list_quarantine,
+    quarantine_pdu,
+    release_quarantined,
 )
 from smsgw.store.repository.queries import get_message, last_modem_with, list_messages
 from smsgw.store.repository.queueing import (
@@ -115,7 +127,9 @@ __all__ = [
     "list_dead_letters",
     "list_messages",
     "list_modem_heartbeats",
+    "list_open_alerts",
     "list_optouts",
+    "list_quarantine",
     "mark_failed",
     "mark_mqtt_failed",
     "mark_mqtt_published",
@@ -126,15 +140,19 @@ __all__ = [
     "outbox_counts",
     "part_status_for",
     "prune_incoming_parts",
+    "quarantine_pdu",
     "queue_depths",
+    "raise_alert",
     "received_today",
     "record_part_sent",
     "release_due_scheduled",
     "release_event_claims",
     "release_mqtt_claims",
+    "release_quarantined",
     "release_unsent_claim",
     "remove_optout",
     "renew_send_claims",
+    "resolve_alert",
     "retire_idempotency_key",
     "retry_dead_letter",
 ]
