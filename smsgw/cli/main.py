@@ -51,6 +51,12 @@ _LAZY: dict[str, tuple[str, str, str, str]] = {
         "command",
         "Show the message history (both directions, newest first) from the database.",
     ),
+    "export": (
+        "export",
+        "export",
+        "command",
+        "Write the message history (both directions, oldest first) as CSV or JSON lines.",
+    ),
     "demo": (
         "demo",
         "demo",

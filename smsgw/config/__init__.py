@@ -26,6 +26,7 @@ One module per job, lowest first (import-linter keeps this order):
 - `sections`: one model per TOML table (`ApiSection`, `WebhookSection`, ...); `base` their
   strict base, `modem_section` the `[[modem]]` table.
 - `mqtt`: the `[mqtt]` table (broker URL, topics, Home Assistant discovery).
+- `retention`: the `[retention]` table (how long history is kept).
 - `state`: the state directory (chosen like the service's, kept at 0700), the default
   database file and config path.
 - `settings`: the root `Settings` and the rules that span sections.
@@ -45,6 +46,7 @@ from smsgw.config.loading import load_settings
 from smsgw.config.modem_section import ModemSection
 from smsgw.config.mqtt import MqttSection
 from smsgw.config.problems import InvalidConfig
+from smsgw.config.retention import RetentionSection
 from smsgw.config.sections import (
     ApiSection,
     DatabaseSection,
@@ -80,6 +82,7 @@ __all__ = [
     "MqttSection",
     "NodeSection",
     "OptOutSection",
+    "RetentionSection",
     "Seconds",
     "Settings",
     "UiSection",

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from smsgw.config.modem_section import ModemSection
 from smsgw.config.mqtt import MqttSection
+from smsgw.config.retention import RetentionSection
 from smsgw.config.sections import (
     ApiSection,
     DatabaseSection,
@@ -64,6 +65,7 @@ class Settings(BaseSettings):
     log: LogSection = Field(default_factory=LogSection)
     ui: UiSection = Field(default_factory=UiSection)
     mqtt: MqttSection = Field(default_factory=MqttSection)
+    retention: RetentionSection = Field(default_factory=RetentionSection)
     modem: list[ModemSection] = Field(default_factory=list)
 
     SECRET_KEYS: ClassVar[frozenset[str]] = frozenset(

@@ -42,6 +42,7 @@ from smsgw.gateway.outbox_adapter import StoreOutbox
 from smsgw.gateway.quarantine import Quarantine
 from smsgw.gateway.render import incoming_renderer
 from smsgw.gateway.reports import Reports
+from smsgw.gateway.retention import Retention
 from smsgw.gateway.scheduler import Scheduler
 from smsgw.gateway.settings import modem_settings_of, supervisor_settings_of, webhook_settings
 from smsgw.gateway.startup import ModemNameTaken
@@ -188,6 +189,9 @@ class Gateway:
         self._spawn(self.inbound.run_timeouts(max(0.05, interval)), "reassembly timeouts")
         self._spawn(self.fleet.run_heartbeats(), "heartbeats")
         self.unattended.start()
+        retention = Retention(self.db, self.settings.retention)
+        if retention.enabled:
+            self._spawn(retention.run(), "retention")
         self._spawn(self._listener.run(), "queue notifications")
         self._spawn(self.scheduler.run(), "scheduled messages")
         self._spawn(keep_alive(self._notifier, lambda: self.fleet.db_healthy), "watchdog")

@@ -23,6 +23,7 @@ from smsgw.store.repository.alerts import (
     resolve_alert,
 )
 from smsgw.store.repository.dead_letters import list_dead_letters, retry_dead_letter
+from smsgw.store.repository.export import iter_history
 from smsgw.store.repository.history import conversation_history
 from smsgw.store.repository.idempotency import retire_idempotency_key
 from smsgw.store.repository.incoming import (
@@ -84,6 +85,7 @@ from smsgw.store.repository.recovery import (
     renew_send_claims,
 )
 from smsgw.store.repository.reports import apply_status_report, part_status_for
+from smsgw.store.repository.retention import prune_events, prune_messages
 from smsgw.store.repository.scheduling import (
     CancelOutcome,
     cancel_outgoing,
@@ -123,6 +125,7 @@ __all__ = [
     "incoming_part_committer",
     "interrupt_expired_sends",
     "interrupt_stale_sends",
+    "iter_history",
     "last_modem_with",
     "list_dead_letters",
     "list_messages",
@@ -139,7 +142,9 @@ __all__ = [
     "next_scheduled_at",
     "outbox_counts",
     "part_status_for",
+    "prune_events",
     "prune_incoming_parts",
+    "prune_messages",
     "quarantine_pdu",
     "queue_depths",
     "raise_alert",
