@@ -178,7 +178,7 @@ class Gateway:
             on_received=self.fleet.count_received,
             reassembly_timeout=self._reassembly_timeout,
             after_stored=self.keywords.handle,
-            on_unusable=self._quarantine_part,
+            on_unusable=self.quarantine.keep,
         )
         self.reports = Reports(
             self.db, on_new_event=self.wake_webhook, on_transition=self.fleet.count_transition
@@ -311,22 +311,11 @@ class Gateway:
         elif isinstance(event, StateChanged):
             self.fleet.state_changed(runtime, event)
         elif isinstance(event, UndecodablePdu):
-            await self.quarantine.keep(
-                runtime.settings.name,
-                event.pdu_hex,
-                event.reason,
-                storage=event.storage,
-                index=event.index,
-            )
+            await self.quarantine.keep_undecodable(event)
         else:
             log_modem_event(runtime.settings.name, event)
 
     # ------------------------------------------------------------------ hooks
-    async def _quarantine_part(
-        self, modem: str, pdu_hex: str, error: str, storage: str | None, index: int | None
-    ) -> None:
-        await self.quarantine.keep(modem, pdu_hex, error, storage=storage, index=index)
-
     def _reply_queued(self, message: MessageRecord) -> None:
         self._wake_workers(message.modem)
 

@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 from smsgw.gateway import telemetry
 from smsgw.gateway.render import render_alert
+from smsgw.modem import UndecodablePdu
 from smsgw.store import Database, repository
 from smsgw.store.types import QuarantineItem, QuarantineRecord
 
@@ -54,11 +55,12 @@ class Quarantine:
         modem: str,
         pdu_hex: str,
         error: str,
-        *,
         storage: str | None = None,
         index: int | None = None,
     ) -> None:
-        """Store the undecodable SMS (raises when that is impossible: keep it on the SIM)."""
+        """Store the undecodable SMS (raises when that is impossible: keep it on the SIM).
+
+        Also what `Inbound` calls for a decoded part the store cannot take."""
         item = QuarantineItem(
             modem=modem,
             storage=storage,
@@ -86,6 +88,10 @@ class Quarantine:
         if stored.alert_raised:
             log.warning("%s: alert quarantined raised: %r", modem, detail)
             self._on_new_event()
+
+    async def keep_undecodable(self, event: UndecodablePdu) -> None:
+        """`keep` for the modem layer's event (stored or routed)."""
+        await self.keep(event.modem_id, event.pdu_hex, event.reason, event.storage, event.index)
 
     async def release(self, entry_id: int) -> QuarantineRecord | None:
         """Delete one quarantined SMS; the modem's alert is resolved with its last one."""
