@@ -32,7 +32,7 @@ from smsgw.gateway import startup, telemetry
 from smsgw.gateway.admission import Admission
 from smsgw.gateway.alerts import ModemAlerts
 from smsgw.gateway.fleet import Fleet, ModemRuntime, log_crash
-from smsgw.gateway.inbound import REASSEMBLY_TIMEOUT, Inbound
+from smsgw.gateway.inbound import REASSEMBLY_TIMEOUT, DirectPost, Inbound
 from smsgw.gateway.modem_log import log_modem_event
 from smsgw.gateway.mqtt_bridge import MqttBridge
 from smsgw.gateway.mqtt_sends import mqtt_submitter
@@ -167,7 +167,7 @@ class Gateway:
             await self.db.close()
             raise
         await startup.release_event_claims(self.db, node=self.node)
-        await self._start_dispatcher()
+        direct = await self._start_dispatcher()
         await self._start_mqtt()
         webhook = self.settings.webhook
         self.inbound = Inbound(
@@ -179,6 +179,8 @@ class Gateway:
             reassembly_timeout=self._reassembly_timeout,
             after_stored=self.keywords.handle,
             on_unusable=self.quarantine.keep,
+            direct=direct,
+            on_handed_over=self.mqtt.wake if self.mqtt is not None else lambda: None,
         )
         self.reports = Reports(
             self.db, on_new_event=self.wake_webhook, on_transition=self.fleet.count_transition
@@ -198,7 +200,7 @@ class Gateway:
         self._notifier.ready(self.status_line())
         log.info("gateway node %s started with %d modem(s)", self.node, len(self.fleet))
 
-    async def _start_dispatcher(self) -> None:
+    async def _start_dispatcher(self) -> DirectPost | None:
         limits = self.settings.limits
         webhook = self.settings.webhook
         outbox = StoreOutbox(
@@ -214,7 +216,7 @@ class Gateway:
         )
         if not webhook.url:
             log.warning("webhook.url is empty: events are kept in the outbox until one is set")
-            return
+            return None
         self.dispatcher = WebhookDispatcher(
             outbox,
             self._client,
@@ -223,6 +225,7 @@ class Gateway:
             on_attempt=telemetry.webhook_attempt,
         )
         await self.dispatcher.start()
+        return DirectPost(self.dispatcher, outbox.event_claim)
 
     async def _start_mqtt(self) -> None:
         """The second event sink and the MQTT interface; before the modems, so every event

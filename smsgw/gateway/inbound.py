@@ -10,20 +10,36 @@ Parts go through a `GroupCommit`: the modem layer keeps several sinks in flight 
 burst, and the parts submitted while one transaction commits share the next one, so a burst
 pays one fsync per batch instead of one per SMS. Each `on_message` still returns only after
 its own part is committed, and announces (wakes the dispatcher, counts) only after that.
+
+With a `DirectPost`, a part is stored with a claim on its message's event for this node's
+dispatcher (when the dispatcher has room and nothing of that sender is in flight): the event
+is handed to the dispatcher the moment the commit returns, so the POST does not wait for the
+dispatcher to wake up and claim it in a second transaction (a second fsync).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
+import functools
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from smsgw import pdu
+from smsgw.models import OutboxEntry
 from smsgw.modem.events import MessageReceived
 from smsgw.store import Database, repository
 from smsgw.store.group_commit import GroupCommit
-from smsgw.store.types import IncomingEventFactory, IncomingPart, PartStored, ReceivedMessage
+from smsgw.store.types import (
+    ClaimingPart,
+    EventClaim,
+    IncomingEventFactory,
+    IncomingPart,
+    PartStored,
+    ReceivedMessage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +78,30 @@ def incoming_part(event: MessageReceived) -> IncomingPart:
 UnusablePartSink = Callable[[str, str, str, str | None, int | None], Awaitable[None]]
 
 
+class EventHandover(Protocol):
+    """The dispatcher's side of a direct hand-over (`smsgw.webhook.WebhookDispatcher`)."""
+
+    def reserve(self, peer: str) -> bool: ...
+
+    def hand_over(self, peer: str, entry: OutboxEntry | None) -> None: ...
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DirectPost:
+    """New messages' events go to `dispatcher` straight from their commit, claimed with
+    `claim` (this node, the outbox's lease)."""
+
+    dispatcher: EventHandover
+    claim: EventClaim
+
+
+def _hand_over(dispatcher: EventHandover, peer: str, future: asyncio.Future[PartStored]) -> None:
+    """Done-callback of a claiming part: runs even if the modem's sink was cancelled while
+    the commit was under way, so a claimed event is never left waiting for its lease."""
+    stored = None if future.cancelled() or future.exception() is not None else future.result()
+    dispatcher.hand_over(peer, None if stored is None else stored.claimed)
+
+
 class Inbound:
     """Stores received parts and delivers timed-out incomplete messages."""
 
@@ -76,7 +116,11 @@ class Inbound:
         reassembly_timeout: datetime.timedelta = REASSEMBLY_TIMEOUT,
         after_stored: Callable[[ReceivedMessage], Awaitable[None]] | None = None,
         on_unusable: UnusablePartSink | None = None,
+        direct: DirectPost | None = None,
+        on_handed_over: Callable[[], None] = lambda: None,
     ) -> None:
+        """`on_new_event` wakes the event sinks; after a direct hand-over `on_handed_over`
+        is called instead (it wakes the other sinks: the webhook dispatcher has the event)."""
         self._db = db
         self._on_unusable = on_unusable
         self._render = render
@@ -84,11 +128,13 @@ class Inbound:
         self._on_new_event = on_new_event
         self._on_received = on_received
         self._after_stored = after_stored
+        self._direct = direct
+        self._on_handed_over = on_handed_over
         self.reassembly_timeout = reassembly_timeout
         #: Parts submitted while a commit runs share the next transaction (tests read its
         #: `batches`/`items`).
-        self.commits: GroupCommit[IncomingPart, PartStored] = repository.incoming_part_committer(
-            db, render=render, history_size=history_size
+        self.commits: GroupCommit[IncomingPart | ClaimingPart, PartStored] = (
+            repository.incoming_part_committer(db, render=render, history_size=history_size)
         )
 
     async def on_message(self, event: MessageReceived) -> None:
@@ -107,7 +153,7 @@ class Inbound:
             )
             return
         try:
-            stored = await self.commits.submit(part)
+            stored = await asyncio.shield(self._commit(part))
         except Exception:
             if event.storage is None:
                 # Routed straight to us (+CMT), not on the SIM: nothing will offer it again.
@@ -121,8 +167,16 @@ class Inbound:
                 part.sender,
             )
         if stored.message is not None:
-            self._announce(stored.message)
+            self._announce(stored.message, handed_over=stored.claimed is not None)
             await self._follow_up(stored.message)
+
+    def _commit(self, part: IncomingPart) -> asyncio.Future[PartStored]:
+        direct = self._direct
+        if direct is None or not direct.dispatcher.reserve(part.sender):
+            return self.commits.enqueue(part)
+        future = self.commits.enqueue(ClaimingPart(part, direct.claim))
+        future.add_done_callback(functools.partial(_hand_over, direct.dispatcher, part.sender))
+        return future
 
     async def deliver_timed_out(self) -> int:
         """Deliver incomplete messages older than the reassembly timeout; how many."""
@@ -164,7 +218,7 @@ class Inbound:
             log.exception("%s: message %s stored, but acting on it failed", message.modem,
                           message.id)  # fmt: skip
 
-    def _announce(self, message: ReceivedMessage) -> None:
+    def _announce(self, message: ReceivedMessage, *, handed_over: bool = False) -> None:
         log.info(
             "%s: SMS %s from %s (%d part(s)) stored",
             message.modem,
@@ -173,4 +227,7 @@ class Inbound:
             message.parts,
         )
         self._on_received(message)
-        self._on_new_event()
+        if handed_over:
+            self._on_handed_over()
+        else:
+            self._on_new_event()

@@ -23,7 +23,7 @@ from smsgw.gateway import telemetry
 from smsgw.gateway.outbound import ModemWorker
 from smsgw.models import OutboxEntry
 from smsgw.store import Database, repository
-from smsgw.store.types import MessageRecord, OutboxState, ReplyOutcome, ReplyRequest
+from smsgw.store.types import EventClaim, MessageRecord, OutboxState, ReplyOutcome, ReplyRequest
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,12 @@ class StoreOutbox:
         self.outcomes = repository.OutcomeRecorder(
             db, node=node, replies_per_peer_per_hour=replies_per_peer_per_hour
         )
+
+    @property
+    def event_claim(self) -> EventClaim:
+        """A claim for this node with the lease its own claims take, for events claimed in
+        the transaction that creates them (`smsgw.gateway.inbound.DirectPost`)."""
+        return EventClaim(node=self._node, lease=self._lease)
 
     async def claim_due(
         self, now: datetime.datetime, *, exclude_peers: Set[str], limit: int

@@ -71,11 +71,17 @@ class GroupCommit(Generic[Item, Result]):
         failures. Cancelling the caller does not withdraw an item already queued: it is
         committed anyway, exactly as if the caller had not been cancelled.
         """
+        return await asyncio.shield(self.enqueue(item))
+
+    def enqueue(self, item: Item) -> asyncio.Future[Result]:
+        """Queue `item` for the next transaction; the future is settled once it committed
+        (or failed). For callers that must act on the result even if they are cancelled
+        meanwhile (a done-callback runs either way); `submit` is this, awaited."""
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name=f"group-commit:{self._what}")
-        return await asyncio.shield(future)
+        return future
 
     async def _flush(self) -> None:
         batch: list[tuple[Item, asyncio.Future[Result]]] = []

@@ -107,11 +107,37 @@ class NewEvent:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class EventClaim:
+    """Claim the webhook event an operation creates for `node`'s dispatcher, in the very
+    transaction that creates it, for `lease` (as `claim_due_events` would, one commit later).
+
+    Only taken when the new event is the oldest pending one of its peer, so per-peer order
+    holds; if the node dies before posting it, the lease runs out (or the node's restart
+    releases it) and the event is claimable again: still delivered at least once.
+    """
+
+    node: str
+    lease: datetime.timedelta
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ClaimingPart:
+    """An incoming part whose message event, if the part completes one, is claimed with
+    `claim` (`PartStored.claimed`)."""
+
+    part: IncomingPart
+    claim: EventClaim
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class PartStored:
     """Result of storing one incoming part (committed in either case)."""
 
     is_new: bool  # False: this exact part was stored before (SIM re-read after a crash)
     message: ReceivedMessage | None  # set when this part completed a message
+    #: The message's event, claimed for `ClaimingPart.claim` (None: not asked, or not the
+    #: head of its peer): the caller must hand it to that node's dispatcher.
+    claimed: OutboxEntry | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from smsgw import pdu
 from smsgw.emulator import EmulatedModem
+from smsgw.gateway import Gateway
+from smsgw.models import OutboxEntry
 from smsgw.store import repository
 from tests.gateway.conftest import (
     EMULATOR_OPTIONS,
@@ -67,6 +71,46 @@ async def test_an_sms_reaches_the_webhook_once_and_leaves_the_sim(tmp_path: Path
                 # An empty 200 is "no reply": nothing is sent.
                 assert modems["sim0"].sent() == []
                 assert len(server.received) == 1
+
+
+def nothing_in_flight(gateway: Gateway) -> bool:
+    return gateway.dispatcher is not None and not gateway.dispatcher.in_flight
+
+
+def posted(server: WebhookServer, count: int) -> bool:
+    return len(of_type(server.received, "incoming_sms")) == count
+
+
+async def test_the_event_goes_to_the_dispatcher_from_the_transaction_that_stores_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No second transaction claims it: the POST starts as soon as the part's commit
+    returned. What the dispatcher's own claim hands out is recorded to prove it."""
+    claimed_by_loop: list[str] = []
+    claim_due_events = repository.claim_due_events
+
+    async def recording_claim(*args: Any, **kwargs: Any) -> list[OutboxEntry]:
+        entries = await claim_due_events(*args, **kwargs)
+        claimed_by_loop.extend(entry.event_id for entry in entries)
+        return entries
+
+    monkeypatch.setattr(repository, "claim_due_events", recording_claim)
+    with WebhookServer(lambda _r: Answer()) as server:
+        async with emulators(tmp_path, "sim0") as modems:
+            settings = gateway_settings(
+                tmp_path, webhook_url=server.url, modems={"sim0": tmp_path / "sim0"}
+            )
+            async with running_gateway(settings) as gateway:
+                for count, text in enumerate(("one", "two"), start=1):
+                    await modems["sim0"].deliver(SENDER, text)
+                    await eventually(functools.partial(posted, server, count))
+                    await eventually(lambda: modems["sim0"].device.storage("SM").used == 0)
+                    # The second arrives once the first's outcome is recorded: otherwise it
+                    # is rightly left to the dispatcher's claim (its sender is pending).
+                    await eventually(functools.partial(nothing_in_flight, gateway))
+                events = of_type(server.received, "incoming_sms")
+                assert [event["message"] for event in events] == ["one", "two"]
+    assert claimed_by_loop == []
 
 
 async def test_a_three_part_ucs2_message_out_of_order_is_one_event(tmp_path: Path) -> None:

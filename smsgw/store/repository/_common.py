@@ -14,7 +14,7 @@ from smsgw.exceptions import StoreError
 from smsgw.models import Direction, MessageStatus, OutboxEntry, WebhookEventKind
 from smsgw.store.database import Database
 from smsgw.store.schema import messages, mqtt_outbox, status_events, webhook_outbox
-from smsgw.store.types import MessageRecord, NewEvent, OutboxState
+from smsgw.store.types import EventClaim, MessageRecord, NewEvent, OutboxState
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
@@ -222,8 +222,12 @@ async def add_outbox_event(
     message_pk: int | None,
     now: datetime.datetime,
     ignore_duplicate: bool,
+    claim: EventClaim | None = None,
 ) -> int | None:
     """Insert a pending webhook event due now; its pk, or None when `event_id` already exists.
+
+    With `claim` the event is inserted already claimed (see `add_claimed_outbox_event`, the
+    only caller that may pass it: it checks the event is the head of its peer).
 
     With `ignore_duplicate=False` a duplicate `event_id` is an error (the transaction rolls
     back): an `incoming_sms` event id must be new, or the webhook would dedupe a real message.
@@ -242,6 +246,9 @@ async def add_outbox_event(
         "state": OutboxState.PENDING.value,
         "created_at": now,
     }
+    if claim is not None:
+        values["claimed_by"] = claim.node
+        values["claim_until"] = now + claim.lease
     if ignore_duplicate:
         pk = await insert_or_ignore(connection, db, webhook_outbox, values, ["event_id"])
     else:
@@ -251,3 +258,76 @@ async def add_outbox_event(
             _INSERT_MQTT_EVENT, {"event_pk": pk, "attempts": 0, "created_at": now}
         )
     return pk
+
+
+#: Advisory-lock namespace for a peer's webhook events (see `add_claimed_outbox_event`).
+_PEER_EVENTS_LOCK = 0x6F7574
+
+_PEER_HAS_PENDING = (
+    sa.select(webhook_outbox.c.pk)
+    .where(
+        webhook_outbox.c.state == OutboxState.PENDING.value,
+        webhook_outbox.c.peer == sa.bindparam("peer"),
+    )
+    .limit(1)
+)
+
+
+async def add_claimed_outbox_event(
+    connection: AsyncConnection,
+    db: Database,
+    event: NewEvent,
+    *,
+    kind: WebhookEventKind,
+    peer: str,
+    modem: str | None,
+    message_pk: int,
+    now: datetime.datetime,
+    claim: EventClaim,
+) -> OutboxEntry | None:
+    """`add_outbox_event` for a new message's event, claimed for `claim.node` when nothing
+    else of its peer is pending; the entry to hand to that node's dispatcher, or None (the
+    event was queued unclaimed and the dispatcher's own claim finds it).
+
+    An earlier pending event of the peer (waiting for a retry, or being posted anywhere) must
+    go first, so the new one is then left to the ordinary claim. On PostgreSQL two nodes may
+    store events of one peer at the same moment (it wrote to two modems): a transaction-scoped
+    lock on the peer makes the second see the first's event, so only one claims.
+    """
+    await lock_key(connection, db, _PEER_EVENTS_LOCK, peer)
+    if await connection.scalar(_PEER_HAS_PENDING, {"peer": peer}) is not None:
+        await add_outbox_event(
+            connection,
+            db,
+            event,
+            kind=kind,
+            peer=peer,
+            modem=modem,
+            message_pk=message_pk,
+            now=now,
+            ignore_duplicate=False,
+        )
+        return None
+    pk = await add_outbox_event(
+        connection,
+        db,
+        event,
+        kind=kind,
+        peer=peer,
+        modem=modem,
+        message_pk=message_pk,
+        now=now,
+        ignore_duplicate=False,
+        claim=claim,
+    )
+    assert pk is not None  # ignore_duplicate=False raises instead
+    return OutboxEntry(
+        id=pk,
+        event_id=event.event_id,
+        kind=kind,
+        peer=peer,
+        body=event.body,
+        attempts=0,
+        created_at=now,
+        modem=modem,
+    )
