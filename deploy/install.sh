@@ -5,6 +5,9 @@
 #   - /etc/systemd/system/smsgw.service, /etc/udev/rules.d/99-smsgw.rules,
 #   - /etc/smsgw/smsgw.toml from deploy/smsgw.example.toml (an existing one is never touched).
 # Safe to run again (upgrades smsgw, refreshes unit and rules, keeps config and data).
+# Ends with a warning and the exact step when the config names a port this version reaches
+# only after a local step: /dev/smsgw/sim800 (a udev rule marking the board) or a built-in
+# UART such as /dev/ttyAMA0 (a DeviceAllow= drop-in).
 #
 # Usage: sudo deploy/install.sh [options]
 #   --dry-run        print what would be done, change nothing
@@ -135,6 +138,137 @@ if [[ -z $DESTDIR ]]; then
     run chgrp "$SERVICE_USER" "$DESTDIR/etc/smsgw" "$DESTDIR/etc/smsgw/smsgw.toml"
 fi
 
+# 6b. Upgrade checks: ports an older smsgw reached by itself and this one reaches only after a
+# local step (the udev marking rule for SIM800 bridges, a DeviceAllow= drop-in for UARTs). The
+# steps stay the admin's to take: marking a device or opening a port is a decision about
+# hardware this script cannot see; it can only say what the configuration needs.
+WARNINGS=()
+CONFIG=$DESTDIR/etc/smsgw/smsgw.toml
+RULES_DIR=$DESTDIR/etc/udev/rules.d
+DROPIN_DIR=$DESTDIR/etc/systemd/system/smsgw.service.d
+
+# The [[modem]] port strings of a config file, one per line (commented-out lines ignored).
+config_ports() {
+    sed -nE "s/^[[:space:]]*port[[:space:]]*=[[:space:]]*[\"']([^\"']+)[\"'].*/\1/p" "$1"
+}
+
+# Whether a local udev rule (any rules file but the shipped one) marks a SIM800 bridge.
+sim800_marked() {
+    local file
+    for file in "$RULES_DIR"/*.rules; do
+        [[ -f $file && ${file##*/} != 99-smsgw.rules ]] || continue
+        grep -Eq '^[[:space:]]*[^#[:space:]].*ENV\{SMSGW_SIM800\}="1"' "$file" && return 0
+    done
+    return 1
+}
+
+# The DeviceAllow= values of the unit's drop-ins, one per line.
+dropin_device_allows() {
+    local file
+    for file in "$DROPIN_DIR"/*.conf; do
+        [[ -f $file ]] || continue
+        sed -nE 's/^[[:space:]]*DeviceAllow=[[:space:]]*([^[:space:]]+).*/\1/p' "$file"
+    done
+}
+
+# Whether a drop-in allows the UART of PORT: PORT itself, DEVICE (what /dev/serial0 points
+# to; "" when that is unknown, and then any built-in UART counts) or DEVICE's whole class.
+uart_allowed() {
+    local port=$1 device=$2 class allowed
+    class=${device#/dev/}
+    class=char-${class%%[0-9]*}
+    while read -r allowed; do
+        [[ $allowed == "$port" ]] && return 0
+        if [[ -z $device ]]; then
+            [[ $allowed =~ ^(/dev/ttyAMA|/dev/ttyS|/dev/serial|char-ttyAMA$|char-ttyS$) ]] && return 0
+        elif [[ $allowed == "$device" || $allowed == "$class" ]]; then
+            return 0
+        fi
+    done < <(dropin_device_allows)
+    return 1
+}
+
+# The exact local rule line for the bridge behind PORT, from its udev properties when this is
+# the live system and the port still exists (before the trigger below re-reads the rules).
+sim800_rule_line() {
+    local port=$1 properties="" serial id_path
+    if [[ -z $DESTDIR && -e $port ]] && command -v udevadm >/dev/null; then
+        properties=$(udevadm info -q property -n "$port" 2>/dev/null || true)
+    fi
+    serial=$(sed -n 's/^ID_SERIAL_SHORT=//p' <<<"$properties")
+    id_path=$(sed -n 's/^ID_PATH=//p' <<<"$properties")
+    if [[ -n $serial ]]; then
+        echo "SUBSYSTEM==\"tty\", ENV{ID_SERIAL_SHORT}==\"$serial\", ENV{SMSGW_SIM800}=\"1\""
+    elif [[ -n $id_path ]]; then
+        echo "SUBSYSTEM==\"tty\", ENV{ID_PATH}==\"$id_path\", ENV{SMSGW_SIM800}=\"1\""
+    fi
+}
+
+warn_sim800() {
+    local port=$1 line
+    line=$(sim800_rule_line "$port")
+    local text="warning: [[modem]] port = \"$port\" in /etc/smsgw/smsgw.toml, and no local
+         udev rule marks a SIM800 board. The shipped rule names a USB-serial bridge sim800
+         only when /etc/udev/rules.d/98-smsgw-local.rules marks it, so $port
+         disappears at the next udev trigger or reboot. Mark your board:"
+    if [[ -n $line ]]; then
+        text+="
+           echo '$line' | sudo tee -a /etc/udev/rules.d/98-smsgw-local.rules"
+    else
+        text+="
+           udevadm info -q property -n /dev/ttyUSB0 | grep -E '^(ID_SERIAL_SHORT|ID_PATH)='
+           echo 'SUBSYSTEM==\"tty\", ENV{ID_PATH}==\"<ID_PATH>\", ENV{SMSGW_SIM800}=\"1\"' | sudo tee -a /etc/udev/rules.d/98-smsgw-local.rules
+         (or ENV{ID_SERIAL_SHORT}==\"<ID_SERIAL_SHORT>\" when the board has a serial number)"
+    fi
+    text+="
+           sudo udevadm control --reload && sudo udevadm trigger --action=add --subsystem-match=tty
+         See $PREFIX/share/doc/smsgw/deployment.md, section 3."
+    WARNINGS+=("$text")
+}
+
+warn_uart() {
+    local port=$1 device=$2 allow shown=$1
+    [[ -n $device && $device != "$port" ]] && shown="$port (-> $device)"
+    local text="warning: [[modem]] port = \"$shown\" in /etc/smsgw/smsgw.toml is a built-in
+         UART. The unit allows only USB modem ports and no drop-in in
+         /etc/systemd/system/smsgw.service.d/ allows this one, so smsgw cannot open it."
+    if [[ -n $device ]]; then
+        allow="DeviceAllow=$device rw"
+        text+="
+         Allow it:"
+    else
+        allow="DeviceAllow=/dev/ttyAMA0 rw"
+        text+="
+         Allow the UART it points to (ls -l $port: ttyAMA0 for the PL011 and most HATs,
+         ttyS0 for the mini UART):"
+    fi
+    text+="
+           sudo mkdir -p /etc/systemd/system/smsgw.service.d
+           printf '[Service]\\n$allow\\n' | sudo tee -a /etc/systemd/system/smsgw.service.d/uart.conf
+           sudo systemctl daemon-reload && sudo systemctl restart smsgw
+         See $PREFIX/share/doc/smsgw/deployment.md (Local changes)."
+    WARNINGS+=("$text")
+}
+
+if [[ -f $CONFIG && -r $CONFIG ]]; then
+    note "checking the modem ports in /etc/smsgw/smsgw.toml against the rules and the unit"
+    while read -r port; do
+        case $port in
+            /dev/smsgw/sim800 | /dev/smsgw/sim800-*)
+                sim800_marked || warn_sim800 "$port" ;;
+            /dev/ttyAMA* | /dev/ttyS* | /dev/serial[0-9]*)
+                device=$port
+                if [[ $port == /dev/serial* ]]; then
+                    device=""
+                    if [[ -z $DESTDIR && -e $port ]]; then device=$(readlink -f "$port"); fi
+                fi
+                uart_allowed "$port" "$device" || warn_uart "$port" "$device" ;;
+        esac
+    done < <(config_ports "$CONFIG")
+elif [[ -f $CONFIG ]]; then
+    echo "  cannot read $CONFIG: its modem ports were not checked"
+fi
+
 # 7. Tell the running system.
 if [[ -z $DESTDIR ]]; then
     if command -v udevadm >/dev/null; then
@@ -163,3 +297,8 @@ Done. Next steps:
   4. Start it:      sudo systemctl enable --now smsgw && journalctl -u smsgw -f
   The generated API key is in /var/lib/smsgw/api-key. More: $PREFIX/share/doc/smsgw/deployment.md
 EOF
+
+# Last, so they are what the admin sees when the script ends.
+for warning in "${WARNINGS[@]}"; do
+    printf '\n%s\n' "$warning"
+done
