@@ -1,7 +1,7 @@
 """One Mosquitto broker and one onboarded Home Assistant with MQTT, shared by the session.
 
-Home Assistant takes tens of seconds to start on a small machine, so the tests share one
-server; each test publishes under its own device and removes what it published.
+Starting and onboarding Home Assistant costs several seconds of a 2-core machine, so the
+tests share one server; the harness tests and the smsgw tests use devices of their own.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def hass_python() -> Path:
     if not install.is_ready():
         pytest.fail(
             f"Home Assistant {install.HA_VERSION} is not installed in {install.venv_dir()}: "
-            "run `make hass-venv` once (about 5 minutes; .ci/run does it)"
+            "run `make hass-venv` once (about 2 minutes; .ci/run does it)"
         )
     return install.venv_python()
 
