@@ -32,6 +32,14 @@ from smsgw.store import open_database, repository
 
 __all__ = ["export", "spreadsheet_safe"]
 
+#: The CSV columns: the keys of `smsgw messages --json` (`messages.as_dict`), in its order,
+#: so even an export that matched nothing has its header row.
+COLUMNS = (
+    "id", "direction", "peer", "modem", "text", "encoding", "parts", "status", "error",
+    "smsc_timestamp", "received_at", "sent_at", "created_at", "delivery_report",
+    "missing_parts", "reply_to",
+)  # fmt: skip
+
 #: First characters a spreadsheet treats as the start of a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -129,13 +137,10 @@ async def _write(
 
 def _csv_writer(sink: IO[str]) -> Callable[[dict[str, Any]], None]:
     writer = csv.writer(sink, lineterminator="\r\n")
-    header: list[str] = []
+    writer.writerow(COLUMNS)
 
     def write(row: dict[str, Any]) -> None:
-        if not header:
-            header.extend(row)
-            writer.writerow(header)
-        writer.writerow([spreadsheet_safe(row[name]) for name in header])
+        writer.writerow([spreadsheet_safe(row.get(name)) for name in COLUMNS])
 
     return write
 

@@ -8,9 +8,9 @@ sweep; a sink interrupted by an unplug finishes on its own and nothing more is d
 entry is re-read later and recognised as a duplicate.
 
 :class:`EntryHandover` is the serial form (sink, then delete). :class:`SinkWindow` pipelines
-received messages: the next entry is read while the sinks of earlier ones still run, up to
-:data:`SINK_WINDOW` of them, so line time and commit time overlap and the store can commit
-parts that arrive together in one transaction.
+received messages (and undecodable entries): the next entry is read while the sinks of
+earlier ones still run, up to :data:`SINK_WINDOW` of them, so line time and commit time
+overlap and the store can commit parts that arrive together in one transaction.
 """
 
 from __future__ import annotations
@@ -172,21 +172,28 @@ class SinkWindow:
         return any(entry.index == index for entry, _ in self._pending)
 
     async def offer(self, entry: StoredMessage) -> bool:
-        """Like `EntryHandover.offer`, pipelined for received messages: True when the
-        entry's sink was started (or, for a status report, returned and the entry was
-        deleted).
+        """Like `EntryHandover.offer`, pipelined for received messages and undecodable
+        entries: True when the entry's sink was started (or, for a status report, returned
+        and the entry was deleted).
 
-        Status reports, undecodable entries and stored SUBMITs take the serial path: reports
-        are rare, and two reports for one outgoing message must be applied in order.
+        Status reports and stored SUBMITs take the serial path: reports are rare, and two
+        reports for one outgoing message must be applied in order. Undecodable entries are
+        pipelined like messages: a flood of them (each kept aside in its own commit) must be
+        read and deleted as fast as the good ones, or it fills the storage.
         """
+        modem_id = self._handover.modem_id
         message = received_message(entry)
-        if message is None:
+        event: ModemEvent
+        if message is not None:
+            event = MessageReceived(modem_id, message, entry.pdu_hex, entry.storage, entry.index)
+        elif entry.message is None:
+            event = UndecodablePdu(
+                modem_id, entry.pdu_hex, entry.error or "?", entry.storage, entry.index
+            )
+        else:
             return await self._handover.offer(entry)
         while len(self._pending) >= self._limit:
             await self.settle_head()
-        event = MessageReceived(
-            self._handover.modem_id, message, entry.pdu_hex, entry.storage, entry.index
-        )
         self._pending.append((entry, self._handover.start(event)))
         await self.settle_done()
         return True

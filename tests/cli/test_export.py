@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from smsgw.cli.export import spreadsheet_safe
+from smsgw.cli.export import COLUMNS, spreadsheet_safe
 from smsgw.cli.main import app
 from smsgw.config import RetentionSection
 from smsgw.gateway.retention import Retention
@@ -85,6 +85,26 @@ def test_csv_is_safe_for_spreadsheets_and_jsonl_keeps_the_text(tmp_path: Path) -
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == ["@home, plain"]
+
+
+def test_an_empty_export_still_has_its_header(tmp_path: Path) -> None:
+    _fill(tmp_path, FakeClock())
+    result = runner.invoke(
+        app,
+        ["export", "--format", "csv", "--peer", "+40729999999", "-c", str(_config(tmp_path))],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == [",".join(COLUMNS)]
+
+
+def test_the_columns_are_the_fields_of_messages_json(tmp_path: Path) -> None:
+    clock = FakeClock()
+    _fill(tmp_path, clock)
+    result = runner.invoke(
+        app, ["messages", "--json", "--limit", "1", "-c", str(_config(tmp_path))]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert tuple(json.loads(result.stdout)[0]) == COLUMNS
 
 
 def test_bad_since_is_a_usage_error(tmp_path: Path) -> None:

@@ -125,11 +125,10 @@ async def _flood(tmp_path: Path, case: str, profile: str, bad: int, good: int, g
     ("profile", "bad", "good", "gap"),
     [
         pytest.param("sim800", 60, 20, 0.005, id="sim800"),
-        # 50 SMS/s: far beyond what a network delivers to one SIM. (At 200 SMS/s the SIM does
-        # fill for a moment, each undecodable costing its own commit; the network then holds
-        # the rest back and nothing is lost.)
-        pytest.param("sim800", 400, 200, 0.02, id="sim800-long", marks=pytest.mark.faults),
-        pytest.param("huawei", 400, 200, 0.02, id="huawei-long", marks=pytest.mark.faults),
+        # 200 SMS/s, far beyond what a network delivers to one SIM: undecodable entries are
+        # pipelined like good ones, so the SIM stays far from full even then.
+        pytest.param("sim800", 400, 200, 0.005, id="sim800-long", marks=pytest.mark.faults),
+        pytest.param("huawei", 400, 200, 0.005, id="huawei-long", marks=pytest.mark.faults),
     ],
 )
 async def test_undecodable_flood_mixed_with_good_sms(

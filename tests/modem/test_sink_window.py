@@ -11,7 +11,7 @@ import pytest
 
 from smsgw import pdu
 from smsgw.modem.entries import StoredEntries, decode_entry
-from smsgw.modem.events import MessageReceived, ModemEvent
+from smsgw.modem.events import MessageReceived, ModemEvent, UndecodablePdu
 from smsgw.modem.handover import EntryHandover, SinkWindow
 from smsgw.modem.values import StoredMessage
 
@@ -96,3 +96,32 @@ async def test_a_full_window_settles_its_oldest_entry_before_starting_another() 
     sink.release("m3")
     await window.drain()
     assert entries.deleted == [1, 2, 3]
+
+
+async def test_undecodable_entries_are_pipelined_and_deleted_after_their_own_sink() -> None:
+    """A flood of undecodable entries must leave storage as fast as good ones: their sinks
+    (the quarantine's commits) run in the window too, and a failed one stays."""
+    started: list[int] = []
+    gates: dict[int, asyncio.Event] = {}
+
+    async def sink(event: ModemEvent) -> None:
+        assert isinstance(event, UndecodablePdu)
+        assert event.index is not None
+        started.append(event.index)
+        await gates.setdefault(event.index, asyncio.Event()).wait()
+        if event.index == 2:
+            raise RuntimeError("commit failed")
+
+    entries = RecordedDeletes()
+    window = SinkWindow(EntryHandover("m", sink, entries, lambda: None))
+    for index in (1, 2, 3):
+        bad = decode_entry("SM", index, 0, f"0011{index:02X}")
+        assert bad.message is None
+        assert await window.offer(bad)
+    await asyncio.sleep(0)
+    assert started == [1, 2, 3]  # all three in flight before any commit returned
+    assert entries.deleted == []
+    for index in (3, 2, 1):
+        gates.setdefault(index, asyncio.Event()).set()
+    await window.drain()
+    assert entries.deleted == [1, 3]
