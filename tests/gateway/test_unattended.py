@@ -354,3 +354,20 @@ async def test_stuck_radio_recovered_once_and_its_alert_opened_and_resolved_once
             assert modems.alerts == ()
             print(f"\n--- {profile}: stuck radio recovered ---")
             print("\n".join(line for line in tap.lines[mark:] if "CREG" in line or "CFUN" in line))
+
+
+async def test_a_withheld_call_has_a_null_caller_and_gets_no_sms(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import smsgw.emulator.calls as emulated_calls
+
+    monkeypatch.setattr(emulated_calls, "RING_INTERVAL", 0.3)
+    async with _rig(tmp_path, "huawei", _call_back, calls="hangup", call_rings=1) as (
+        _gateway, emulator, _client, server, _tap,
+    ):  # fmt: skip
+        await emulator.call("", rings=4)
+        await eventually(lambda: len(of_type(server.received, "incoming_call")) == 1)
+        (event,) = of_type(server.received, "incoming_call")
+        assert (event["caller"], event["rings"]) == (None, 1)
+        await asyncio.sleep(1.0)
+        assert emulator.sent() == []

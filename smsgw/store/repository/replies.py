@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +33,8 @@ from smsgw.store.types import (
 
 #: Idempotency key prefix of the SMS answering an `incoming_call` event.
 CALL_REPLY_PREFIX = "call-reply:"
+#: A caller an SMS can go back to (a withheld caller's peer is not a number).
+_DIALLABLE = re.compile(r"\+?[0-9]{3,20}")
 
 
 def _deliver_statement(*, with_node: bool) -> sa.Update:
@@ -164,7 +167,7 @@ async def _reply_to_caller(
 ) -> ReplyResult:
     """Queue the `incoming_call` event's reply to the caller, from the modem that was called
     (nothing for a withheld number, or above the per-peer hourly limit: logged by the caller)."""
-    if done.modem is None or not str(done.peer).startswith("+"):
+    if done.modem is None or not _DIALLABLE.fullmatch(str(done.peer)):
         return ReplyResult(outcome=ReplyOutcome.NO_REPLY, message=None)
     if await is_opted_out_in(connection, str(done.peer)):
         return ReplyResult(outcome=ReplyOutcome.OPTED_OUT, message=None)
