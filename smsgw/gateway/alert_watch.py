@@ -4,7 +4,9 @@ The observation is built from what is already known, without asking the modem an
 the supervisor's state and reason, the registration the modem last reported (``+CREG``
 URCs), the details the fleet re-reads every minute (signal, SIM, storage) and the last
 balance. `smsgw.gateway.alert_rules` decides; the sink records. The open alerts are also
-kept on each `ModemRuntime` (API, UI) and in the `smsgw_modem_alert` gauge.
+kept on each `ModemRuntime` (API, UI) and in the `smsgw_modem_alert` gauge. The daemon's
+sink is `StoredAlerts`: durable `modem_alert` events (webhook, MQTT), the open state in the
+database, so a restart neither repeats nor forgets an alert.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from typing import Protocol
 
 from smsgw import metrics
 from smsgw.gateway.alert_rules import AlertChange, AlertTracker, Observation
+from smsgw.gateway.alerts import ModemAlerts
 from smsgw.gateway.fleet import ModemRuntime
+from smsgw.models import ModemAlertKind
 from smsgw.modem import ModemState
 
-__all__ = ["AlertSink", "AlertWatch", "LogAlertSink", "observe"]
+__all__ = ["AlertSink", "AlertWatch", "LogAlertSink", "StoredAlerts", "observe"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,20 @@ class AlertSink(Protocol):
     async def raise_alert(self, modem: str, alert: str, detail: str) -> bool: ...
 
     async def resolve_alert(self, modem: str, alert: str, detail: str = "") -> bool: ...
+
+
+class StoredAlerts:
+    """The durable sink: `modem_alert` events through the store (`gateway.alerts`), one when
+    an alert opens and one when it closes, even across restarts."""
+
+    def __init__(self, alerts: ModemAlerts) -> None:
+        self._alerts = alerts
+
+    async def raise_alert(self, modem: str, alert: str, detail: str) -> bool:
+        return await self._alerts.raise_alert(modem, ModemAlertKind(alert), detail)
+
+    async def resolve_alert(self, modem: str, alert: str, detail: str = "") -> bool:
+        return await self._alerts.resolve_alert(modem, ModemAlertKind(alert), detail)
 
 
 class LogAlertSink:

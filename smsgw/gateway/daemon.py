@@ -139,8 +139,9 @@ class Gateway:
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         self.unattended = Unattended(
-            self.db, self.fleet, clock=clock, spawn=self._spawn, on_new_event=self.wake_webhook
-        )
+            self.db, self.fleet, clock=clock, spawn=self._spawn, on_new_event=self.wake_webhook,
+            alerts=self.alerts,
+        )  # fmt: skip
         #: USSD sessions, for the API, the CLI and the inbox.
         self.ussd = self.unattended.sessions
 

@@ -16,7 +16,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from smsgw.gateway import telemetry
-from smsgw.gateway.alert_watch import AlertSink, AlertWatch, LogAlertSink
+from smsgw.gateway.alert_watch import AlertSink, AlertWatch, LogAlertSink, StoredAlerts
+from smsgw.gateway.alerts import ModemAlerts
 from smsgw.gateway.balance import BalanceMonitor
 from smsgw.gateway.fleet import Fleet, ModemRuntime
 from smsgw.gateway.ussd import UssdSessions
@@ -54,6 +55,7 @@ class Unattended:
         clock: Clock,
         spawn: Spawn,
         on_new_event: Callable[[], None],
+        alerts: ModemAlerts | None = None,
     ) -> None:
         self._db = db
         self._fleet = fleet
@@ -61,7 +63,8 @@ class Unattended:
         self._spawn = spawn
         self._on_new_event = on_new_event
         self.sessions = UssdSessions(self._supervisor_of)
-        self.alerts = AlertWatch(lambda: self._fleet, LogAlertSink())
+        sink: AlertSink = StoredAlerts(alerts) if alerts is not None else LogAlertSink()
+        self.alerts = AlertWatch(lambda: self._fleet, sink)
 
     def use_alert_sink(self, sink: AlertSink) -> None:
         """Record alerts durably (the `modem_alert` events) instead of only logging them."""

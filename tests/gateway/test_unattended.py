@@ -23,7 +23,7 @@ from smsgw.emulator import DeviceOptions, EmulatedModem
 from smsgw.emulator.ussd import MenuTree
 from smsgw.gateway import Gateway
 from smsgw.gateway.alert_rules import DEFAULT_RULES, AlertTracker
-from smsgw.gateway.alert_watch import AlertWatch
+from smsgw.gateway.alert_watch import AlertWatch, StoredAlerts
 from smsgw.modem import SupervisorSettings
 from smsgw.webapp import create_app as create_webapp
 from tests.gateway.conftest import eventually, fast_supervisors, of_type
@@ -371,3 +371,36 @@ async def test_a_withheld_call_has_a_null_caller_and_gets_no_sms(
         assert (event["caller"], event["rings"]) == (None, 1)
         await asyncio.sleep(1.0)
         assert emulator.sent() == []
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+async def test_alert_events_reach_the_webhook_once_each_way(tmp_path: Path, profile: str) -> None:
+    rules = {
+        name: dataclasses.replace(rule, raise_after=0.3, resolve_after=0.3)
+        for name, rule in DEFAULT_RULES.items()
+    }
+    options = DeviceOptions(boot_scale=0.0, report_delay=0.3)
+    with WebhookServer(_no_reply) as server:
+        async with EmulatedModem(profile, tmp_path / "gsm", options=options) as emulator:
+            settings = _settings(tmp_path, tmp_path / "gsm", server.url)
+            gateway = Gateway(settings, supervisor_settings=_quick_recovery)
+            gateway.unattended.alerts = AlertWatch(
+                lambda: gateway.fleet,
+                StoredAlerts(gateway.alerts),
+                tracker=AlertTracker(rules),
+                interval=0.05,
+            )
+            async with gateway:
+                await asyncio.wait_for(gateway.supervisor("gsm").wait_ready(), 15)
+                await asyncio.sleep(0.5)
+                assert of_type(server.received, "modem_alert") == []
+                await emulator.stick_radio()
+                await eventually(lambda: len(of_type(server.received, "modem_alert")) == 2)
+                await asyncio.sleep(1.0)
+                alerts = of_type(server.received, "modem_alert")
+                assert [(a["alert"], a["resolved"]) for a in alerts] == [
+                    ("not_registered", False),
+                    ("not_registered", True),
+                ]
+                assert {a["modem"] for a in alerts} == {"gsm"}
+                assert await gateway.alerts.open_alerts("gsm") == []
