@@ -107,3 +107,21 @@ async def test_finished_events_go_pending_ones_stay(db: Database, clock: FakeClo
     assert await count_rows(db, "webhook_outbox") == 1
     remaining = await repository.claim_due_events(db, node="m", limit=10, lease=MONTH)
     assert [entry.id for entry in remaining] == [pending.id]
+
+
+async def test_history_export_reads_in_chunks_oldest_first_with_filters(
+    db: Database, clock: FakeClock
+) -> None:
+    ids = [await receive(db, sender=f"+4072100000{n % 2}", text=f"m{n}") for n in range(5)]
+    clock.advance(days=1)
+    since = clock.now
+    later = await outgoing(db, "later", "+40721000001")
+
+    everything = [record.id async for record in repository.iter_history(db, chunk=2)]
+    assert everything == [*ids, later]
+    one_peer = [
+        record.text async for record in repository.iter_history(db, peer="+40721000001", chunk=1)
+    ]
+    assert one_peer == ["m1", "m3", "later"]
+    recent = [record.id async for record in repository.iter_history(db, since=since)]
+    assert recent == [later]
