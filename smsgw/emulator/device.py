@@ -19,24 +19,23 @@ clock and output plumbing on an asyncio loop for in-memory streams.
 The device is a facade: the modem's memory is one `DeviceState` (`device.state`), and each
 job has its module: `interpreter` (echo, command lines, prompt), `commands` (one handler
 per AT command), `boot` (power, banner, SMS Ready), `radio` (registration), `inbound`
-(SMS and reports from the network), `outbound` (sending), `framing` (bytes on the wire).
+(SMS and reports from the network), `outbound` (sending), `framing` (bytes on the wire),
+`faults` (what tests do to it: a hung firmware, line noise, a stuck radio, failing sends).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
 
 from smsgw import pdu
-from smsgw.emulator import boot, calls, inbound, network, radio
+from smsgw.emulator import boot, calls, inbound, network
+from smsgw.emulator.faults import DeviceFaults
 from smsgw.emulator.interpreter import LineInterpreter
 from smsgw.emulator.profiles import Profile
 from smsgw.emulator.state import DeviceOptions, DeviceState, Prompt
 from smsgw.emulator.storage import Storage
 
-__all__ = ["Device", "DeviceOptions", "UrcPosition"]
-
-UrcPosition = Literal["now", "mid_reply", "before_echo"]
+__all__ = ["Device", "DeviceOptions"]
 
 
 class Device:
@@ -48,6 +47,7 @@ class Device:
         self.state = DeviceState(profile, self.options)
         self._line = LineInterpreter(self.state)
         self.state.reboot = self.reboot
+        self.faults = DeviceFaults(self.state, self._line)
 
     # ------------------------------------------------------------------ I/O surface
     def set_output_listener(self, callback: Callable[[], None] | None) -> None:
@@ -121,43 +121,6 @@ class Device:
         """Module reset: the banner again, volatile settings back to defaults."""
         self.power_off()
         self.power_on()
-
-    def set_unresponsive(self, unresponsive: bool) -> None:
-        """A hung firmware: input ignored, nothing sent (timers keep running inside)."""
-        self.state.out.unresponsive = unresponsive
-
-    @property
-    def unresponsive(self) -> bool:
-        return self.state.out.unresponsive
-
-    def inject_urc(self, line: str, at: UrcPosition = "now") -> None:
-        """An unsolicited line: now, inside the next reply, or before the next echo."""
-        if at == "now":
-            self.state.out.raw(f"\r\n{line}\r\n".encode())
-        elif at == "mid_reply":
-            self.state.mid_reply.append(line)
-        else:
-            self._line.before_echo.append(line)
-
-    def inject_garbage(self, data: bytes) -> None:
-        """Raw bytes on the line (line noise, a glitching USB bridge)."""
-        self.state.out.raw(data)
-
-    def stick_radio(self, *, permanent: bool = False) -> None:
-        """The radio drops off the network until `AT+CFUN` restarts it (never: `permanent`)."""
-        radio.stick(self.state, permanent=permanent)
-
-    def set_registration(self, name: str) -> None:
-        """The network's answer from now on: home, roaming, searching or denied."""
-        radio.force_registration(self.state, name)
-
-    def set_signal(self, rssi: int) -> None:
-        """`AT+CSQ` <rssi> from now on (0-31, 99 unknown), e.g. 0 for no usable signal."""
-        self.state.rssi = rssi
-
-    def fail_next_send(self, cause: int = 500) -> None:
-        """The next `AT+CMGS`/`AT+CMSS` fails with `+CMS ERROR: <cause>` (e.g. 21, 38, 500)."""
-        self.state.send_failures.append(cause)
 
     # ------------------------------------------------------------------ network side
     def deliver(

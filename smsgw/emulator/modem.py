@@ -22,7 +22,8 @@ from types import TracebackType
 
 from smsgw import pdu
 from smsgw.emulator.control import ControlServer
-from smsgw.emulator.device import Device, DeviceOptions, UrcPosition
+from smsgw.emulator.device import Device, DeviceOptions
+from smsgw.emulator.faults import UrcPosition
 from smsgw.emulator.network import SentMessage
 from smsgw.emulator.profiles import Profile, get_profile
 from smsgw.emulator.pty import PtyRunner, WireTap
@@ -97,7 +98,7 @@ class EmulatedModem:
             "link": str(self.link),
             "pty": self.pty_name,
             "plugged": self._runner.port is not None,
-            "unresponsive": self.device.unresponsive,
+            "unresponsive": self.device.faults.unresponsive,
             "sent": len(self.device.sent),
         }
 
@@ -154,7 +155,7 @@ class EmulatedModem:
         position: UrcPosition = (
             "now" if at == "now" else ("mid_reply" if at == "mid_reply" else "before_echo")
         )
-        self.device.inject_urc(line, position)
+        self.device.faults.inject_urc(line, position)
         self._runner.poke()
 
     async def ring(self, number: str, rings: int = 6) -> None:
@@ -173,22 +174,22 @@ class EmulatedModem:
 
     async def set_registration(self, name: str) -> None:
         self._runner.poke()
-        self.device.set_registration(name)
+        self.device.faults.set_registration(name)
         self._runner.poke()
 
     def set_signal(self, rssi: int) -> None:
-        self.device.set_signal(rssi)
+        self.device.faults.set_signal(rssi)
 
     async def stick_radio(self, permanent: bool = False) -> None:
         self._runner.poke()
-        self.device.stick_radio(permanent=permanent)
+        self.device.faults.stick_radio(permanent=permanent)
         self._runner.poke()
 
     def inject_garbage(self, data: bytes) -> None:
-        self.device.inject_garbage(data)
+        self.device.faults.inject_garbage(data)
 
     def set_unresponsive(self, unresponsive: bool) -> None:
-        self.device.set_unresponsive(unresponsive)
+        self.device.faults.set_unresponsive(unresponsive)
 
     def fail_next_send(self, cause: int = 500) -> None:
-        self.device.fail_next_send(cause)
+        self.device.faults.fail_next_send(cause)

@@ -66,7 +66,7 @@ async def test_fault_commands_change_the_device(modem: EmulatedModem) -> None:
         b'{"cmd": "unplug"}',
     )
     assert all(a["ok"] for a in answers)
-    assert modem.device.unresponsive
+    assert modem.device.faults.unresponsive
     assert modem.pty_name is None
     assert not modem.link.exists()
     assert (await ask(modem.control_path, b'{"cmd": "replug"}'))[0]["ok"]

@@ -98,7 +98,7 @@ def test_huawei_urc_before_echo_reproduces_the_e1752_capture(corpus_dir: Path) -
     raw = _capture_line(capture, "^SRVST:0\\r\\nAT+CPMS")
     expected = raw.encode().decode("unicode_escape").encode("latin-1")
     host = boot("huawei")
-    host.device.inject_urc("^SRVST:0", at="before_echo")
+    host.device.faults.inject_urc("^SRVST:0", at="before_echo")
     assert host.raw(b'AT+CPMS="SM","SM"\r') == expected
 
 

@@ -96,11 +96,11 @@ def test_network_waits_while_the_modem_is_off() -> None:
 
 
 def test_unresponsive_device_ignores_input_but_keeps_messages(sim800: Host) -> None:
-    sim800.device.set_unresponsive(True)
+    sim800.device.faults.set_unresponsive(True)
     assert sim800.at("AT") == ""
     sim800.device.deliver("+40721000000", "queued inside")
     assert sim800.device.read_output() == b""
-    sim800.device.set_unresponsive(False)
+    sim800.device.faults.set_unresponsive(False)
     assert sim800.lines("AT+CPMS?")[0].startswith('+CPMS: "SM",1,50')
 
 

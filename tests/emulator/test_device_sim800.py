@@ -226,7 +226,7 @@ def test_failed_report_outcome_and_send_failure() -> None:
     host.at("AT+CMEE=1")
     host.at("AT+CNMI=2,1,0,1,0")
     part = pdu.encode_submit("+40721000001", "x", srr=True)[0]
-    host.device.fail_next_send(38)
+    host.device.faults.fail_next_send(38)
     host.at(f"AT+CMGS={part.tpdu_length}")
     assert host.raw(part.hex.encode() + b"\x1a") == b"\r\n+CMS ERROR: 38\r\n"
     host.at(f"AT+CMGS={part.tpdu_length}")

@@ -273,8 +273,8 @@ async def test_transient_cms_errors_are_retried_permanent_ones_fail_at_once(
 ) -> None:
     async with _rig(tmp_path, profile, _no_reply) as (gateway, emulator, _c, server, tap):
         gateway.worker("gsm").retry_backoff = 0.05
-        emulator.device.fail_next_send(332)  # network timeout
-        emulator.device.fail_next_send(42)  # congestion
+        emulator.device.faults.fail_next_send(332)  # network timeout
+        emulator.device.faults.fail_next_send(42)  # congestion
         mark = tap.mark()
         retried = await gateway.submit(to="+40722000021", text="try again", modem="gsm",
                                        delivery_report=False, idempotency_key=None)  # fmt: skip
@@ -282,7 +282,7 @@ async def test_transient_cms_errors_are_retried_permanent_ones_fail_at_once(
         await eventually(lambda: _status(server, retried.message.id) == ["sent"])
         assert tap.since(mark).count("rx AT+CMGS=") == 3
 
-        emulator.device.fail_next_send(21)  # short message transfer rejected: permanent
+        emulator.device.faults.fail_next_send(21)  # short message transfer rejected: permanent
         mark = tap.mark()
         refused = await gateway.submit(to="+40722000022", text="rejected", modem="gsm",
                                        delivery_report=False, idempotency_key=None)  # fmt: skip
@@ -344,7 +344,7 @@ async def test_stuck_radio_recovered_once_and_its_alert_opened_and_resolved_once
             assert all(not raised for _m, _a, raised in sink.calls)
             sink.calls.clear()
             mark = tap.mark()
-            emulator.device.stick_radio()
+            emulator.device.faults.stick_radio()
             await eventually(lambda: ("gsm", "not_registered", False) in sink.calls)
             await asyncio.sleep(1.0)  # many more polls: nothing new
             assert sink.calls == [("gsm", "not_registered", True), ("gsm", "not_registered", False)]

@@ -134,7 +134,7 @@ async def test_direct_cmt_and_cds_urcs_are_handled(clean_rig: Rig) -> None:
     modem = await _ready(clean_rig)
     scts = datetime.datetime(2026, 11, 27, 10, 0, tzinfo=datetime.UTC)
     deliver = pdu.encode_deliver("+40721000009", "routed", scts)[0]
-    clean_rig.bridge.device.inject_urc(f'+CMT: "",{deliver.tpdu_length}\r\n{deliver.hex}')
+    clean_rig.bridge.device.faults.inject_urc(f'+CMT: "",{deliver.tpdu_length}\r\n{deliver.hex}')
     await eventually(lambda: len(clean_rig.events.of(MessageReceived)) == 1)
     event = clean_rig.events.of(MessageReceived)[0]
     assert (event.message.text, event.index) == ("routed", None)
@@ -144,14 +144,14 @@ async def test_direct_cmt_and_cds_urcs_are_handled(clean_rig: Rig) -> None:
 async def test_urcs_inside_replies_and_before_echoes(clean_rig: Rig) -> None:
     modem = await _ready(clean_rig)
     device = clean_rig.bridge.device
-    device.inject_urc("RING", at="before_echo")
-    device.inject_urc("+CREG: 5", at="mid_reply")
-    device.inject_urc("^RSSI:12", at="mid_reply")
+    device.faults.inject_urc("RING", at="before_echo")
+    device.faults.inject_urc("+CREG: 5", at="mid_reply")
+    device.faults.inject_urc("^RSSI:12", at="mid_reply")
     signal = await modem.signal()
     assert signal.rssi >= 0
     await eventually(lambda: len(clean_rig.events.of(RegistrationChanged)) == 1)
     assert clean_rig.events.of(RegistrationChanged)[0].registration.roaming
-    device.inject_urc('+CMTI: "SM",99', at="mid_reply")  # stale index: nothing to read
+    device.faults.inject_urc('+CMTI: "SM",99', at="mid_reply")  # stale index: nothing to read
     assert (await modem.operator()).name
     device.deliver("+40721000001", "still fine")
     await eventually(lambda: len(clean_rig.events.of(MessageReceived)) == 1)
@@ -227,7 +227,7 @@ async def test_right_pin_unlocks() -> None:
 
 async def test_cms_error_on_send_is_reported_with_a_reason(clean_rig: Rig) -> None:
     await _ready(clean_rig)
-    clean_rig.bridge.device.fail_next_send(21)
+    clean_rig.bridge.device.faults.fail_next_send(21)
     with pytest.raises(SendFailed) as failure:
         await clean_rig.supervisor.send_sms("+40722000002", "refused")
     assert failure.value.cms_code == 21

@@ -35,7 +35,7 @@ async def test_a_stuck_radio_is_restarted_once_and_registers_again(profile: str)
         modem = await asyncio.wait_for(rig.supervisor.wait_ready(), 10)
         device = rig.bridge.device
         assert device.state.registered
-        device.stick_radio()
+        device.faults.stick_radio()
         await eventually(lambda: len(rig.events.of(RadioRestarted)) == 1, within=10)
         await eventually(lambda: device.state.registered, within=5)
         await asyncio.sleep(1.5)  # registered again: no further restart
@@ -49,7 +49,7 @@ async def test_a_stuck_radio_is_restarted_once_and_registers_again(profile: str)
 async def test_a_radio_no_restart_fixes_is_not_restarted_in_a_loop(profile: str) -> None:
     async with open_rig(profile, settings=QUICK_RECOVERY) as rig:
         modem = await asyncio.wait_for(rig.supervisor.wait_ready(), 10)
-        rig.bridge.device.stick_radio(permanent=True)
+        rig.bridge.device.faults.stick_radio(permanent=True)
         await eventually(lambda: len(rig.events.of(RecoveryExhausted)) == 1, within=10)
         await asyncio.sleep(2.0)
         assert [e.attempt for e in rig.events.of(RadioRestarted)] == [1, 2]

@@ -66,11 +66,11 @@ async def test_hung_firmware_is_reopened_and_recovers() -> None:
         try:
             async with asyncio.timeout(10):
                 await supervisor.wait_ready()
-            bridge.device.set_unresponsive(True)
+            bridge.device.faults.set_unresponsive(True)
             await eventually(lambda: supervisor.state is not ModemState.READY, within=5)
             assert "unresponsive" in events.of_reason()
             await asyncio.sleep(0.5)
-            bridge.device.set_unresponsive(False)
+            bridge.device.faults.set_unresponsive(False)
             async with asyncio.timeout(10):
                 await supervisor.wait_ready()
             assert bridge.opens >= 2

@@ -106,8 +106,10 @@ async def test_a_call_is_one_event_with_its_rings(profile: str, withheld: bool) 
         modem.calls._ring_gap = 0.6
         number = "" if withheld else "+40721000077"
         for _ in range(3):
-            rig.bridge.device.inject_urc("RING")
-            rig.bridge.device.inject_urc(f'+CLIP: "{number}",{128 if withheld else 145},,,,0')
+            rig.bridge.device.faults.inject_urc("RING")
+            rig.bridge.device.faults.inject_urc(
+                f'+CLIP: "{number}",{128 if withheld else 145},,,,0'
+            )
             await asyncio.sleep(0.2)
         await eventually(lambda: len(rig.events.of(IncomingCall)) == 1, within=5)
         await asyncio.sleep(0.8)
