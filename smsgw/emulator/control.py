@@ -38,6 +38,7 @@ import stat
 from pathlib import Path
 from typing import Any, Protocol
 
+from smsgw.emulator.live_faults import LiveFaults
 from smsgw.emulator.radio import NETWORK_STATES
 from smsgw.emulator.ussd import ScriptedReply, UssdService, menu_from_json
 
@@ -59,16 +60,11 @@ class Controllable(Protocol):
     async def unplug(self, for_s: float | None = None) -> None: ...
     async def replug(self) -> None: ...
     async def reboot(self) -> None: ...
-    async def inject_urc(self, line: str, at: str = "now") -> None: ...
-    def inject_garbage(self, data: bytes) -> None: ...
-    def set_unresponsive(self, unresponsive: bool) -> None: ...
-    def fail_next_send(self, cause: int) -> None: ...
+    @property
+    def faults(self) -> LiveFaults: ...
     async def ring(self, number: str, rings: int = 6) -> None: ...
     async def call(self, number: str, rings: int = 6) -> None: ...
     def set_ussd(self, service: UssdService) -> None: ...
-    async def set_registration(self, name: str) -> None: ...
-    def set_signal(self, rssi: int) -> None: ...
-    async def stick_radio(self, permanent: bool = False) -> None: ...
     def status(self) -> dict[str, object]: ...
 
 
@@ -107,19 +103,19 @@ async def handle_request(target: Controllable, request: dict[str, Any]) -> dict[
             at = request.get("at", "now")
             if at not in ("now", "mid_reply", "before_echo"):
                 raise ControlError("'at' must be now, mid_reply or before_echo")
-            await target.inject_urc(_text(request, "line"), at)
+            await target.faults.inject_urc(_text(request, "line"), at)
             return {"ok": True}
         if command == "garbage":
-            target.inject_garbage(bytes.fromhex(_text(request, "hex")))
+            target.faults.inject_garbage(bytes.fromhex(_text(request, "hex")))
             return {"ok": True}
         if command == "unresponsive":
-            target.set_unresponsive(bool(request.get("on", True)))
+            target.faults.set_unresponsive(bool(request.get("on", True)))
             return {"ok": True}
         if command == "fail_send":
             cause = request.get("cause", 500)
             if not isinstance(cause, int):
                 raise ControlError("'cause' must be an integer")
-            target.fail_next_send(cause)
+            target.faults.fail_next_send(cause)
             return {"ok": True}
         if command == "ring":
             rings = request.get("rings", 6)
@@ -162,14 +158,14 @@ async def _network(target: Controllable, command: str, request: dict[str, Any]) 
         name = _text(request, "state")
         if name not in NETWORK_STATES:
             raise ControlError(f"'state' must be one of {', '.join(NETWORK_STATES)}")
-        await target.set_registration(name)
+        await target.faults.set_registration(name)
     elif command == "signal":
         rssi = request.get("rssi")
         if not isinstance(rssi, int) or not (0 <= rssi <= 31 or rssi == 99):
             raise ControlError("'rssi' must be 0-31 or 99")
-        target.set_signal(rssi)
+        target.faults.set_signal(rssi)
     else:
-        await target.stick_radio(bool(request.get("permanent", False)))
+        await target.faults.stick_radio(bool(request.get("permanent", False)))
 
 
 class ControlServer:

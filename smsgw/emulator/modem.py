@@ -7,9 +7,9 @@
         await modem.unplug(for_s=3)                     # pty gone, back after 3 s
         await modem.wait_plugged()
         await modem.reboot()
-        await modem.inject_urc("RING", at="mid_reply")
-        modem.inject_garbage(b"\\xff\\x00")
-        modem.set_unresponsive(True)
+        await modem.faults.inject_urc("RING", at="mid_reply")
+        modem.faults.inject_garbage(b"\\xff\\x00")
+        modem.faults.set_unresponsive(True)
 
 With `control=PATH` the same operations are also served on a unix socket
 (see `smsgw.emulator.control`).
@@ -23,7 +23,7 @@ from types import TracebackType
 from smsgw import pdu
 from smsgw.emulator.control import ControlServer
 from smsgw.emulator.device import Device, DeviceOptions
-from smsgw.emulator.faults import UrcPosition
+from smsgw.emulator.live_faults import LiveFaults
 from smsgw.emulator.network import SentMessage
 from smsgw.emulator.profiles import Profile, get_profile
 from smsgw.emulator.pty import PtyRunner, WireTap
@@ -47,6 +47,7 @@ class EmulatedModem:
         self.control_path = Path(control) if control is not None else None
         self.device = Device(self.profile, options)
         self._runner = PtyRunner(self.device, self.link, baud=baud)
+        self.faults = LiveFaults(self.device.faults, self._runner.poke)
         self._control: ControlServer | None = None
 
     async def __aenter__(self) -> EmulatedModem:
@@ -148,16 +149,6 @@ class EmulatedModem:
         self.device.reboot()
         self._runner.poke()
 
-    async def inject_urc(self, line: str, at: UrcPosition | str = "now") -> None:
-        """An unsolicited line now, inside the next reply, or before the next echo."""
-        if at not in ("now", "mid_reply", "before_echo"):
-            raise ValueError(f"unknown URC position {at!r}")
-        position: UrcPosition = (
-            "now" if at == "now" else ("mid_reply" if at == "mid_reply" else "before_echo")
-        )
-        self.device.faults.inject_urc(line, position)
-        self._runner.poke()
-
     async def ring(self, number: str, rings: int = 6) -> None:
         """An incoming call: RING (and +CLIP with AT+CLIP=1) until hung up or `rings`."""
         self._runner.poke()
@@ -171,25 +162,3 @@ class EmulatedModem:
     def set_ussd(self, service: UssdService) -> None:
         """What the network answers USSD requests from now on."""
         self.device.options.ussd = service
-
-    async def set_registration(self, name: str) -> None:
-        self._runner.poke()
-        self.device.faults.set_registration(name)
-        self._runner.poke()
-
-    def set_signal(self, rssi: int) -> None:
-        self.device.faults.set_signal(rssi)
-
-    async def stick_radio(self, permanent: bool = False) -> None:
-        self._runner.poke()
-        self.device.faults.stick_radio(permanent=permanent)
-        self._runner.poke()
-
-    def inject_garbage(self, data: bytes) -> None:
-        self.device.faults.inject_garbage(data)
-
-    def set_unresponsive(self, unresponsive: bool) -> None:
-        self.device.faults.set_unresponsive(unresponsive)
-
-    def fail_next_send(self, cause: int = 500) -> None:
-        self.device.faults.fail_next_send(cause)

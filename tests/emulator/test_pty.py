@@ -93,19 +93,19 @@ async def test_reboot_repeats_the_banner_and_forgets_settings(
 
 
 async def test_urc_before_echo_and_mid_reply(modem: EmulatedModem, client: RawClient) -> None:
-    await modem.inject_urc("^SRVST:0", at="before_echo")
+    await modem.faults.inject_urc("^SRVST:0", at="before_echo")
     assert await client.command('AT+CPMS="SM","SM"') == (
         b'^SRVST:0\r\nAT+CPMS="SM","SM"\r\r\n+CPMS: 0,50,0,50,0,50\r\n\r\nOK\r\n'
     )
     await client.command("ATE0")
-    await modem.inject_urc("RING", at="mid_reply")
+    await modem.faults.inject_urc("RING", at="mid_reply")
     assert await client.command("AT+CGMI;+CGMM") == (
         b"\r\nSIMCOM_Ltd\r\n\r\nRING\r\n\r\nSIMCOM_SIM800L\r\n\r\nOK\r\n"
     )
 
 
 async def test_garbage_arrives_verbatim(modem: EmulatedModem, client: RawClient) -> None:
-    modem.inject_garbage(b"\xff\x00\xfe~garbage")
+    modem.faults.inject_garbage(b"\xff\x00\xfe~garbage")
     assert await client.read_until(b"garbage") == b"\xff\x00\xfe~garbage"
     assert await client.command("AT") == b"AT\r\r\nOK\r\n"
 
@@ -113,10 +113,10 @@ async def test_garbage_arrives_verbatim(modem: EmulatedModem, client: RawClient)
 async def test_unresponsive_modem_answers_nothing_until_it_recovers(
     modem: EmulatedModem, client: RawClient
 ) -> None:
-    modem.set_unresponsive(True)
+    modem.faults.set_unresponsive(True)
     await client.write(b"AT\r")
     assert await client.read_for(0.5) == b""
-    modem.set_unresponsive(False)
+    modem.faults.set_unresponsive(False)
     assert await client.command("AT") == b"AT\r\r\nOK\r\n"
 
 
@@ -137,7 +137,7 @@ async def test_baud_pacing_limits_throughput(tmp_path: Path) -> None:
     async with _slow_line(tmp_path / "slow") as (slow, client):
         loop = asyncio.get_running_loop()
         started = loop.time()
-        slow.inject_garbage(b"x" * 960 + b"END")  # 963 bytes at 960 bytes/s
+        slow.faults.inject_garbage(b"x" * 960 + b"END")  # 963 bytes at 960 bytes/s
         await client.read_until(b"END", within=5)
         assert loop.time() - started >= 0.8
 

@@ -108,7 +108,7 @@ def _garbage(seed: int) -> Fault:
 
     async def inject(emulator: EmulatedModem, n: int) -> None:
         if n % 5 == 0:
-            emulator.inject_garbage(rng.randbytes(rng.randint(1, 40)))
+            emulator.faults.inject_garbage(rng.randbytes(rng.randint(1, 40)))
 
     return inject
 
@@ -117,7 +117,7 @@ async def _rssi_storm(emulator: EmulatedModem) -> None:
     """^RSSI every 10 ms for as long as the burst lasts (Huawei's favourite noise)."""
     level = 0
     while True:
-        await emulator.inject_urc(f"^RSSI:{level % 32}")
+        await emulator.faults.inject_urc(f"^RSSI:{level % 32}")
         level += 1
         await asyncio.sleep(0.01)
 

@@ -41,7 +41,7 @@ async def _stuck(tmp_path: Path, stuck_for: float, messages: int) -> None:
                 try:
                     await daemon.start()
                     await until(lambda: "sim1: ready" in daemon.tail(100_000), within=10)
-                    stuck.set_unresponsive(True)
+                    stuck.faults.set_unresponsive(True)
                     during = [f"healthy {n}" for n in range(messages)]
                     on_stuck = [f"stuck {n}" for n in range(messages // 4)]
                     api_times = []
@@ -59,7 +59,7 @@ async def _stuck(tmp_path: Path, stuck_for: float, messages: int) -> None:
                         await asyncio.sleep(max(0.0, stuck_for / messages - api_times[-1]))
                     await until(lambda: set(during) <= arrived(), within=30)
                     served_while_stuck = time.monotonic() - started
-                    stuck.set_unresponsive(False)
+                    stuck.faults.set_unresponsive(False)
                     await until(lambda: set(on_stuck) <= arrived(), within=60, interval=0.05)
                     assert await daemon.stop() == 0, daemon.tail()
                 finally:

@@ -129,7 +129,7 @@ async def test_a_cms_error_fails_the_message_with_its_cause(tmp_path: Path) -> N
                 tmp_path, webhook_url=server.url, modems={"sim0": tmp_path / "sim0"}
             )
             async with running_gateway(settings) as gateway:
-                modems["sim0"].fail_next_send(27)  # permanent: destination out of service
+                modems["sim0"].faults.fail_next_send(27)  # permanent: destination out of service
                 enqueued = await gateway.submit(
                     to="+40722000000", text="doomed", modem=None, delivery_report=True,
                     idempotency_key=None,

@@ -162,7 +162,7 @@ async def test_metrics_show_at_command_latency_and_errors_after_traffic(tmp_path
                     async with asyncio.timeout(15):
                         while await status("/health/ready") != 200:  # noqa: ASYNC110
                             await asyncio.sleep(0.05)
-                    modems["atm0"].fail_next_send(cause=500)
+                    modems["atm0"].faults.fail_next_send(cause=500)
                     for text in ("refused by the network", "accepted"):
                         answer = await client.post(
                             "/api/v1/messages", json={"to": "+40722000000", "text": text}
