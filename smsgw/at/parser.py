@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from enum import Enum
+
+from smsgw.at.events import Discarded, Echo, Event, Final, FinalKind, Line, Prompt, Urc
 
 __all__ = [
+    "DEFAULT_MAX_LINE",
     "AtParser",
     "Discarded",
     "Echo",
@@ -49,72 +50,6 @@ DEFAULT_MAX_LINE = 4096
 """Longest line kept, in bytes. A PDU line is at most ~360 hex characters; verbose replies
 (``AT+CLAC``) come one item per line, so 4 KiB leaves a wide margin."""
 
-
-class FinalKind(Enum):
-    """Which family of final result code ended a command."""
-
-    OK = "OK"
-    ERROR = "ERROR"  # ERROR, COMMAND NOT SUPPORT, MODEM ERROR: ...
-    CME = "CME"  # +CME ERROR: <n>|<text>
-    CMS = "CMS"  # +CMS ERROR: <n>|<text>
-    CALL = "CALL"  # NO CARRIER, BUSY, NO ANSWER, NO DIALTONE (only ends a dial command)
-
-
-@dataclass(frozen=True)
-class Echo:
-    """The modem repeating what we wrote (until ``ATE0`` takes effect, and PDU echo)."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Line:
-    """An information text line that belongs to the pending command (or to nobody)."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Final:
-    """A final result code; ``code`` is set for numeric CME/CMS errors, ``text`` otherwise."""
-
-    kind: FinalKind
-    text: str
-    code: int | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.kind is FinalKind.OK
-
-
-@dataclass(frozen=True)
-class Prompt:
-    """The ``> `` prompt asking for the PDU after ``AT+CMGS=<n>`` / ``AT+CMGW=<n>``."""
-
-
-@dataclass(frozen=True)
-class Urc:
-    """An unsolicited result code.
-
-    ``name`` is the prefix without the colon (``+CMTI``, ``^RSSI``, ``RING``,
-    ``SMS Ready``); ``args`` the text after the colon, stripped; ``pdu`` the second line of
-    a two-line URC (``+CMT``, ``+CDS``, ``+CBM``) or ``None``.
-    """
-
-    name: str
-    args: str
-    line: str
-    pdu: str | None = None
-
-
-@dataclass(frozen=True)
-class Discarded:
-    """Bytes dropped because a line grew past the limit without a terminator."""
-
-    size: int
-
-
-Event = Echo | Line | Final | Prompt | Urc | Discarded
 
 # Final result codes (§1.1). Order matters only for readability; each is anchored.
 _CODED_ERROR = re.compile(r"^\+(CME|CMS) ERROR:\s*(.*)$")

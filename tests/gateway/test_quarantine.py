@@ -175,7 +175,7 @@ async def test_an_undecodable_status_report_in_huawei_sr_storage_is_quarantined(
             async with running_gateway(settings) as gateway:
                 reports = modem.device.storage("SR")
                 index = reports.store(Stat.REC_UNREAD, undecodable_report(7))
-                await modem.inject_urc(f'+CDSI: "SR",{index}')
+                await modem.faults.inject_urc(f'+CDSI: "SR",{index}')
                 await eventually(lambda: reports.used == 0)
                 entries = await repository.list_quarantine(gateway.db)
                 assert [(e.storage, e.storage_index, e.pdu_hex) for e in entries] == [
