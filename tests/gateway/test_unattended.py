@@ -394,7 +394,7 @@ async def test_alert_events_reach_the_webhook_once_each_way(tmp_path: Path, prof
                 await asyncio.wait_for(gateway.supervisor("gsm").wait_ready(), 15)
                 await asyncio.sleep(0.5)
                 assert of_type(server.received, "modem_alert") == []
-                await emulator.stick_radio()
+                await emulator.faults.stick_radio()
                 await eventually(lambda: len(of_type(server.received, "modem_alert")) == 2)
                 await asyncio.sleep(1.0)
                 alerts = of_type(server.received, "modem_alert")
