@@ -24,7 +24,7 @@ import asyncio
 import datetime
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smsgw import config, pdu
 from smsgw.exceptions import StoreError
@@ -34,7 +34,6 @@ from smsgw.gateway.alerts import ModemAlerts
 from smsgw.gateway.fleet import Fleet, ModemRuntime, log_crash
 from smsgw.gateway.inbound import REASSEMBLY_TIMEOUT, DirectPost, Inbound
 from smsgw.gateway.modem_log import log_modem_event
-from smsgw.gateway.mqtt_bridge import MqttBridge
 from smsgw.gateway.mqtt_sends import mqtt_submitter
 from smsgw.gateway.optout import OptOutKeywords
 from smsgw.gateway.outbound import IDLE_POLL, ModemWorker
@@ -66,6 +65,9 @@ from smsgw.store.notify import QueueListener
 from smsgw.store.types import Enqueued, MessageRecord
 from smsgw.webhook import WebhookDispatcher, utc_now
 from smsgw.webhook.transport import new_client
+
+if TYPE_CHECKING:
+    from smsgw.gateway.mqtt_bridge import MqttBridge
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +112,7 @@ class Gateway:
         self.keywords = OptOutKeywords(self.db, settings.optout, on_queued=self._wake_workers)
         self.dispatcher: WebhookDispatcher | None = None
         self.mqtt: MqttBridge | None = None
-        self._client = new_client()
+        self._client = new_client(settings.webhook.url)
         self.fleet = Fleet(
             self.db,
             settings,
@@ -229,10 +231,11 @@ class Gateway:
         return DirectPost(self.dispatcher, outbox.event_claim)
 
     async def _start_mqtt(self) -> None:
-        """The second event sink and the MQTT interface; before the modems, so every event
-        of this run is owed to the broker too."""
+        """The MQTT sink (imported only when enabled); before the modems: it is owed every event."""
         if not self.settings.mqtt.enabled:
             return
+        from smsgw.gateway.mqtt_bridge import MqttBridge
+
         self.mqtt = MqttBridge(
             self.settings.mqtt,
             db=self.db,
@@ -370,10 +373,8 @@ class Gateway:
         return self.fleet.ready()
 
     def wake_webhook(self) -> None:
-        """Tell the dispatcher an event became due now (new, or retried by an operator).
-
-        A no-op when no webhook is configured (the events wait in the outbox). The MQTT
-        sink is woken too: a new event is owed to it as well."""
+        """Tell the dispatcher and the MQTT sink an event became due now (new, or retried by
+        an operator); without a webhook URL the events wait in the outbox."""
         if self.dispatcher is not None:
             self.dispatcher.wake()
         if self.mqtt is not None:

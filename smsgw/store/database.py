@@ -21,9 +21,10 @@ statement: cursor, execute, fetch, close) against 0.12 ms inline; at the 6-10 st
 incoming SMS needs, that was most of the gateway's CPU in a burst. The gateway's
 statements use indexes and take microseconds; the heaviest read, the operator inbox's
 conversation list, is measured by `python -m bench ui_inbox` on 50,000 messages. Group
-commits yield to the loop between operations. The repository still sees an ordinary
-`AsyncConnection`.
-PostgreSQL keeps asyncpg, which is natively asynchronous.
+commits yield to the loop between operations. The repository sees a `Connection`
+(`smsgw.store.connection`) either way.
+PostgreSQL keeps asyncpg, which is natively asynchronous, through SQLAlchemy's asyncio
+extension; that extension (and the ORM it loads) is imported only for a PostgreSQL URL.
 """
 
 from __future__ import annotations
@@ -37,16 +38,20 @@ import os
 import weakref
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
-from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.pool import StaticPool
 
 from smsgw.exceptions import StoreError
 from smsgw.redact import mask_url
+from smsgw.store.connection import Connection
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 Clock = Callable[[], datetime.datetime]
 _T = TypeVar("_T")
@@ -91,16 +96,14 @@ def _is_memory(url: URL) -> bool:
 
 
 class Database:
-    """An async engine plus the clock every repository function reads `now` from."""
+    """An engine plus the clock every repository function reads `now` from."""
 
-    def __init__(
-        self, engine: AsyncEngine, *, clock: Clock = utc_now, inline: Engine | None = None
-    ) -> None:
-        """`inline`: a synchronous SQLite engine on the same database; when given, every
-        transaction runs on it (see the module docstring) and `engine` is never connected."""
+    def __init__(self, engine: AsyncEngine | Engine, *, clock: Clock = utc_now) -> None:
+        """`engine`: asyncpg's async engine, or a synchronous SQLite engine whose statements
+        run inline (see the module docstring)."""
         self.engine = engine
         self.clock = clock
-        self._inline = inline
+        self._inline = engine if isinstance(engine, Engine) else None
         self._blocking: concurrent.futures.ThreadPoolExecutor | None = None
         self._writer_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
@@ -120,7 +123,7 @@ class Database:
         return mask_url(self.engine.url.render_as_string(hide_password=True))
 
     @contextlib.asynccontextmanager
-    async def transaction(self, what: str) -> AsyncIterator[AsyncConnection]:
+    async def transaction(self, what: str) -> AsyncIterator[Connection]:
         """One transaction: committed when the block ends, rolled back if it raises.
 
         Every driver or SQL error becomes `StoreError("<what>: <cause>")`, so callers above the
@@ -137,20 +140,23 @@ class Database:
         except (OSError, TimeoutError) as error:  # asyncpg connect errors are not wrapped
             raise StoreError(f"{what} failed: cannot reach {self.url}: {error}") from error
 
-    def _begin(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
+    def _begin(self) -> contextlib.AbstractAsyncContextManager[Connection]:
         if self._inline is None:
-            return self.engine.begin()
+            # AsyncConnection satisfies the Protocol; mypy cannot match its overloads.
+            return cast(
+                "contextlib.AbstractAsyncContextManager[Connection]",
+                cast("AsyncEngine", self.engine).begin(),
+            )
         return self._inline_transaction(self._inline)
 
     @contextlib.asynccontextmanager
-    async def _inline_transaction(self, inline: Engine) -> AsyncIterator[AsyncConnection]:
-        """A transaction on the synchronous engine, presented as an `AsyncConnection` (whose
-        methods run the sync connection's in a greenlet that never has to wait)."""
+    async def _inline_transaction(self, inline: Engine) -> AsyncIterator[Connection]:
+        """A transaction on the synchronous engine, whose statements simply run."""
         connection = inline.connect()
         try:
             await self._to_completion(connection, connection.begin)
             try:
-                yield _InlineConnection(self.engine, connection)
+                yield _InlineConnection(connection)
             except BaseException:
                 connection.rollback()
                 raise
@@ -158,7 +164,7 @@ class Database:
         finally:
             connection.close()
 
-    async def _to_completion(self, connection: Connection, step: Callable[[], _T]) -> _T:
+    async def _to_completion(self, connection: SyncConnection, step: Callable[[], _T]) -> _T:
         """Run a possibly slow step (lock wait, fsync) in the worker thread and wait for it
         even if the caller is cancelled meanwhile: the connection must not be rolled back or
         returned to the pool while the thread still uses it. The cancellation is re-raised
@@ -212,55 +218,49 @@ class Database:
             await connection.execute(sa.text("SELECT 1"))
 
     async def close(self) -> None:
-        await self.engine.dispose()
         if self._inline is not None:
             self._inline.dispose()
+        else:
+            await cast("AsyncEngine", self.engine).dispose()
         if self._blocking is not None:
             self._blocking.shutdown(wait=True)
             self._blocking = None
 
 
-class _InlineConnection(AsyncConnection):
-    """An `AsyncConnection` over a synchronous SQLite connection whose statements simply run.
+class _InlineConnection:
+    """A `Connection` over a synchronous SQLite connection whose statements simply run.
 
-    `AsyncConnection` would hand each call to a greenlet and insist that the driver awaited
-    something; sqlite3 never does, and the call takes microseconds, so it is made directly.
+    sqlite3 never waits on the network and the gateway's statements take microseconds, so
+    each call is made directly in the event loop's thread (see the module docstring).
     """
 
+    __slots__ = ("_sync",)
+
+    def __init__(self, sync: SyncConnection) -> None:
+        self._sync = sync
+
     async def execute(
-        self,
-        statement: Any,
-        parameters: Any = None,
-        *,
-        execution_options: Any = None,
+        self, statement: Any, parameters: Any = None, *, execution_options: Any = None
     ) -> Any:
-        return self._proxied.execute(statement, parameters, execution_options=execution_options)
+        return self._sync.execute(statement, parameters, execution_options=execution_options)
 
     async def scalar(
-        self,
-        statement: Any,
-        parameters: Any = None,
-        *,
-        execution_options: Any = None,
+        self, statement: Any, parameters: Any = None, *, execution_options: Any = None
     ) -> Any:
-        return self._proxied.scalar(statement, parameters, execution_options=execution_options)
+        return self._sync.scalar(statement, parameters, execution_options=execution_options)
 
     async def scalars(
-        self,
-        statement: Any,
-        parameters: Any = None,
-        *,
-        execution_options: Any = None,
+        self, statement: Any, parameters: Any = None, *, execution_options: Any = None
     ) -> Any:
-        return self._proxied.scalars(statement, parameters, execution_options=execution_options)
+        return self._sync.scalars(statement, parameters, execution_options=execution_options)
 
     async def exec_driver_sql(
-        self,
-        statement: str,
-        parameters: Any = None,
-        execution_options: Any = None,
+        self, statement: str, parameters: Any = None, execution_options: Any = None
     ) -> Any:
-        return self._proxied.exec_driver_sql(statement, parameters, execution_options)
+        return self._sync.exec_driver_sql(statement, parameters, execution_options)
+
+    async def run_sync(self, fn: Callable[..., _T], *arg: Any, **kw: Any) -> _T:
+        return fn(self._sync, *arg, **kw)
 
 
 def _describe(error: exc.SQLAlchemyError) -> str:
@@ -281,8 +281,6 @@ def open_database(url: str, *, clock: Clock = utc_now, echo: bool = False) -> Da
             _check_sqlite_directory(str(parsed.database))
             if not parsed.query.get("uri"):  # a `file:` URI is SQLite's to interpret
                 _keep_private(Path(str(parsed.database)).expanduser())
-        engine = create_async_engine(parsed, **options)
-        _configure_sqlite(engine.sync_engine)
         # The statements run in the loop's thread, BEGIN and COMMIT in the worker thread:
         # one connection, used by one thread at a time (the writer lock sees to that).
         inline = sa.create_engine(
@@ -291,7 +289,9 @@ def open_database(url: str, *, clock: Clock = utc_now, echo: bool = False) -> Da
             **options,
         )
         _configure_sqlite(inline)
-        return Database(engine, clock=clock, inline=inline)
+        return Database(inline, clock=clock)
+    from sqlalchemy.ext.asyncio import create_async_engine  # PostgreSQL only: see above
+
     options["pool_pre_ping"] = True
     if "timeout" not in parsed.query:
         # asyncpg waits 60 s for an unreachable host; fail (and let the caller retry) sooner.

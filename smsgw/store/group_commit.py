@@ -22,8 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
+from smsgw.store.connection import Connection
 from smsgw.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -32,7 +31,7 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 #: An operation applied inside a transaction; it must only touch the database.
-Apply = Callable[[AsyncConnection, Item], Awaitable[Result]]
+Apply = Callable[[Connection, Item], Awaitable[Result]]
 
 DEFAULT_MAX_BATCH = 100
 

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smsgw.store.connection import Connection
 from smsgw.store.database import PG_CONNECT_TIMEOUT_S, Database
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ RECONNECT_PAUSE = 2.0
 KEEPALIVE_INTERVAL = 10.0
 
 
-async def notify_queued(connection: AsyncConnection, db: Database, modem: str | None) -> None:
+async def notify_queued(connection: Connection, db: Database, modem: str | None) -> None:
     """Inside the queuing transaction: tell every node's listener (sent at commit)."""
     if db.dialect == "postgresql":
         await connection.execute(

@@ -45,7 +45,9 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 #: Never needed by a SQLite daemon whose database is at head: alembic (+ mako) only migrates;
-#: asyncpg and SQLAlchemy's postgresql dialect serve PostgreSQL only; the rest belongs to
+#: asyncpg, SQLAlchemy's postgresql dialect and its asyncio extension (which loads the ORM,
+#: greenlet and the aiosqlite driver) serve PostgreSQL only: SQLite statements run inline on
+#: sqlite3; aiomqtt and paho wait for an enabled [mqtt]; the rest belongs to
 #: other subcommands (the emulator, rich's tables and progress bars) or to httpx's own
 #: command-line client (rich, pygments); jinja2 waits for the first inbox page (/ui).
 NOT_IMPORTED = (
@@ -53,6 +55,12 @@ NOT_IMPORTED = (
     "mako",
     "asyncpg",
     "sqlalchemy.dialects.postgresql",
+    "sqlalchemy.ext.asyncio",
+    "sqlalchemy.orm",
+    "greenlet",
+    "aiosqlite",
+    "aiomqtt",
+    "paho",
     "rich",
     "pygments",
     "smsgw.emulator",

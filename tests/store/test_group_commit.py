@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgw.exceptions import StoreError
 from smsgw.store import Database, open_database
+from smsgw.store.connection import Connection
 from smsgw.store.group_commit import GroupCommit
 
 
@@ -26,7 +26,7 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
         await db.close()
 
 
-async def _insert(connection: AsyncConnection, x: int) -> int:
+async def _insert(connection: Connection, x: int) -> int:
     await connection.execute(sa.text("INSERT INTO t VALUES (:x)"), {"x": x})
     return x * 10
 

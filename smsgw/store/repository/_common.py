@@ -8,10 +8,10 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgw.exceptions import StoreError
 from smsgw.models import Direction, MessageStatus, OutboxEntry, WebhookEventKind
+from smsgw.store.connection import Connection
 from smsgw.store.database import Database
 from smsgw.store.schema import messages, mqtt_outbox, status_events, webhook_outbox
 from smsgw.store.types import EventClaim, MessageRecord, NewEvent, OutboxState
@@ -56,7 +56,7 @@ def _insert_or_ignore_statement(
 
 
 async def insert_or_ignore(
-    connection: AsyncConnection,
+    connection: Connection,
     db: Database,
     table: sa.Table,
     values: Mapping[str, Any],
@@ -97,7 +97,7 @@ def join_parts(seqs: Sequence[int]) -> str | None:
     return ",".join(str(seq) for seq in seqs) if seqs else None
 
 
-async def lock_key(connection: AsyncConnection, db: Database, namespace: int, key: str) -> None:
+async def lock_key(connection: Connection, db: Database, namespace: int, key: str) -> None:
     """Serialise transactions on one logical key (PostgreSQL advisory lock, released at commit).
 
     Needed where no row exists yet to lock, e.g. two parts of one message arriving at once.
@@ -121,7 +121,7 @@ def _message_by_id_locked(dialect: str) -> sa.Select[*tuple[Any, ...]]:
 
 
 async def message_row(
-    connection: AsyncConnection, db: Database, message_id: str, *, lock: bool = False
+    connection: Connection, db: Database, message_id: str, *, lock: bool = False
 ) -> sa.Row[Any]:
     """The message with public id `message_id` (locked for update), or StoreError."""
     statement = _MESSAGE_BY_ID
@@ -133,7 +133,7 @@ async def message_row(
     return row
 
 
-async def reply_to_id(connection: AsyncConnection, reply_to_pk: int | None) -> str | None:
+async def reply_to_id(connection: Connection, reply_to_pk: int | None) -> str | None:
     if reply_to_pk is None:
         return None
     found = await connection.scalar(_MESSAGE_ID_BY_PK, {"message_pk": reply_to_pk})
@@ -187,7 +187,7 @@ _INSERT_STATUS_EVENT = sa.insert(status_events)
 
 
 async def add_status_event(
-    connection: AsyncConnection,
+    connection: Connection,
     *,
     message_pk: int,
     status: str,
@@ -212,7 +212,7 @@ _INSERT_MQTT_EVENT = sa.insert(mqtt_outbox)
 
 
 async def add_outbox_event(
-    connection: AsyncConnection,
+    connection: Connection,
     db: Database,
     event: NewEvent,
     *,
@@ -274,7 +274,7 @@ _PEER_HAS_PENDING = (
 
 
 async def add_claimed_outbox_event(
-    connection: AsyncConnection,
+    connection: Connection,
     db: Database,
     event: NewEvent,
     *,

@@ -15,9 +15,9 @@ from __future__ import annotations
 import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgw.models import WebhookEventKind
+from smsgw.store.connection import Connection
 from smsgw.store.database import Database
 from smsgw.store.ids import new_id
 from smsgw.store.repository._common import add_outbox_event, dialect_insert
@@ -49,7 +49,7 @@ def _open_alert(row: sa.Row[tuple[str, str, str, str, datetime.datetime]]) -> Op
 
 
 async def raise_in(
-    connection: AsyncConnection,
+    connection: Connection,
     db: Database,
     *,
     modem: str,
@@ -73,7 +73,7 @@ async def raise_in(
 
 
 async def resolve_in(
-    connection: AsyncConnection,
+    connection: Connection,
     db: Database,
     *,
     modem: str,
@@ -98,7 +98,7 @@ async def resolve_in(
 
 
 async def _queue(
-    connection: AsyncConnection,
+    connection: Connection,
     db: Database,
     alert: OpenAlert,
     *,

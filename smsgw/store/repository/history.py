@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgw.models import Direction, MessageStatus
+from smsgw.store.connection import Connection
 from smsgw.store.database import Database
 from smsgw.store.schema import messages
 from smsgw.store.types import HistoryItem
@@ -33,7 +33,7 @@ _LAST_MESSAGES_BEFORE = _LAST_MESSAGES.where(messages.c.pk < sa.bindparam("befor
 
 
 async def load_history(
-    connection: AsyncConnection, *, modem: str, peer: str, limit: int, before_pk: int | None
+    connection: Connection, *, modem: str, peer: str, limit: int, before_pk: int | None
 ) -> list[HistoryItem]:
     """History inside an open transaction; `before_pk` excludes that message and later ones.
 

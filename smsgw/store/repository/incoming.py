@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgw.models import Direction, OutboxEntry, WebhookEventKind
+from smsgw.store.connection import Connection
 from smsgw.store.database import Database
 from smsgw.store.group_commit import GroupCommit
 from smsgw.store.ids import new_id
@@ -79,7 +79,7 @@ def incoming_part_committer(
     must only build the event, never announce it.
     """
 
-    async def apply(connection: AsyncConnection, item: IncomingPart | ClaimingPart) -> PartStored:
+    async def apply(connection: Connection, item: IncomingPart | ClaimingPart) -> PartStored:
         part, claim = (item.part, item.claim) if isinstance(item, ClaimingPart) else (item, None)
         return await apply_incoming_part(
             connection, db, part, render=render, history_size=history_size, claim=claim
@@ -89,7 +89,7 @@ def incoming_part_committer(
 
 
 async def apply_incoming_part(
-    connection: AsyncConnection,
+    connection: Connection,
     db: Database,
     part: IncomingPart,
     *,
@@ -217,7 +217,7 @@ async def deliver_timed_out_parts(
 
 
 async def _pending_group(
-    connection: AsyncConnection,
+    connection: Connection,
     db: Database,
     *,
     modem: str,
@@ -251,7 +251,7 @@ _LINK_PARTS_TO_MESSAGE = (
 
 
 async def _assemble(
-    connection: AsyncConnection,
+    connection: Connection,
     db: Database,
     group: Sequence[_StoredPart],
     *,

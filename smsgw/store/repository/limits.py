@@ -10,8 +10,8 @@ import datetime
 import functools
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smsgw.store.connection import Connection
 from smsgw.store.database import Database
 from smsgw.store.repository._common import dialect_insert
 from smsgw.store.schema import daily_counters
@@ -24,7 +24,7 @@ async def daily_count(db: Database, modem: str, *, day: datetime.date | None = N
         return await _count_on(connection, modem, day if day is not None else now.date())
 
 
-async def count_today(connection: AsyncConnection, modem: str, now: datetime.datetime) -> int:
+async def count_today(connection: Connection, modem: str, now: datetime.datetime) -> int:
     """`modem`'s counter for the UTC day of `now`, inside the caller's transaction."""
     return await _count_on(connection, modem, _utc_day(now))
 
@@ -38,7 +38,7 @@ _DAILY_COUNT = sa.select(daily_counters.c.count).where(
 )
 
 
-async def _count_on(connection: AsyncConnection, modem: str, day: datetime.date) -> int:
+async def _count_on(connection: Connection, modem: str, day: datetime.date) -> int:
     count = await connection.scalar(_DAILY_COUNT, {"modem": modem, "day": day})
     return int(count or 0)
 
@@ -52,7 +52,7 @@ def _count_send_statement(dialect: str) -> sa.Insert:
 
 
 async def count_send(
-    connection: AsyncConnection, db: Database, modem: str, now: datetime.datetime
+    connection: Connection, db: Database, modem: str, now: datetime.datetime
 ) -> None:
     """Add one to `modem`'s counter for today (UTC), inside the caller's transaction."""
     await connection.execute(
@@ -60,7 +60,7 @@ async def count_send(
     )
 
 
-async def uncount_send(connection: AsyncConnection, modem: str, now: datetime.datetime) -> None:
+async def uncount_send(connection: Connection, modem: str, now: datetime.datetime) -> None:
     """Take back `count_send` for a claim released before anything was sent (never below 0)."""
     await connection.execute(
         sa.update(daily_counters)

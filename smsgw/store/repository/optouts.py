@@ -12,8 +12,8 @@ import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smsgw.store.connection import Connection
 from smsgw.store.database import Database
 from smsgw.store.repository._common import dialect_insert
 from smsgw.store.schema import optouts
@@ -54,7 +54,7 @@ async def add_optout(
     return _record(row), created
 
 
-async def _insert(connection: AsyncConnection, db: Database, values: dict[str, object]) -> bool:
+async def _insert(connection: Connection, db: Database, values: dict[str, object]) -> bool:
     """INSERT … ON CONFLICT DO NOTHING: two nodes handling two STOPs at once both succeed."""
     statement = (
         dialect_insert(db.dialect, optouts)
@@ -79,7 +79,7 @@ async def get_optout(db: Database, number: str) -> OptOut | None:
     return None if row is None else _record(row)
 
 
-async def is_opted_out_in(connection: AsyncConnection, number: str) -> bool:
+async def is_opted_out_in(connection: Connection, number: str) -> bool:
     """Inside an open transaction (the auto-reply path checks within its own)."""
     found = await connection.scalar(sa.select(optouts.c.number).where(optouts.c.number == number))
     return found is not None

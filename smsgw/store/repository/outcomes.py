@@ -13,8 +13,8 @@ import datetime
 import functools
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smsgw.store.connection import Connection
 from smsgw.store.database import Database
 from smsgw.store.group_commit import GroupCommit
 from smsgw.store.repository.outbox import claim_params, still_claimed
@@ -43,7 +43,7 @@ def _finish_statement(*, with_node: bool, delivered: bool, with_error: bool) -> 
 
 
 async def _finish_in(
-    connection: AsyncConnection,
+    connection: Connection,
     db: Database,
     entry_id: int,
     state: OutboxState,
@@ -86,7 +86,7 @@ _RETRY_CHECKING_NODE = _retry_statement(with_node=True)
 
 
 async def _retry_in(
-    connection: AsyncConnection,
+    connection: Connection,
     entry_id: int,
     *,
     next_attempt_at: datetime.datetime,
@@ -172,7 +172,7 @@ class OutcomeRecorder:
         )
 
     async def _apply(
-        self, connection: AsyncConnection, outcome: EventOutcome
+        self, connection: Connection, outcome: EventOutcome
     ) -> bool | IncomingCompleted:
         if isinstance(outcome, IncomingDelivered):
             result = await complete_incoming_in(

@@ -13,10 +13,10 @@ import math
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgw.exceptions import StoreError
 from smsgw.models import Direction, MessageStatus, SendOptions
+from smsgw.store.connection import Connection
 from smsgw.store.database import Database
 from smsgw.store.ids import new_id
 from smsgw.store.notify import notify_queued
@@ -75,7 +75,7 @@ _MESSAGE_BY_PK = sa.select(messages).where(messages.c.pk == sa.bindparam("messag
 
 
 async def enqueue_in(
-    connection: AsyncConnection,
+    connection: Connection,
     db: Database,
     *,
     peer: str,
@@ -217,9 +217,7 @@ _CLAIM_MESSAGE = (
 )
 
 
-async def claim_in(
-    connection: AsyncConnection, db: Database, claim: SendClaim
-) -> MessageRecord | None:
+async def claim_in(connection: Connection, db: Database, claim: SendClaim) -> MessageRecord | None:
     """`claim_next_outgoing` inside an open transaction."""
     now = db.clock()
     modem, node = claim.modem, claim.node

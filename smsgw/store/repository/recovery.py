@@ -7,9 +7,9 @@ import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgw.models import MessageStatus
+from smsgw.store.connection import Connection
 from smsgw.store.database import Database
 from smsgw.store.notify import notify_queued
 from smsgw.store.repository._common import add_status_event, for_update
@@ -104,7 +104,7 @@ async def renew_send_claims(
 
 
 async def _requeue(
-    connection: AsyncConnection, db: Database, message: sa.Row[Any], *, now: datetime.datetime
+    connection: Connection, db: Database, message: sa.Row[Any], *, now: datetime.datetime
 ) -> None:
     await connection.execute(
         sa.update(messages)

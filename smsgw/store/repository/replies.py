@@ -12,10 +12,10 @@ import re
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgw.exceptions import StoreError
 from smsgw.models import MessageStatus, WebhookEventKind
+from smsgw.store.connection import Connection
 from smsgw.store.database import Database
 from smsgw.store.repository._common import add_status_event
 from smsgw.store.repository.optouts import is_opted_out_in
@@ -84,7 +84,7 @@ _INSERT_SUPPRESSED_REPLY = sa.insert(suppressed_replies)
 
 
 async def complete_incoming_in(
-    connection: AsyncConnection,
+    connection: Connection,
     db: Database,
     entry_id: int,
     *,
@@ -159,7 +159,7 @@ async def complete_incoming_in(
 
 
 async def _reply_to_caller(
-    connection: AsyncConnection,
+    connection: Connection,
     db: Database,
     done: sa.Row[Any],
     reply: ReplyRequest,
@@ -209,7 +209,7 @@ OPTED_OUT_ERROR = "not sent: the recipient opted out (STOP)"
 
 
 async def _refused_reply(
-    connection: AsyncConnection,
+    connection: Connection,
     db: Database,
     incoming: sa.Row[Any, Any, Any, Any],
     reply: ReplyRequest,

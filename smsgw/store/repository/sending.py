@@ -6,10 +6,10 @@ import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgw.exceptions import StoreError
 from smsgw.models import MessageStatus
+from smsgw.store.connection import Connection
 from smsgw.store.database import Database
 from smsgw.store.repository._common import add_status_event, message_row
 from smsgw.store.repository.transitions import FINAL_STATUSES, aggregate, transition
@@ -99,7 +99,7 @@ async def mark_failed(
 
 
 async def fail_in(
-    connection: AsyncConnection,
+    connection: Connection,
     db: Database,
     message: sa.Row[Any],
     *,

@@ -11,9 +11,9 @@ import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgw.models import MessageStatus, WebhookEventKind
+from smsgw.store.connection import Connection
 from smsgw.store.database import Database
 from smsgw.store.repository._common import add_outbox_event, add_status_event
 from smsgw.store.schema import message_parts, messages
@@ -25,7 +25,7 @@ FINAL_STATUSES = frozenset(
 
 
 async def transition(
-    connection: AsyncConnection,
+    connection: Connection,
     db: Database,
     message: sa.Row[Any],
     status: MessageStatus,
@@ -75,7 +75,7 @@ async def transition(
 
 
 async def aggregate(
-    connection: AsyncConnection,
+    connection: Connection,
     db: Database,
     message: sa.Row[Any],
     *,
