@@ -50,6 +50,7 @@ SLOW_MODULES: tuple[str, ...] = (
     "tests/mqtt/test_cli_mqtt.py",
     # several gateway nodes on one database, each with its own heartbeats
     "tests/scaleout/test_gateway_nodes.py",
+    "tests/scaleout/test_scheduled_nodes.py",
     # a real Home Assistant (its own Python 3.13 virtualenv) and a Mosquitto broker
     "tests/home_assistant/",
 )
