@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from bench.common import Result
-from tests.gateway.conftest import emulators, gateway_settings, running_gateway
+from tests.gateway.helpers import emulators, gateway_settings, running_gateway
 from tests.webhook.http_server import Answer, WebhookServer
 
 INCOMING = 100

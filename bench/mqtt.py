@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench.common import Result
 from bench.scale import QUICK, count
-from tests.gateway.conftest import emulators, gateway_settings, running_gateway
+from tests.gateway.helpers import emulators, gateway_settings, running_gateway
 from tests.mqtt.broker import MOSQUITTO, Broker, client
 from tests.webhook.http_server import Answer, WebhookServer
 

@@ -6,11 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.shared_paths import CORPUS, SEED
 from tests.tiers import classify
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-CORPUS = SHARED / "corpus"
-SEED = SHARED / "seed"
 
 
 @pytest.fixture(scope="session")

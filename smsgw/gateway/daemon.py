@@ -131,8 +131,6 @@ class Gateway:
             sticky=StickyChoice(
                 self.db,
                 local_states=lambda: {m.settings.name: m.supervisor.state for m in self.fleet},
-                shared_database=self._listener.needed,
-                lease=settings.node.lease,
             ).choose,
         )
         #: Raise/resolve `modem_alert` events; the quarantine opens its own in its commit.

@@ -16,7 +16,7 @@ from smsgw.config import Settings
 from smsgw.emulator import DeviceOptions, EmulatedModem
 from smsgw.emulator.ussd import MenuTree
 from smsgw.gateway import Gateway
-from tests.gateway.conftest import fast_supervisors
+from tests.gateway.helpers import fast_supervisors
 from tests.ports import free_port
 
 pytestmark = [pytest.mark.timeout(60)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from smsgw.emulator import Device, DeviceOptions, get_profile
-from tests.emulator.conftest import Host
+from tests.emulator.host import Host
 
 SIM800_BANNER = [
     (0.0, "RDY"),

@@ -21,7 +21,7 @@ from smsgw import pdu
 from smsgw.emulator import Device, DeviceOptions, get_profile
 from smsgw.emulator.storage import Stat
 from smsgw.emulator.ussd import FixedReplies, unpack_hex
-from tests.emulator.conftest import FIXED_TIME, Host, boot
+from tests.emulator.host import FIXED_TIME, Host, boot
 
 
 def _fake_modem(corpus_dir: Path, name: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import pytest
 
 from smsgw import pdu
 from smsgw.emulator import Device, DeviceOptions, get_profile
-from tests.emulator.conftest import Host, boot
+from tests.emulator.host import Host, boot
 
 
 def test_boot_noise_and_periodic_rssi_until_curc_0() -> None:

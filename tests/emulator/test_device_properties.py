@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smsgw import pdu
-from tests.emulator.conftest import boot
+from tests.emulator.host import boot
 
 SCRIPT = (
     b"AT\rATE0\r\x1bAT+CMEE=1;+CREG=2\r\nAT+CPMS=?\rAT+CNMI=2,1,0,1,0\r"

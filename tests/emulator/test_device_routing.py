@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from smsgw import pdu
-from tests.emulator.conftest import Host, boot
+from tests.emulator.host import Host, boot
 
 
 def test_mode_0_buffers_urcs_until_routing_is_enabled(sim800: Host) -> None:

@@ -7,7 +7,7 @@ import pytest
 from smsgw import pdu
 from smsgw.emulator import Device, DeviceOptions, get_profile
 from smsgw.emulator.storage import Stat
-from tests.emulator.conftest import FIXED_TIME, Host, boot
+from tests.emulator.host import FIXED_TIME, Host, boot
 
 
 def test_boot_banner_is_the_sim800_sequence() -> None:

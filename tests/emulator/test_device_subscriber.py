@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.emulator.conftest import boot
+from tests.emulator.host import boot
 
 
 @pytest.mark.parametrize(

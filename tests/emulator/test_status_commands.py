@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from smsgw.emulator.ussd import FixedReplies, pack_hex
-from tests.emulator.conftest import Host, boot
+from tests.emulator.host import Host, boot
 
 
 def _reply(host: Host, line: str) -> bytes:

@@ -10,7 +10,7 @@ import pytest
 from smsgw import pdu
 from smsgw.emulator import DeviceOptions, EmulatedModem
 from smsgw.emulator.storage import Stat
-from tests.emulator.conftest import FIXED_TIME, Host, boot
+from tests.emulator.host import FIXED_TIME, Host, boot
 from tests.emulator.serial_client import RawClient
 from tests.emulator.strict_reader import StrictReader, StrictReadError
 

@@ -10,7 +10,7 @@ import pytest
 
 from smsgw import pdu
 from smsgw.emulator.storage import Stat
-from tests.emulator.conftest import Host, boot
+from tests.emulator.host import Host, boot
 
 HONG_KONG = datetime.timezone(datetime.timedelta(hours=8))
 SAMPLE_TEXT = "It is easy to read text messages via AT commands."

@@ -13,7 +13,7 @@ import pytest
 
 from smsgw import pdu
 from smsgw.emulator.storage import Stat
-from tests.emulator.conftest import FIXED_TIME, Host, boot
+from tests.emulator.host import FIXED_TIME, Host, boot
 
 #: SMS-DELIVER, 23 TPDU octets, from the E1752 `AT+CMGL=4` capture.
 DELIVER = "07913366003041F5040B913366304381F900005190828105918004D4F29C0E"

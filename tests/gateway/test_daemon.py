@@ -14,7 +14,7 @@ from smsgw.gateway import Gateway
 from smsgw.modem import ModemState
 from smsgw.sdnotify import Notifier
 from smsgw.store import repository
-from tests.gateway.conftest import (
+from tests.gateway.helpers import (
     SENDER,
     emulators,
     eventually,

@@ -15,7 +15,7 @@ from smsgw.emulator import EmulatedModem
 from smsgw.gateway import Gateway
 from smsgw.models import OutboxEntry
 from smsgw.store import repository
-from tests.gateway.conftest import (
+from tests.gateway.helpers import (
     EMULATOR_OPTIONS,
     SENDER,
     emulators,

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from smsgw.emulator.control import request as control_request
-from tests.gateway.conftest import eventually
+from tests.gateway.helpers import eventually
 from tests.ports import free_port
 from tests.webhook.http_server import Answer, Received, WebhookServer
 

@@ -15,7 +15,7 @@ from smsgw.gateway import operations
 from smsgw.models import Direction, MessageStatus
 from smsgw.store import repository
 from smsgw.store.repository.replies import OPTED_OUT_ERROR
-from tests.gateway.conftest import (
+from tests.gateway.helpers import (
     emulators,
     eventually,
     gateway_settings,

@@ -11,7 +11,7 @@ from smsgw.emulator import DeviceOptions, EmulatedModem
 from smsgw.gateway import SubmitRefused
 from smsgw.models import MessageStatus
 from smsgw.store import open_database, repository, upgrade_database
-from tests.gateway.conftest import (
+from tests.gateway.helpers import (
     emulators,
     eventually,
     gateway_settings,

@@ -21,7 +21,7 @@ from smsgw.emulator.storage import Stat
 from smsgw.exceptions import PduError
 from smsgw.gateway import Gateway, operations
 from smsgw.store import repository
-from tests.gateway.conftest import (
+from tests.gateway.helpers import (
     EMULATOR_OPTIONS,
     SENDER,
     eventually,

@@ -13,7 +13,7 @@ from smsgw.config import Settings
 from smsgw.exceptions import SubmitRefused
 from smsgw.gateway import operations
 from smsgw.models import MessageStatus
-from tests.gateway.conftest import (
+from tests.gateway.helpers import (
     emulators,
     eventually,
     gateway_settings,

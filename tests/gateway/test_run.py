@@ -15,7 +15,7 @@ from smsgw.exceptions import SmsgwError
 from smsgw.gateway import Gateway
 from smsgw.store import open_database, repository
 from smsgw.store.migrate import upgrade
-from tests.gateway.conftest import emulators, eventually, gateway_settings, of_type
+from tests.gateway.helpers import emulators, eventually, gateway_settings, of_type
 from tests.ports import free_port
 from tests.store_helpers import dead_letter, queue_event
 from tests.webhook.http_server import Answer, WebhookServer

@@ -15,7 +15,7 @@ from smsgw.gateway.send_options import check_send_options
 from smsgw.models import MessageStatus
 from smsgw.store import repository
 from smsgw.store.types import Enqueued
-from tests.gateway.conftest import emulators, eventually, gateway_settings, running_gateway
+from tests.gateway.helpers import emulators, eventually, gateway_settings, running_gateway
 from tests.webhook.http_server import Answer, WebhookServer
 
 pytestmark = pytest.mark.timeout(60)

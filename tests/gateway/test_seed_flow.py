@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from smsgw.gateway import Gateway
 from smsgw.store.schema import webhook_outbox
-from tests.gateway.conftest import (
+from tests.gateway.helpers import (
     SENDER,
     emulators,
     eventually,

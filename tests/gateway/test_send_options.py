@@ -13,7 +13,7 @@ from smsgw.gateway import operations
 from smsgw.gateway.mqtt_sends import mqtt_submitter
 from smsgw.gateway.send_options import check_send_options
 from smsgw.mqtt import SendCommand, SendRefused
-from tests.gateway.conftest import emulators, eventually, gateway_settings, running_gateway
+from tests.gateway.helpers import emulators, eventually, gateway_settings, running_gateway
 from tests.webhook.http_server import Answer, WebhookServer
 
 pytestmark = pytest.mark.timeout(60)

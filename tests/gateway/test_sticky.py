@@ -11,7 +11,7 @@ from smsgw.gateway import operations
 from smsgw.gateway.daemon import Gateway
 from smsgw.modem import ModemState
 from smsgw.store.types import Enqueued
-from tests.gateway.conftest import emulators, eventually, gateway_settings, running_gateway
+from tests.gateway.helpers import emulators, eventually, gateway_settings, running_gateway
 from tests.webhook.http_server import Answer, WebhookServer
 
 pytestmark = pytest.mark.timeout(60)

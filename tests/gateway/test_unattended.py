@@ -26,7 +26,7 @@ from smsgw.gateway.alert_rules import DEFAULT_RULES, AlertTracker
 from smsgw.gateway.alert_watch import AlertWatch, StoredAlerts
 from smsgw.modem import SupervisorSettings
 from smsgw.webapp import create_app as create_webapp
-from tests.gateway.conftest import eventually, fast_supervisors, of_type
+from tests.gateway.helpers import eventually, fast_supervisors, of_type
 from tests.webhook.http_server import Answer, Received, WebhookServer
 
 pytestmark = [pytest.mark.timeout(60)]

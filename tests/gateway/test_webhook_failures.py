@@ -11,7 +11,7 @@ import pytest
 
 from smsgw.models import MessageStatus
 from smsgw.store import repository
-from tests.gateway.conftest import (
+from tests.gateway.helpers import (
     SENDER,
     emulators,
     eventually,

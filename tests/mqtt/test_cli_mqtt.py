@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from tests.gateway.conftest import eventually
+from tests.gateway.helpers import eventually
 from tests.mqtt.broker import Collector, client, running_broker
 
 

@@ -19,7 +19,7 @@ from smsgw.config import Settings
 from smsgw.gateway import Gateway
 from smsgw.store import repository
 from smsgw.webapp import create_app
-from tests.gateway.conftest import (
+from tests.gateway.helpers import (
     SENDER,
     emulators,
     eventually,

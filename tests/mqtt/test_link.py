@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from smsgw.config import MqttSection
 from smsgw.mqtt import LinkDown, MqttLink
-from tests.gateway.conftest import eventually
+from tests.gateway.helpers import eventually
 from tests.mqtt.broker import Collector, running_broker
 
 NODE = "pi-test"

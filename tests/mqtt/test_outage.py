@@ -24,7 +24,7 @@ import aiomqtt
 import pytest
 
 from smsgw.emulator.control import request as control_request
-from tests.gateway.conftest import SENDER, emulators, eventually, of_type
+from tests.gateway.helpers import SENDER, emulators, eventually, of_type
 from tests.gateway.test_kill9 import _emulator, _spawn
 from tests.mqtt.broker import Broker, client, running_broker
 from tests.mqtt.test_gateway_mqtt import _gateway, _settings

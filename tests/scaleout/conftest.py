@@ -1,12 +1,8 @@
 """Scale-out fixtures: PostgreSQL databases (shared with the store tests; skipped with the
-reason when no server answers) and helpers to run several `smsgw run` nodes on one of them."""
+reason when no server answers), registered here; node settings are in `tests.scaleout.nodes`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-
-from smsgw.config import Settings
 from tests.store_helpers import (
     clock,
     pg_migrated_template,
@@ -22,23 +18,3 @@ __all__ = [
     "pg_skip_reason",
     "pg_url",
 ]
-
-
-def node_settings(
-    database_url: str,
-    node: str,
-    modems: Mapping[str, Path],
-    *,
-    webhook_url: str = "",
-    heartbeat: float = 0.5,
-    lease: float = 3.0,
-) -> Settings:
-    """One node's settings: its own name and modems, the shared database, short leases."""
-    return Settings.model_validate(
-        {
-            "database": {"url": database_url},
-            "webhook": {"url": webhook_url, "timeout": 2.0},
-            "node": {"name": node, "heartbeat_interval": heartbeat, "lease": lease},
-            "modem": [{"name": name, "port": str(link)} for name, link in modems.items()],
-        }
-    )

@@ -12,8 +12,8 @@ import pytest
 from smsgw.exceptions import SubmitRefused
 from smsgw.gateway import Gateway, ModemNameTaken, daemon
 from smsgw.store import repository
-from tests.gateway.conftest import emulators, eventually, fast_supervisors
-from tests.scaleout.conftest import node_settings
+from tests.gateway.helpers import emulators, eventually, fast_supervisors
+from tests.scaleout.nodes import node_settings
 
 pytestmark = pytest.mark.timeout(60)
 

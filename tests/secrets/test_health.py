@@ -13,7 +13,7 @@ from smsgw.config import load_settings
 from smsgw.exceptions import StoreError
 from smsgw.gateway import Gateway
 from tests.api.live import FakeServices, write_config
-from tests.gateway.conftest import gateway_settings
+from tests.gateway.helpers import gateway_settings
 
 DB_USER = "smsgw_owner"
 DB_HOST = "db-primary.internal"

@@ -19,7 +19,7 @@ from smsgw.emulator import DeviceOptions, EmulatedModem
 from smsgw.gateway import Gateway
 from smsgw.modem import ModemState
 from smsgw.webapp import create_app
-from tests.gateway.conftest import eventually, fast_supervisors, gateway_settings
+from tests.gateway.helpers import eventually, fast_supervisors, gateway_settings
 
 pytestmark = pytest.mark.timeout(60)
 

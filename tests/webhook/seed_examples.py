@@ -25,8 +25,8 @@ import pytest
 from smsgw.models import Direction, WebhookEventKind
 from smsgw.webhook.dispatcher import WebhookDispatcher, utc_now
 from smsgw.webhook.payloads import ConversationTurn, incoming_sms_body
-from tests.conftest import SEED
 from tests.ports import free_port
+from tests.shared_paths import SEED
 from tests.webhook.memory_outbox import InMemoryOutbox, StoredEvent
 from tests.webhook.settings import fast_settings
 
