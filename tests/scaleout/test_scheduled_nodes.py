@@ -14,8 +14,8 @@ import pytest
 from smsgw.gateway import Gateway, daemon, operations
 from smsgw.gateway.send_options import check_send_options
 from smsgw.store.types import Enqueued
-from tests.gateway.conftest import emulators, eventually, fast_supervisors
-from tests.scaleout.conftest import node_settings
+from tests.gateway.helpers import emulators, eventually, fast_supervisors
+from tests.scaleout.nodes import node_settings
 
 pytestmark = pytest.mark.timeout(60)
 
