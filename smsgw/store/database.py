@@ -14,10 +14,11 @@ holding the connection) even though the winner commits in well under a milliseco
 The busy timeout still covers other processes (another node, a CLI on the same file).
 
 SQLite statements run inline, in the event loop's thread, through the standard sqlite3
-module; only `BEGIN IMMEDIATE` (which may wait on another process's lock) and `COMMIT` (the
-fsync) go to a worker thread. Measured on the 2-core test machine, one INSERT through
-SQLAlchemy's aiosqlite adapter cost 0.40 ms of CPU (four hand-offs to aiosqlite's thread per
-statement: cursor, execute, fetch, close) against 0.12 ms inline; at the 6-10 statements an
+module; only `COMMIT` (the fsync) goes to a worker thread, and `BEGIN IMMEDIATE` too when
+another process holds the write lock (it may then wait; `_begin_if_free`). Measured on the
+2-core test machine, one INSERT through SQLAlchemy's aiosqlite adapter cost 0.40 ms of CPU
+(four hand-offs to aiosqlite's thread per statement: cursor, execute, fetch, close) against
+0.12 ms inline; at the 6-10 statements an
 incoming SMS needs, that was most of the gateway's CPU in a burst. The gateway's
 statements use indexes and take microseconds; the heaviest read, the operator inbox's
 conversation list, is measured by `python -m bench ui_inbox` on 50,000 messages. Group
@@ -154,7 +155,8 @@ class Database:
         """A transaction on the synchronous engine, whose statements simply run."""
         connection = inline.connect()
         try:
-            await self._to_completion(connection, connection.begin)
+            if not _begin_if_free(connection):
+                await self._to_completion(connection, connection.begin)
             try:
                 yield _InlineConnection(connection)
             except BaseException:
@@ -227,6 +229,27 @@ class Database:
             self._blocking = None
 
 
+def _begin_if_free(connection: SyncConnection) -> bool:
+    """BEGIN IMMEDIATE in the event loop's thread when no other process holds the write lock;
+    False (nothing begun) when one does, and the caller waits for it in the worker thread.
+
+    The usual case by far: within the process the writer lock has already queued this
+    transaction, so BEGIN cannot wait, and a thread hand-off is saved on every transaction
+    (0.1 ms typically on a busy 2-core board, several ms at the tail, on the inbound path to
+    the webhook POST). With the busy timeout at 0, a held lock answers SQLITE_BUSY at once.
+    """
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        connection.begin()
+    except exc.OperationalError:
+        return False
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    return True
+
+
 class _InlineConnection:
     """A `Connection` over a synchronous SQLite connection whose statements simply run.
 
@@ -281,7 +304,7 @@ def open_database(url: str, *, clock: Clock = utc_now, echo: bool = False) -> Da
             _check_sqlite_directory(str(parsed.database))
             if not parsed.query.get("uri"):  # a `file:` URI is SQLite's to interpret
                 _keep_private(Path(str(parsed.database)).expanduser())
-        # The statements run in the loop's thread, BEGIN and COMMIT in the worker thread:
+        # The statements run in the loop's thread, COMMIT in the worker thread:
         # one connection, used by one thread at a time (the writer lock sees to that).
         inline = sa.create_engine(
             parsed.set(drivername="sqlite+pysqlite"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,35 @@ def test_ids_are_ulids_ordered_by_time() -> None:
     assert set(first + later) <= set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
     assert first < later
     assert len({new_id() for _ in range(1000)}) == 1000
+
+
+async def test_a_write_lock_held_by_another_process_is_waited_for(tmp_path: Path) -> None:
+    """BEGIN runs in the event loop's thread only while the file lock is free; when another
+    process (here another sqlite3 connection) holds it, the transaction waits its turn in
+    the worker thread instead of failing, while the loop stays free."""
+    path = tmp_path / "held.db"
+    database = open_database(f"sqlite:///{path}")
+    try:
+        async with database.transaction("create") as connection:
+            await connection.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+
+        async def write() -> None:
+            async with database.transaction("write while locked") as connection:
+                await connection.execute(sa.text("INSERT INTO t VALUES (1)"))
+                assert int(await connection.scalar(sa.text("PRAGMA busy_timeout")) or 0) >= 1000
+
+        writer = asyncio.create_task(write())
+        ticks = 0
+        while ticks < 20:  # the loop keeps running while the writer waits for the lock
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert not writer.done()
+        other.execute("COMMIT")
+        other.close()
+        await asyncio.wait_for(writer, timeout=10)
+        async with database.transaction("count") as connection:
+            assert await connection.scalar(sa.text("SELECT count(*) FROM t")) == 1
+    finally:
+        await database.close()
