@@ -101,12 +101,12 @@ class AlertWatch:
         self._runtimes = runtimes
         self.sink = sink
         self.tracker = tracker or AlertTracker()
-        self._interval = interval
+        self.interval = interval
 
     async def run(self) -> None:
         while True:
             await self.check()
-            await asyncio.sleep(self._interval)
+            await asyncio.sleep(self.interval)
 
     async def check(self) -> list[AlertChange]:
         """One judgement of every modem; the changes (after the sink recorded them)."""

@@ -95,7 +95,9 @@ async def _rig(
         async with EmulatedModem(profile, tmp_path / "gsm", options=options) as emulator:
             emulator.add_wire_tap(tap)
             settings = _settings(tmp_path, tmp_path / "gsm", server.url, **modem)
-            async with Gateway(settings, supervisor_settings=fast_supervisors) as gateway:
+            gateway = Gateway(settings, supervisor_settings=fast_supervisors)
+            gateway.unattended.alerts.interval = 0.05  # judge alerts often: balance_low at once
+            async with gateway:
                 async with asyncio.timeout(15):
                     await gateway.supervisor("gsm").wait_ready()
                 app = create_app(gateway, KEY)
@@ -119,10 +121,16 @@ async def test_balance_is_read_parsed_and_shown(tmp_path: Path, profile: str) ->
         balance_ussd="*133#",
         balance_pattern=r"Credit: (?P<amount>[0-9.]+)",
         balance_alert_below=20,
-    ) as (gateway, _emulator, client, _server, tap):
+    ) as (gateway, _emulator, client, server, tap):
         runtime = gateway.fleet.get("gsm")
         await eventually(lambda: runtime.balance is not None)
+        await eventually(lambda: len(of_type(server.received, "modem_alert")) == 1)
+        await asyncio.sleep(0.5)
+        (alert,) = of_type(server.received, "modem_alert")  # once, not once per poll
+        assert (alert["alert"], alert["resolved"]) == ("balance_low", False)
+        assert "12.5" in alert["detail"]
         modems = (await client.get("/api/v1/modems")).json()["modems"]
+        assert modems[0]["alerts"] == ["balance_low"]
         balance = modems[0]["balance"]
         assert balance["amount"] == 12.5
         assert balance["text"] == "Credit: 12.50 EUR, valid until 31/12/2026"
