@@ -12,9 +12,8 @@ the events. It is built around the ten quirks of PROTOCOL.md §9:
   a line belongs to the pending command, so they are recognised between commands, before
   an echo and inside a multi-line reply (§1.2, §1.3). ``+CMT:`` and ``+CDS: <len>`` span
   two lines (header + PDU) and are emitted as one event.
-* A ``+CUSD:`` whose quoted text spans several lines (SIMCom passes the network's line
-  breaks through) is joined back into one event, up to the closing quote; a final result
-  code before that ends it as it is, so a garbled answer cannot swallow an ``OK``.
+* A ``+CUSD:`` text spanning lines is joined up to its closing quote (a final result
+  code ends it as it is: a garbled answer cannot swallow an ``OK``).
 * A few prefixes are both a reply and a URC (``+CREG:``, ``+CPIN:``, ``+CFUN:``). The
   channel tells the parser which command is pending (:meth:`AtParser.expect`); a line
   carrying that command's own prefix is then information text, anything else matching a
@@ -249,10 +248,9 @@ class AtParser:
             return
         if self._open_cusd is not None:
             if self._final(stripped) is None:
-                self._continue_cusd(stripped, events)
+                self._continue_cusd(self._open_cusd + "\n" + stripped, events)
                 return
-            # A final result where the text should go on: the quote was never closed (a
-            # garbled line). Report what came and let the result end its command.
+            # A result code inside the text: the quote never closes; report what came.
             events.append(self._cusd_event(self._open_cusd))
             self._open_cusd = None
         if self._two_line_header is not None:
@@ -268,23 +266,19 @@ class AtParser:
         if event is not None:
             events.append(event)
 
-    def _continue_cusd(self, text: str, events: list[Event]) -> None:
-        """One more line of a USSD text spread over several lines (SIMCom sends the
-        network's line breaks as they are): join until the closing quote, bounded."""
-        assert self._open_cusd is not None
-        joined = self._open_cusd + "\n" + text
+    def _continue_cusd(self, joined: str, events: list[Event]) -> None:
+        """`joined`: the USSD text so far plus one more line (SIMCom passes the network's
+        line breaks through). Emitted at the closing quote, or when it grows too long."""
+        self._open_cusd = joined
         if joined.count('"') >= 2 or len(joined) > self._max_line or joined.count("\n") >= 24:
             self._open_cusd = None
             events.append(self._cusd_event(joined))
-        else:
-            self._open_cusd = joined
 
     def _cusd_event(self, text: str) -> Event:
         """The whole `+CUSD:` line: information text while `AT+CUSD` is pending, else a URC."""
         if self._own_prefix == "+CUSD":
             return Line(text)
-        args = text.split(":", 1)[1].strip() if ":" in text else ""
-        return Urc(name="+CUSD", args=args, line=text)
+        return Urc(name="+CUSD", args=text.partition(":")[2].strip(), line=text)
 
     # -- classification ---------------------------------------------------------------
     def _classify(self, text: str) -> Event | None:
@@ -318,9 +312,6 @@ class AtParser:
         return None
 
     def _urc(self, text: str) -> Urc | None:
-        if text[:5].upper() == "+CUSD" and text.count('"') == 1:
-            self._open_cusd = text  # the quoted answer goes on over the next lines
-            return None
         if text in _WORD_URCS or (text in _CALL_RESULTS and not self._dial):
             return Urc(name=text, args="", line=text)
         if text.startswith(("UNDER-VOLTAGE", "OVER-VOLTAGE")):
@@ -329,6 +320,9 @@ class AtParser:
         if match is None:
             return None
         name, args = match.group(1).upper(), match.group(2).strip()
+        if name == "+CUSD" and args.count('"') == 1:
+            self._open_cusd = text  # the quoted answer goes on over the next lines
+            return None
         if name == self._own_prefix:
             return None
         if name in _TWO_LINE_URCS:
