@@ -97,7 +97,22 @@ def _temporary_pg_database(template: str | None = None) -> Iterator[str]:
     try:
         yield _database_url(name)
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(_drop_database(name))
+
+
+async def _drop_database(name: str) -> None:
+    """Drop a test database. FORCE ends our own leftover sessions, but the test role may not
+    end a session of another role (autovacuum working on the fresh database), which fails the
+    drop with 'must be a member of the role...'; such a worker finishes within moments."""
+    for attempt in range(20):
+        try:
+            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except sa.exc.DBAPIError as error:
+            if "must be a member of the role" not in str(error) or attempt == 19:
+                raise
+            await asyncio.sleep(0.25)
+        else:
+            return
 
 
 @pytest.fixture
