@@ -131,6 +131,7 @@ class Gateway:
             sticky=StickyChoice(
                 self.db,
                 local_states=lambda: {m.settings.name: m.supervisor.state for m in self.fleet},
+                shared_database=self._listener.needed,
             ).choose,
         )
         #: Raise/resolve `modem_alert` events; the quarantine opens its own in its commit.

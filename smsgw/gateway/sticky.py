@@ -6,10 +6,10 @@ goes through the modem of the latest message exchanged with the recipient (eithe
 direction) while that modem is READY; otherwise it stays unbound and the first idle READY
 modem takes it, which is the least-loaded one by construction (a busy worker is not idle).
 
-Only this node's own modems are stuck to. A binding is firm (a bound message waits for its
-modem), and another node's heartbeat can still say READY for a lease after that node died:
-binding to it would leave the message waiting for a modem nobody drives. This node's own
-modems are known alive, since this node is the one choosing.
+A binding is firm: a bound message waits for its modem. So with several nodes on one
+database nothing is stuck: a node can die with messages bound to its modems, and the other
+nodes' takeover (which hands over what a dead node had claimed) would never see them, since
+no node claimed them. Sticky SIM is a single-node feature.
 """
 
 from __future__ import annotations
@@ -25,17 +25,23 @@ __all__ = ["StickyChoice"]
 class StickyChoice:
     """`choose(peer, known)`: the modem to bind a send to, or None (any modem).
 
-    `local_states` gives this node's modems and their states.
+    `local_states` gives this node's modems and their states; `shared_database` (several
+    nodes) turns the choice off.
     """
 
     def __init__(
-        self, db: Database, *, local_states: Callable[[], Mapping[str, ModemState]]
+        self,
+        db: Database,
+        *,
+        local_states: Callable[[], Mapping[str, ModemState]],
+        shared_database: bool,
     ) -> None:
         self._db = db
         self._local_states = local_states
+        self._shared = shared_database
 
     async def choose(self, peer: str, known: set[str]) -> str | None:
-        if len(known) < 2:
+        if self._shared or len(known) < 2:
             return None
         last = await repository.last_modem_with(self._db, peer)
         if last is None or last not in known:
