@@ -23,6 +23,7 @@ from smsgw.store.repository.outbox import claim_params, still_claimed
 from smsgw.store.repository.queueing import enqueue_in
 from smsgw.store.schema import message_parts, messages, suppressed_replies, webhook_outbox
 from smsgw.store.types import (
+    Enqueued,
     MessageRecord,
     OutboxState,
     PartStatus,
@@ -125,37 +126,85 @@ async def complete_incoming_in(
     if await is_opted_out_in(connection, incoming.peer):
         refused = await _refused_reply(connection, db, incoming, reply, done.event_id, now)
         return ReplyResult(outcome=ReplyOutcome.OPTED_OUT, message=refused)
-    recent = await connection.scalar(
-        _RECENT_REPLIES, {"peer": incoming.peer, "since": now - datetime.timedelta(hours=1)}
-    )
-    if int(recent or 0) >= replies_per_peer_per_hour:
-        await connection.execute(
-            _INSERT_SUPPRESSED_REPLY,
-            {
-                "modem": incoming.modem,
-                "peer": incoming.peer,
-                "text": reply.text,
-                "in_reply_to_pk": incoming.pk,
-                "reason": f"{recent} auto-replies to this number in the last hour "
-                f"(limit {replies_per_peer_per_hour})",
-                "created_at": now,
-            },
-        )
+    if await _over_hourly_limit(
+        connection,
+        modem=incoming.modem,
+        peer=incoming.peer,
+        text=reply.text,
+        in_reply_to_pk=incoming.pk,
+        limit=replies_per_peer_per_hour,
+        now=now,
+    ):
         return ReplyResult(outcome=ReplyOutcome.SUPPRESSED, message=None)
-    queued = await enqueue_in(
+    queued = await _queue_reply(
         connection,
         db,
+        reply,
         peer=incoming.peer,
+        modem=incoming.modem,
+        idempotency_key=f"auto-reply:{done.event_id}",
+        reply_to=incoming,
+    )
+    return ReplyResult(outcome=ReplyOutcome.QUEUED, message=queued.message)
+
+
+async def _over_hourly_limit(
+    connection: Connection,
+    *,
+    modem: str,
+    peer: str,
+    text: str,
+    in_reply_to_pk: int | None,
+    limit: int,
+    now: datetime.datetime,
+    note: str = "",
+) -> bool:
+    """True when `peer` already got `limit` auto-replies in the last hour; the reply is then
+    recorded as suppressed instead (two bots ping-ponging through a paid SIM)."""
+    recent = await connection.scalar(
+        _RECENT_REPLIES, {"peer": peer, "since": now - datetime.timedelta(hours=1)}
+    )
+    if int(recent or 0) < limit:
+        return False
+    await connection.execute(
+        _INSERT_SUPPRESSED_REPLY,
+        {
+            "modem": modem,
+            "peer": peer,
+            "text": text,
+            "in_reply_to_pk": in_reply_to_pk,
+            "reason": f"{recent} auto-replies to this number in the last hour "
+            f"(limit {limit}){note}",
+            "created_at": now,
+        },
+    )
+    return True
+
+
+async def _queue_reply(
+    connection: Connection,
+    db: Database,
+    reply: ReplyRequest,
+    *,
+    peer: str,
+    modem: str,
+    idempotency_key: str,
+    reply_to: sa.Row[Any, Any, Any, Any] | None,
+) -> Enqueued:
+    """Queue the webhook's `reply` to `peer` from `modem`, linked to the message it answers."""
+    return await enqueue_in(
+        connection,
+        db,
+        peer=peer,
         text=reply.text,
         parts=reply.parts,
         encoding=reply.encoding,
-        modem=incoming.modem,
+        modem=modem,
         delivery_report=reply.delivery_report,
-        idempotency_key=f"auto-reply:{done.event_id}",
-        reply_to_pk=int(incoming.pk),
-        reply_to_id=str(incoming.id),
+        idempotency_key=idempotency_key,
+        reply_to_pk=int(reply_to.pk) if reply_to is not None else None,
+        reply_to_id=str(reply_to.id) if reply_to is not None else None,
     )
-    return ReplyResult(outcome=ReplyOutcome.QUEUED, message=queued.message)
 
 
 async def _reply_to_caller(
@@ -171,35 +220,25 @@ async def _reply_to_caller(
         return ReplyResult(outcome=ReplyOutcome.NO_REPLY, message=None)
     if await is_opted_out_in(connection, str(done.peer)):
         return ReplyResult(outcome=ReplyOutcome.OPTED_OUT, message=None)
-    now = db.clock()
-    recent = await connection.scalar(
-        _RECENT_REPLIES, {"peer": done.peer, "since": now - datetime.timedelta(hours=1)}
-    )
-    if int(recent or 0) >= replies_per_peer_per_hour:
-        await connection.execute(
-            _INSERT_SUPPRESSED_REPLY,
-            {
-                "modem": done.modem,
-                "peer": done.peer,
-                "text": reply.text,
-                "in_reply_to_pk": None,
-                "reason": f"{recent} auto-replies to this number in the last hour "
-                f"(limit {replies_per_peer_per_hour}); answer to a call",
-                "created_at": now,
-            },
-        )
-        return ReplyResult(outcome=ReplyOutcome.SUPPRESSED, message=None)
-    queued = await enqueue_in(
+    if await _over_hourly_limit(
         connection,
-        db,
+        modem=str(done.modem),
         peer=str(done.peer),
         text=reply.text,
-        parts=reply.parts,
-        encoding=reply.encoding,
+        in_reply_to_pk=None,
+        limit=replies_per_peer_per_hour,
+        now=db.clock(),
+        note="; answer to a call",
+    ):
+        return ReplyResult(outcome=ReplyOutcome.SUPPRESSED, message=None)
+    queued = await _queue_reply(
+        connection,
+        db,
+        reply,
+        peer=str(done.peer),
         modem=str(done.modem),
-        delivery_report=reply.delivery_report,
         idempotency_key=CALL_REPLY_PREFIX + str(done.event_id),
-        reply_to_pk=None,
+        reply_to=None,
     )
     return ReplyResult(outcome=ReplyOutcome.QUEUED, message=queued.message)
 
@@ -218,18 +257,14 @@ async def _refused_reply(
 ) -> MessageRecord:
     """Record the webhook's reply to an opted-out number as a `failed` message that says why,
     so the conversation shows what the webhook wanted to send and that nothing went out."""
-    queued = await enqueue_in(
+    queued = await _queue_reply(
         connection,
         db,
+        reply,
         peer=incoming.peer,
-        text=reply.text,
-        parts=reply.parts,
-        encoding=reply.encoding,
         modem=incoming.modem,
-        delivery_report=reply.delivery_report,
         idempotency_key=f"auto-reply:{event_id}",
-        reply_to_pk=int(incoming.pk),
-        reply_to_id=str(incoming.id),
+        reply_to=incoming,
     )
     pk = int(
         (
