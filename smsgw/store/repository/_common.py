@@ -295,19 +295,7 @@ async def add_claimed_outbox_event(
     lock on the peer makes the second see the first's event, so only one claims.
     """
     await lock_key(connection, db, _PEER_EVENTS_LOCK, peer)
-    if await connection.scalar(_PEER_HAS_PENDING, {"peer": peer}) is not None:
-        await add_outbox_event(
-            connection,
-            db,
-            event,
-            kind=kind,
-            peer=peer,
-            modem=modem,
-            message_pk=message_pk,
-            now=now,
-            ignore_duplicate=False,
-        )
-        return None
+    peer_busy = await connection.scalar(_PEER_HAS_PENDING, {"peer": peer}) is not None
     pk = await add_outbox_event(
         connection,
         db,
@@ -318,8 +306,10 @@ async def add_claimed_outbox_event(
         message_pk=message_pk,
         now=now,
         ignore_duplicate=False,
-        claim=claim,
+        claim=None if peer_busy else claim,
     )
+    if peer_busy:
+        return None
     assert pk is not None  # ignore_duplicate=False raises instead
     return OutboxEntry(
         id=pk,
