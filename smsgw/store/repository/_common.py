@@ -283,19 +283,22 @@ async def add_claimed_outbox_event(
     modem: str | None,
     message_pk: int,
     now: datetime.datetime,
-    claim: EventClaim,
+    claim: EventClaim | None,
 ) -> OutboxEntry | None:
     """`add_outbox_event` for a new message's event, claimed for `claim.node` when nothing
     else of its peer is pending; the entry to hand to that node's dispatcher, or None (the
-    event was queued unclaimed and the dispatcher's own claim finds it).
+    event was queued unclaimed and the dispatcher's own claim finds it; always so without
+    `claim`).
 
     An earlier pending event of the peer (waiting for a retry, or being posted anywhere) must
     go first, so the new one is then left to the ordinary claim. On PostgreSQL two nodes may
     store events of one peer at the same moment (it wrote to two modems): a transaction-scoped
     lock on the peer makes the second see the first's event, so only one claims.
     """
-    await lock_key(connection, db, _PEER_EVENTS_LOCK, peer)
-    peer_busy = await connection.scalar(_PEER_HAS_PENDING, {"peer": peer}) is not None
+    unclaimed = claim is None
+    if not unclaimed:
+        await lock_key(connection, db, _PEER_EVENTS_LOCK, peer)
+        unclaimed = await connection.scalar(_PEER_HAS_PENDING, {"peer": peer}) is not None
     pk = await add_outbox_event(
         connection,
         db,
@@ -306,9 +309,9 @@ async def add_claimed_outbox_event(
         message_pk=message_pk,
         now=now,
         ignore_duplicate=False,
-        claim=None if peer_busy else claim,
+        claim=None if unclaimed else claim,
     )
-    if peer_busy:
+    if unclaimed or claim is None:
         return None
     assert pk is not None  # ignore_duplicate=False raises instead
     return OutboxEntry(

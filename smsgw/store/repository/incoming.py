@@ -24,7 +24,6 @@ from smsgw.store.group_commit import GroupCommit
 from smsgw.store.ids import new_id
 from smsgw.store.repository._common import (
     add_claimed_outbox_event,
-    add_outbox_event,
     for_update,
     insert_or_ignore,
     join_parts,
@@ -316,20 +315,7 @@ async def _assemble(
         before_pk=int(message_pk),
     )
     event = render(message, earlier)
-    if claim is not None:
-        claimed = await add_claimed_outbox_event(
-            connection,
-            db,
-            event,
-            kind=WebhookEventKind.INCOMING_SMS,
-            peer=message.peer,
-            modem=message.modem,
-            message_pk=int(message_pk),
-            now=now,
-            claim=claim,
-        )
-        return message, claimed
-    await add_outbox_event(
+    claimed = await add_claimed_outbox_event(
         connection,
         db,
         event,
@@ -338,9 +324,9 @@ async def _assemble(
         modem=message.modem,
         message_pk=int(message_pk),
         now=now,
-        ignore_duplicate=False,
+        claim=claim,
     )
-    return message, None
+    return message, claimed
 
 
 async def prune_incoming_parts(db: Database, *, older_than: datetime.timedelta) -> int:
