@@ -9,7 +9,8 @@ Phases, all in one run (one daemon per phase group, medians of repeated measurem
    time; python-gsmmodem-new's bare callback on its own emulator in the same run;
 3. reply latency: the webhook answers `sms_text` -> `AT+CMGS` arrives at the emulator;
 4. bursts of 1,000 messages stored on the SIM at once (1,000 +CMTI) -> all at the webhook,
-   repeated to 10,000 messages: msgs/s (median burst), CPU s per 1,000, RSS after;
+   repeated to 10,000 messages: msgs/s (median burst), CPU s per 1,000, RSS after; then the
+   first API request (it loads FastAPI and the inbox) and the RSS with the web stack loaded;
 5. the same burst with the emulator pacing its output at 115,200 baud, against the serial
    line's bound computed from the bytes the modem wrote per message;
 6. outgoing: API sends with a 1 s AT+CMGS delay on 1, 2 and 4 modems (bench.outgoing).
@@ -25,6 +26,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import httpx
 
 from bench import baseline_gsmmodem, outgoing
 from bench.common import Result
@@ -106,6 +109,15 @@ async def _burst(webhook: Webhook, emulator: EmulatedModem, messages: int, tag: 
     return time.monotonic() - started
 
 
+async def _first_api_request_ms(daemon: Daemon) -> float:
+    """Health probes never load FastAPI and the inbox (smsgw.webfront); the first API call
+    does, and waits for it. Its answer (401: no key sent) does not matter here."""
+    async with httpx.AsyncClient(timeout=30) as client:
+        started = time.monotonic()
+        await client.get(daemon.base + "/api/v1/modems")
+        return (time.monotonic() - started) * 1000
+
+
 async def _migrate_like_the_unit(daemon: Daemon) -> None:
     """systemd/smsgw.service runs `smsgw db upgrade` (ExecStartPre) before `smsgw run`, so the
     daemon whose RSS is measured finds the schema at head, as in production."""
@@ -150,6 +162,9 @@ async def _unpaced(directory: Path) -> list[Result]:
                 await asyncio.sleep(2.0)  # settle, then the steady-state RSS
                 rss_after = daemon.rss_mb()
                 handled = len(webhook.incoming)
+                first_api_ms = await _first_api_request_ms(daemon)
+                await asyncio.sleep(1.0)
+                rss_web = daemon.rss_mb()
                 assert await daemon.stop() == 0, daemon.tail()
                 for _ in range(RESTARTS):  # start-to-ready again, now with a full database
                     ready.append(await daemon.start())
@@ -167,6 +182,10 @@ async def _unpaced(directory: Path) -> list[Result]:
         Result(f"daemon RSS growth after the first burst (next {(BURSTS - 1) * BURST:,} msgs)",
                rss_after - rss_first_burst, "MB", "~0 (no leak)",
                {"rss_after_first_burst_mb": round(rss_first_burst, 2)}),
+        Result("daemon first API request (loads the web stack)", first_api_ms, "ms",
+               "< 2000 ms"),
+        Result("daemon RSS once the web stack is loaded", rss_web, "MB", "",
+               {"web_stack_mb": round(rss_web - rss_after, 2)}),
         Result("daemon idle CPU", idle_cpu, "%", "< 0.5 %", {"over_s": IDLE_S}),
         Result("daemon AT commands per idle minute", idle_commands, "cmd/min", "",
                {"over_s": IDLE_S}),

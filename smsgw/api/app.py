@@ -28,9 +28,9 @@ from smsgw.api.auth import ApiKeyMiddleware
 from smsgw.api.docs import add_offline_docs
 from smsgw.api.limits import BodyLimitMiddleware
 from smsgw.api.routes import router
-from smsgw.api.schemas import Liveness, MqttHealth, Readiness
+from smsgw.api.schemas import Liveness, Readiness
 from smsgw.exceptions import StoreError, SubmitRefused
-from smsgw.gateway import operations
+from smsgw.gateway import health
 from smsgw.gateway.inputs import InvalidInput
 from smsgw.gateway.operations import GatewayOperations
 from smsgw.gateway.throttle import AuthThrottle
@@ -98,9 +98,9 @@ def _public_metrics(gateway: GatewayOperations) -> bool:
 
 def _add_health_routes(app: FastAPI, gateway: GatewayOperations) -> None:
     @app.get("/health/live", response_model=Liveness, tags=["health"])
-    async def live() -> Liveness:
+    async def live() -> JSONResponse:
         """The process answers HTTP (no dependency checked)."""
-        return Liveness()
+        return JSONResponse(health.LIVENESS)
 
     @app.get(
         "/health/ready",
@@ -110,25 +110,8 @@ def _add_health_routes(app: FastAPI, gateway: GatewayOperations) -> None:
     )
     async def ready() -> JSONResponse:
         """Ready = the database answers and at least one modem is READY (503 otherwise)."""
-        try:
-            ok, reason = await gateway.ready()
-        except StoreError as exc:
-            # Unauthenticated: never name the database user, host or path here.
-            log.warning("readiness: %s", exc)
-            ok, reason = False, "database unreachable"
-        link = operations.mqtt_status(gateway)
-        mqtt = None
-        if link is not None:
-            mqtt = MqttHealth(
-                connected=link.connected,
-                pending=link.pending,
-                published=link.published,
-                failures=link.failures,
-            )
-        body = Readiness(ready=ok, reason=reason, mqtt=mqtt)
-        # Without [mqtt] the answer stays exactly {"ready", "reason"}.
-        content = body.model_dump(exclude=None if mqtt is not None else {"mqtt"})
-        return JSONResponse(content, status_code=200 if ok else 503)
+        ok, body = await health.readiness(gateway)
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.get(
         "/metrics",

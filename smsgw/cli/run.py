@@ -28,7 +28,7 @@ from smsgw.cli.config import (
 from smsgw.config import Settings
 from smsgw.exceptions import SmsgwError
 from smsgw.gateway import Gateway
-from smsgw.webapp import create_app
+from smsgw.webfront import lazy_web_front
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ async def serve(settings: Settings, api_key: str, *, stop: asyncio.Event | None 
     async with Gateway(settings) as gateway:
         server = _QuietServer(
             uvicorn.Config(
-                create_app(gateway, api_key),
+                lazy_web_front(gateway, api_key, public_metrics=settings.api.public_metrics),
                 host=settings.api.host,
                 port=settings.api.port,
                 # smsgw's root handler formats uvicorn's records too (one format);

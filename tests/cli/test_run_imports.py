@@ -49,7 +49,9 @@ print(json.dumps(sorted(sys.modules)))
 #: greenlet and the aiosqlite driver) serve PostgreSQL only: SQLite statements run inline on
 #: sqlite3; aiomqtt and paho wait for an enabled [mqtt]; the rest belongs to
 #: other subcommands (the emulator, rich's tables and progress bars) or to httpx's own
-#: command-line client (rich, pygments); jinja2 waits for the first inbox page (/ui).
+#: command-line client (rich, pygments); the web stack (FastAPI, Starlette, the API's models,
+#: the inbox and its jinja2) waits for the first request that is not a health probe or a
+#: public /metrics scrape.
 NOT_IMPORTED = (
     "alembic",
     "mako",
@@ -65,6 +67,11 @@ NOT_IMPORTED = (
     "pygments",
     "smsgw.emulator",
     "jinja2",
+    "fastapi",
+    "starlette",
+    "smsgw.webapp",
+    "smsgw.api.app",
+    "smsgw.ui",
 )
 #: The other subcommands' modules (only `run` and what it imports itself may load).
 OTHER_COMMANDS = ("db", "demo", "emulator", "messages", "modem", "pdu", "send", "webhook")
