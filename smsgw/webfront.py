@@ -15,6 +15,7 @@ in a worker thread so the modems' event loop keeps running meanwhile.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -103,7 +104,12 @@ def lazy_web_front(gateway: GatewayOperations, api_key: str, *, public_metrics: 
     def build() -> App:
         from smsgw.webapp import create_app  # here, not at the top: the point is to wait
 
-        return create_app(gateway, api_key)
+        app = create_app(gateway, api_key)
+        # Like start-up's objects, the app's live as long as the process: keep them out of
+        # every later full collection (one pause now instead of one per collection).
+        gc.collect()
+        gc.freeze()
+        return app
 
     return WebFront(gateway, build, public_metrics=public_metrics)
 
