@@ -61,7 +61,11 @@ class WebFront:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
-            answer = await self._answer_directly(scope["path"])
+            try:
+                answer = await self._answer_directly(scope["path"])
+            except Exception:  # a bug: answered like the API answers its own (logged, 500)
+                log.exception("GET %s failed", scope["path"])
+                answer = 500, _JSON, _INTERNAL_ERROR
             if answer is not None:
                 status, content_type, body = answer
                 await _respond(send, status, content_type, body)

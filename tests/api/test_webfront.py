@@ -27,6 +27,7 @@ class Probed:
     def __init__(self, ready: bool | None, mqtt: MqttStatus | None = None) -> None:
         self._ready = ready
         self._mqtt = mqtt
+        self.broken = False
         if mqtt is not None:
             self.mqtt = self
 
@@ -34,6 +35,8 @@ class Probed:
         return self._mqtt
 
     async def ready(self) -> tuple[bool, str]:
+        if self.broken:
+            raise RuntimeError("a bug in readiness")
         if self._ready is None:
             raise StoreError("sqlite:////secret/path/smsgw.db: disk I/O error")
         return self._ready, "ok" if self._ready else "no modem is READY"
@@ -153,3 +156,21 @@ async def test_a_failed_build_is_a_logged_500_and_the_next_request_tries_again(
     assert again.status_code == 401  # built now: the API answers for itself
     assert probe.status_code == 200
     assert build.calls == 2
+
+
+async def test_a_failing_probe_is_a_logged_500_in_the_api_s_shape(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gateway = Probed(True)
+    gateway.broken = True
+    build = CountedBuild(gateway)
+    async with _client(WebFront(gateway, build, public_metrics=True)) as front:
+        with caplog.at_level(logging.ERROR, logger="smsgw.webfront"):
+            answer = await front.get("/health/ready")
+        live = await front.get("/health/live")
+    assert answer.status_code == 500
+    assert answer.json() == {"detail": "internal error (logged by the gateway)"}
+    assert "GET /health/ready failed" in caplog.text
+    assert "a bug in readiness" in caplog.text  # the traceback is in the log, not the answer
+    assert live.status_code == 200
+    assert build.calls == 0
