@@ -198,6 +198,7 @@ class Gateway:
             self._spawn(retention.run(), "retention")
         self._spawn(self._listener.run(), "queue notifications")
         self._spawn(self.scheduler.run(), "scheduled messages")
+        self._spawn(self.keywords.run(), "missed opt-out keywords")
         self._spawn(keep_alive(self._notifier, lambda: self.fleet.db_healthy), "watchdog")
         self._notifier.ready(self.status_line())
         log.info("gateway node %s started with %d modem(s)", self.node, len(self.fleet))

@@ -10,6 +10,8 @@ sent, so the sender gets the confirmation only.
 
 from __future__ import annotations
 
+import asyncio
+import datetime
 import logging
 import unicodedata
 from collections.abc import Callable
@@ -17,6 +19,7 @@ from typing import Literal
 
 from smsgw import pdu
 from smsgw.config import OptOutSection
+from smsgw.exceptions import StoreError
 from smsgw.gateway import telemetry
 from smsgw.store import Database, repository
 from smsgw.store.types import ReceivedMessage
@@ -30,6 +33,10 @@ Action = Literal["stop", "start"]
 _AROUND = " \t\r\n.!?,;:\"'()[]"
 #: Longer messages are never keywords; bounds the normalisation work on hostile input.
 _MAX_KEYWORD_MESSAGE = 64
+#: How far back a keyword that was stored but not acted on is still acted on.
+REPLAY_WINDOW = datetime.timedelta(days=7)
+#: How often the history is checked for such keywords (and once at start).
+REPLAY_INTERVAL = 3600.0
 
 
 def keyword_form(text: str) -> str:
@@ -80,36 +87,80 @@ class OptOutKeywords:
 
     async def handle(self, message: ReceivedMessage) -> None:
         """Update the list for a keyword and queue the confirmation from the same modem."""
-        action = self.action(message.text)
-        if action is None or not _is_number(message.peer):
+        await self.act_on(message.id, message.peer, message.modem, message.text)
+
+    async def run(self) -> None:
+        """Replay lost keywords now (start-up) and then every `REPLAY_INTERVAL` (with
+        opt-out on); a database error waits for the next turn."""
+        while self._section.enabled:
+            try:
+                await self.replay_missed()
+            except StoreError as error:
+                log.error("opt-out: could not look for missed keywords: %s", error)
+            await asyncio.sleep(REPLAY_INTERVAL)
+
+    async def replay_missed(self) -> int:
+        """Act on keyword messages of the last `REPLAY_WINDOW` that were stored but never
+        acted on (the process stopped in between, or the database refused the update).
+
+        Per sender only the latest keyword counts: a STOP whose handling was lost is not
+        replayed over the START that followed it. Acting is idempotent (the list keeps its
+        first entry; the confirmation's key is the message's id), so a keyword handled
+        meanwhile by the normal path is not confirmed twice. How many were replayed."""
+        if not self._section.enabled:
+            return 0
+        since = self._db.clock() - REPLAY_WINDOW
+        candidates = await repository.keyword_candidates(
+            self._db, since=since, max_length=_MAX_KEYWORD_MESSAGE
+        )
+        latest: dict[str, repository.KeywordCandidate] = {}
+        for candidate in candidates:
+            if self.action(candidate.text) is not None and _is_number(candidate.peer):
+                latest[candidate.peer] = candidate
+        missed = [candidate for candidate in latest.values() if not candidate.confirmed]
+        for candidate in missed:
+            log.warning(
+                "opt-out: message %s from %s was not acted on; acting on it now",
+                candidate.message_id,
+                candidate.peer,
+            )
+            await self.act_on(candidate.message_id, candidate.peer, candidate.modem, candidate.text)
+        return len(missed)
+
+    async def act_on(self, message_id: str, peer: str, modem: str | None, text: str) -> None:
+        """`handle` from a stored message's fields: list or unlist `peer` for a keyword and
+        queue the confirmation, keyed by `message_id` (nothing for an ordinary text)."""
+        action = self.action(text)
+        if action is None or not _is_number(peer):
             return
         if action == "stop":
-            await repository.add_optout(self._db, message.peer, source="sms", modem=message.modem)
-            text = self._section.confirm_text
+            await repository.add_optout(self._db, peer, source="sms", modem=modem)
+            reply = self._section.confirm_text
         else:
-            await repository.remove_optout(self._db, message.peer)
-            text = self._section.start_confirm_text
+            await repository.remove_optout(self._db, peer)
+            reply = self._section.start_confirm_text
         telemetry.optout_keyword(action)
-        count = pdu.count_parts(text)
+        count = pdu.count_parts(reply)
         await repository.enqueue_outgoing(
             self._db,
-            peer=message.peer,
-            text=text,
+            peer=peer,
+            text=reply,
             parts=count.parts,
             encoding=count.encoding,
-            modem=message.modem,
+            modem=modem,
             delivery_report=False,
-            # One confirmation per keyword message, however often it is handled.
-            idempotency_key=f"optout:{message.id}",
+            # One confirmation per keyword message, however often it is handled; it is also
+            # how `replay_missed` knows the message was acted on.
+            idempotency_key=repository.CONFIRMATION_KEY_PREFIX + message_id,
         )
         log.info(
             "%s: %s sent %s: %s the opt-out list, confirmation queued",
-            message.modem,
-            message.peer,
+            modem,
+            peer,
             action.upper(),
             "on" if action == "stop" else "off",
         )
-        self._on_queued(message.modem)
+        self._on_queued(modem)
 
 
 def _is_number(peer: str) -> bool:

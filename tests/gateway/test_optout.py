@@ -10,7 +10,7 @@ import pytest
 
 from smsgw import metrics
 from smsgw.config import Settings
-from smsgw.exceptions import SubmitRefused
+from smsgw.exceptions import StoreError, SubmitRefused
 from smsgw.gateway import operations
 from smsgw.models import Direction, MessageStatus
 from smsgw.store import repository
@@ -117,3 +117,34 @@ async def test_keywords_are_ordinary_messages_when_opt_out_is_off(tmp_path: Path
                 await eventually(lambda: len(modems["sim0"].sent()) == 1)
                 assert modems["sim0"].sent()[0].text == "echo: STOP"
                 assert await repository.get_optout(gateway.db, PHONE) is None
+
+
+async def test_a_stop_the_gateway_failed_to_act_on_is_acted_on_after_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with WebhookServer(echo) as server:
+        async with emulators(tmp_path, "sim0") as modems:
+            settings = _with_optout(
+                gateway_settings(
+                    tmp_path, webhook_url=server.url, modems={"sim0": tmp_path / "sim0"}
+                )
+            )
+            sim = modems["sim0"]
+            with monkeypatch.context() as patch:
+
+                async def database_refuses(*_args: object, **_kwargs: object) -> None:
+                    raise StoreError("database is locked")
+
+                patch.setattr(repository, "add_optout", database_refuses)
+                async with running_gateway(settings) as gateway:
+                    await sim.deliver(PHONE, "STOP")
+                    await eventually(lambda: len(of_type(server.received, "incoming_sms")) == 1)
+                    stored = await repository.list_messages(gateway.db, peer=PHONE)
+                    assert [m.text for m in stored] == ["STOP"]  # kept, but not acted on
+                    assert await repository.get_optout(gateway.db, PHONE) is None
+            assert sim.sent() == []
+
+            async with running_gateway(settings) as gateway:
+                await eventually(lambda: len(sim.sent()) == 1)
+                assert sim.sent()[0].text == settings.optout.confirm_text
+                assert await repository.get_optout(gateway.db, PHONE) is not None

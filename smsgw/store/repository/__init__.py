@@ -11,7 +11,7 @@ Grouped by job and re-exported here, so callers write `from smsgw.store import r
 - outbox, outcomes, replies, dead_letters: webhook events claimed per peer, what each POST
   achieved (recorded in bulk), the auto-reply a webhook answered with, and events given up;
 - mqtt_outbox: events owed to the MQTT broker, the second sink's own delivery state;
-- optouts: numbers that asked for no more messages (STOP);
+- optouts: numbers that asked for no more messages (STOP); keyword_replay: STOPs not acted on;
 - queries, history, inbox, nodes: reads for the API and web inbox, and node heartbeats;
 - alerts, quarantine: open/close modem alerts once; undecodable inbound SMS kept aside;
 - retention: old history and finished events pruned in small batches.
@@ -31,6 +31,11 @@ from smsgw.store.repository.incoming import (
     deliver_timed_out_parts,
     incoming_part_committer,
     prune_incoming_parts,
+)
+from smsgw.store.repository.keyword_replay import (
+    CONFIRMATION_KEY_PREFIX,
+    KeywordCandidate,
+    keyword_candidates,
 )
 from smsgw.store.repository.limits import daily_count
 from smsgw.store.repository.mqtt_outbox import (
@@ -95,6 +100,7 @@ from smsgw.store.repository.scheduling import (
 from smsgw.store.repository.sending import mark_failed, mark_sent, record_part_sent
 
 __all__ = [
+    "CONFIRMATION_KEY_PREFIX",
     "DEFAULT_LEASE",
     "INTERRUPTED",
     "MISSING_PART_MARKER",
@@ -102,6 +108,7 @@ __all__ = [
     "Finished",
     "IncomingCompleted",
     "IncomingDelivered",
+    "KeywordCandidate",
     "MqttPending",
     "OptOut",
     "OutcomeRecorder",
@@ -126,6 +133,7 @@ __all__ = [
     "interrupt_expired_sends",
     "interrupt_stale_sends",
     "iter_history",
+    "keyword_candidates",
     "last_modem_with",
     "list_dead_letters",
     "list_messages",
