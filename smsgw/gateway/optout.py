@@ -111,12 +111,12 @@ class OptOutKeywords:
             return 0
         since = self._db.clock() - REPLAY_WINDOW
         candidates = await repository.keyword_candidates(
-            self._db, since=since, max_length=_MAX_KEYWORD_MESSAGE
+            self._db,
+            since=since,
+            max_length=_MAX_KEYWORD_MESSAGE,
+            is_keyword=lambda text: self.action(text) is not None,
         )
-        latest: dict[str, repository.KeywordCandidate] = {}
-        for candidate in candidates:
-            if self.action(candidate.text) is not None and _is_number(candidate.peer):
-                latest[candidate.peer] = candidate
+        latest = {c.peer: c for c in candidates if _is_number(c.peer)}  # oldest first
         missed = [candidate for candidate in latest.values() if not candidate.confirmed]
         for candidate in missed:
             log.warning(

@@ -11,6 +11,7 @@ from smsgw.exceptions import StoreError
 from smsgw.gateway.optout import REPLAY_WINDOW, OptOutKeywords
 from smsgw.models import Direction
 from smsgw.store import Database, repository
+from smsgw.store.repository import keyword_replay
 from tests.store_helpers import FakeClock, receive
 
 PHONE = "+40721000555"
@@ -107,3 +108,22 @@ async def test_a_database_error_on_the_normal_path_is_repaired_by_the_replay(
 
     assert await keywords.replay_missed() == 1
     assert await repository.get_optout(db, PHONE) is not None
+
+
+async def test_the_history_is_read_in_pages_and_keywords_come_back_oldest_first(
+    db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(keyword_replay, "PAGE", 2)
+    texts = ["STOP", "code 1", "code 2", "START", "code 3", "STOP", "code 4"]
+    for text in texts:
+        await receive(db, sender=PHONE, text=text)
+        clock.advance(seconds=1)
+
+    found = await repository.keyword_candidates(
+        db,
+        since=clock.now - REPLAY_WINDOW,
+        max_length=64,
+        is_keyword=lambda text: not text.startswith("code"),
+    )
+    assert [candidate.text for candidate in found] == ["STOP", "START", "STOP"]
+    assert not any(candidate.confirmed for candidate in found)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from collections.abc import Callable
 
 import sqlalchemy as sa
 
@@ -25,8 +26,10 @@ __all__ = ["CONFIRMATION_KEY_PREFIX", "KeywordCandidate", "keyword_candidates"]
 
 #: The confirmation of keyword message X is queued with idempotency key `optout:X`.
 CONFIRMATION_KEY_PREFIX = "optout:"
+#: Rows read per transaction: a short read lock, and little memory however busy the SIM was.
+PAGE = 500
 #: At most this many short messages are looked at (the newest), bounding the work.
-MAX_CANDIDATES = 10_000
+MAX_SCANNED = 50_000
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -40,17 +43,25 @@ class KeywordCandidate:
 
 
 async def keyword_candidates(
-    db: Database, *, since: datetime.datetime, max_length: int
+    db: Database,
+    *,
+    since: datetime.datetime,
+    max_length: int,
+    is_keyword: Callable[[str], bool],
 ) -> list[KeywordCandidate]:
-    """Incoming messages received since `since` with at most `max_length` characters,
-    oldest first, each with whether its confirmation exists."""
+    """Incoming messages received since `since` with at most `max_length` characters that
+    `is_keyword`, oldest first, each with whether its confirmation exists.
+
+    Read newest first, `PAGE` rows per transaction, keeping only the keywords: an OTP
+    receiver's week of short codes never sits in memory at once."""
     confirmation = messages.alias("confirmation")
     confirmed = sa.exists().where(
         confirmation.c.idempotency_key
         == sa.literal(CONFIRMATION_KEY_PREFIX, sa.String) + messages.c.id
     )
-    statement = (
+    query = (
         sa.select(
+            messages.c.pk,
             messages.c.id,
             messages.c.modem,
             messages.c.peer,
@@ -62,19 +73,28 @@ async def keyword_candidates(
             messages.c.created_at >= since,
             sa.func.length(messages.c.text) <= max_length,
         )
-        # The newest when there are more: a later keyword overrides an earlier one.
-        .order_by(messages.c.created_at.desc(), messages.c.pk.desc())
-        .limit(MAX_CANDIDATES)
+        .order_by(messages.c.pk.desc())
+        .limit(PAGE)
     )
-    async with db.transaction("find keyword messages to replay") as connection:
-        newest_first = (await connection.execute(statement)).all()
-    return [
-        KeywordCandidate(
-            message_id=str(row.id),
-            modem=row.modem,
-            peer=str(row.peer),
-            text=str(row.text),
-            confirmed=bool(row.confirmed),
-        )
-        for row in reversed(newest_first)
-    ]
+    found: list[KeywordCandidate] = []
+    before: int | None = None
+    for _ in range(MAX_SCANNED // PAGE):
+        page = query if before is None else query.where(messages.c.pk < before)
+        async with db.transaction("find keyword messages to replay") as connection:
+            rows = (await connection.execute(page)).all()
+        found += [
+            KeywordCandidate(
+                message_id=str(row.id),
+                modem=row.modem,
+                peer=str(row.peer),
+                text=str(row.text),
+                confirmed=bool(row.confirmed),
+            )
+            for row in rows
+            if is_keyword(str(row.text))
+        ]
+        if len(rows) < PAGE:
+            break
+        before = int(rows[-1].pk)
+    found.reverse()
+    return found
