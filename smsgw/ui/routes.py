@@ -3,7 +3,7 @@
 Every page is rendered on the server; the JavaScript only counts characters and parts while
 typing, shows times in the browser's time zone and refreshes the live regions by short
 polling of ``/ui/live/…`` HTML fragments. Each job has its own module (`signin`,
-`conversations`, `modems`, `webhook`); `pages` holds what they share.
+`conversations`, `modems`, `webhook`, `optouts`, `quarantine`); `pages` holds what they share.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from smsgw.ui.conversations import Conversations
 from smsgw.ui.modems import ModemPages
 from smsgw.ui.optouts import OptOutPages
 from smsgw.ui.pages import UI_PREFIX, PageKit
+from smsgw.ui.quarantine import QuarantinePages
 from smsgw.ui.signin import SignIn
 from smsgw.ui.watch import ModemWatch
 from smsgw.ui.webhook import WebhookPages
@@ -56,6 +57,7 @@ def create_router(
     modems = ModemPages(kit)
     webhook = WebhookPages(kit)
     optouts = OptOutPages(kit)
+    quarantine = QuarantinePages(kit)
     routes: list[tuple[str, Handler, list[str]]] = [
         ("", inbox.home, ["GET"]),
         ("/", inbox.home, ["GET"]),
@@ -73,6 +75,8 @@ def create_router(
         ("/optouts", optouts.optouts, ["GET"]),
         ("/optouts", optouts.add, ["POST"]),
         ("/optouts/{number}/remove", optouts.remove, ["POST"]),
+        ("/quarantine", quarantine.quarantine, ["GET"]),
+        ("/quarantine/{entry_id}/clear", quarantine.clear, ["POST"]),
         ("/live/conversations", inbox.live_conversations, ["GET"]),
         ("/live/thread/{peer}", inbox.live_thread, ["GET"]),
         ("/live/modems", modems.live_modems, ["GET"]),

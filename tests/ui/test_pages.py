@@ -12,8 +12,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from smsgw.models import Direction
+from smsgw.gateway.render import render_alert
+from smsgw.models import Direction, ModemAlertKind
 from smsgw.store import repository
+from smsgw.store.types import QuarantineItem
 from smsgw.webapp import create_app
 from tests.api.live import API_KEY, LiveApi, live_api, receive
 from tests.store_helpers import dead_letter, queue_event, schedule_retry
@@ -62,6 +64,7 @@ PROTECTED_PAGES = [
     "/ui/modems",
     "/ui/webhook",
     "/ui/optouts",
+    "/ui/quarantine",
 ]
 
 
@@ -352,3 +355,33 @@ def test_the_opt_out_list_is_shown_and_edited(operator: httpx.Client, api: LiveA
     forged = operator.post("/ui/optouts", data={"csrf": "forged", "number": "0722000113"})
     assert forged.status_code == 403
     assert api.run(repository.get_optout(db, "+40722000113")) is None
+
+
+def test_quarantined_sms_are_shown_escaped_and_cleared(
+    operator: httpx.Client, api: LiveApi
+) -> None:
+    db = api.services.db
+    hostile = QuarantineItem(
+        modem="sim800", storage="SM", storage_index=7, pdu_hex="07914<b>x</b>", error="<script>"
+    )
+    kept = api.run(repository.quarantine_pdu(db, hostile, alert_detail="", render=render_alert))
+    page = operator.get("/ui/quarantine").text
+    assert f'data-entry="{kept.id}"' in page
+    assert "SM slot 7" in page
+    assert "&lt;script&gt;" in page
+    assert "<script>" not in page.split("</header>", 1)[1]
+    assert "07914&lt;b&gt;x&lt;/b&gt;" in page
+    alerts = api.run(repository.list_open_alerts(db, modem="sim800"))
+    assert [alert.alert for alert in alerts] == [ModemAlertKind.QUARANTINED.value]
+
+    forged = operator.post(f"/ui/quarantine/{kept.id}/clear", data={"csrf": "forged"})
+    assert forged.status_code == 403
+    csrf = {"csrf": _field(page, "csrf")}
+    cleared = operator.post(f"/ui/quarantine/{kept.id}/clear", data=csrf)
+    assert cleared.status_code == 303
+    assert f"Entry {kept.id} cleared." in operator.get(cleared.headers["location"]).text
+    assert api.run(repository.list_quarantine(db)) == []
+    assert api.run(repository.list_open_alerts(db, modem="sim800")) == []  # the last one
+    assert operator.post(f"/ui/quarantine/{kept.id}/clear", data=csrf).status_code == 404
+    assert operator.post("/ui/quarantine/not-a-number/clear", data=csrf).status_code == 404
+    assert "Nothing is quarantined." in operator.get("/ui/quarantine").text
