@@ -291,6 +291,8 @@ PAGES = {
     "thread": "/ui/conversations/%2B40721000111",
     "modems": "/ui/modems",
     "webhook": "/ui/webhook",
+    "optouts": "/ui/optouts",
+    "quarantine": "/ui/quarantine",
 }
 FRAGMENTS = [
     "/ui/live/conversations",
