@@ -41,8 +41,9 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            status = 413 if declared.isdigit() else 400
+        valid = declared is not None and declared.isascii() and declared.isdigit()
+        if declared is not None and (not valid or int(declared) > self.limit):
+            status = 413 if valid else 400
             detail = BodyTooLarge(self.limit).detail if status == 413 else "bad Content-Length"
             # Connection: close, so the server drops the unread body instead of draining it.
             response = JSONResponse(

@@ -54,12 +54,12 @@ class CusdLine:
 def parse_cusd(args: str) -> CusdLine:
     """The fields after ``+CUSD:``; AtResponseError when ``<m>`` is not a number."""
     fields = split_fields(args)
-    if not fields or not fields[0].strip().isdigit():
+    if not fields or not _is_number(fields[0]):
         raise AtResponseError("+CUSD", args)
     status = int(fields[0].strip())
     text = _unquoted(fields[1]) if len(fields) > 1 and fields[1].strip() else None
     dcs: int | None = None
-    if len(fields) > 2 and fields[2].strip().isdigit():
+    if len(fields) > 2 and _is_number(fields[2]):
         dcs = int(fields[2].strip())
     return CusdLine(status, text, dcs)
 
@@ -132,3 +132,9 @@ def pack_request(code: str) -> str:
     if len(septets) % 8 == 7:
         septets.append(0x0D)
     return gsm7.pack(septets).hex().upper()
+
+
+def _is_number(field: str) -> bool:
+    """ASCII digits only: a garbled line's "²" passes str.isdigit() but not int()."""
+    stripped = field.strip()
+    return stripped.isascii() and stripped.isdigit()

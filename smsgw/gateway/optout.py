@@ -97,6 +97,8 @@ class OptOutKeywords:
                 await self.replay_missed()
             except StoreError as error:
                 log.error("opt-out: could not look for missed keywords: %s", error)
+            except Exception:  # a bug must not end the loop: the next turn may succeed
+                log.exception("opt-out: looking for missed keywords failed")
             await asyncio.sleep(REPLAY_INTERVAL)
 
     async def replay_missed(self) -> int:
@@ -166,4 +168,4 @@ class OptOutKeywords:
 def _is_number(peer: str) -> bool:
     """A phone number can be answered; an alphanumeric sender ("BANK") cannot."""
     digits = peer.removeprefix("+")
-    return digits.isdigit()
+    return digits.isascii() and digits.isdigit()  # "²" and "٣" are isdigit() too

@@ -81,7 +81,7 @@ class OptOutPages:
 
 def _notice(done: str | None, digits: str) -> str | None:
     """The line shown after an edit (the number only when it is plain digits)."""
-    number = f"+{digits}" if digits.isdigit() else "The number"
+    number = f"+{digits}" if digits.isascii() and digits.isdigit() else "The number"
     if done == "added":
         return f"{number} is on the opt-out list: sends to it are refused."
     if done == "removed":

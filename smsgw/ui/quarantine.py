@@ -79,7 +79,7 @@ class QuarantinePages:
             "quarantine.html",
             session,
             active="quarantine",
-            notice=f"Entry {cleared} cleared." if cleared.isdigit() else None,
+            notice=f"Entry {cleared} cleared." if cleared.isascii() and cleared.isdigit() else None,
             unread_total=unread_total,
             entries=[quarantine_row(record) for record in records],
             shown=SHOWN,
@@ -91,7 +91,7 @@ class QuarantinePages:
             return checked
         session, _ = checked
         raw = request.path_params["entry_id"]
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_ENTRY_ID:
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ENTRY_ID:
             return self.kit.problem(session, 404, "There is no such quarantine entry.")
         try:
             released = await operations.release_quarantined(self.kit.gateway, int(raw))

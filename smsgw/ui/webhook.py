@@ -64,7 +64,7 @@ class WebhookPages:
             active="webhook",
             notice=(
                 f"Event {retried} is queued again and will be sent now."
-                if retried and retried.isdigit()
+                if retried and retried.isascii() and retried.isdigit()
                 else None
             ),
             unread_total=unread_total,
@@ -116,4 +116,4 @@ class WebhookPages:
 
 def _is_id(raw: str) -> bool:
     """An outbox key as the database stores it (a 64-bit integer), from a URL path."""
-    return raw.isdigit() and int(raw) < 2**63
+    return raw.isascii() and raw.isdigit() and int(raw) < 2**63  # "²".isdigit() is True

@@ -7,6 +7,7 @@ import pytest
 
 from smsgw.at.parser import AtParser, Final, Line, Urc
 from smsgw.at.ussd import decode_text, pack_request, parse_cusd
+from smsgw.exceptions import AtResponseError
 
 MULTI_LINE = b'\r\n+CUSD: 1,"1 Balance\r\n2 Offers\r\n3 Exit",15\r\n'
 
@@ -47,6 +48,12 @@ def test_an_unclosed_quote_never_swallows_a_final_result() -> None:
 def test_parse_cusd(args: str, status: int, text: str | None, dcs: int | None) -> None:
     line = parse_cusd(args)
     assert (line.status, line.text, line.dcs) == (status, text, dcs)
+
+
+def test_garbled_numbers_in_cusd_are_refused_or_dropped_not_crashed_on() -> None:
+    with pytest.raises(AtResponseError):
+        parse_cusd('²,"x",15')  # "²".isdigit() is True, int("²") raises
+    assert parse_cusd('0,"x",١٥').dcs is None
 
 
 @pytest.mark.parametrize(

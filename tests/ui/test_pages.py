@@ -237,6 +237,9 @@ def test_dead_letter_retry(operator: httpx.Client, api: LiveApi) -> None:
     assert api.run(repository.list_dead_letters(db)) == []
     again = operator.post(f"/ui/webhook/dead/{entry.id}/retry", data={"csrf": _field(page, "csrf")})
     assert again.status_code == 404
+    for odd in ("%C2%B2", "%D9%A3", "x"):  # "²" and "٣" pass str.isdigit(), not int()
+        bad = operator.post(f"/ui/webhook/dead/{odd}/retry", data={"csrf": _field(page, "csrf")})
+        assert bad.status_code == 404
     assert api.services.webhook_wakes == wakes + 1
 
 
@@ -383,5 +386,6 @@ def test_quarantined_sms_are_shown_escaped_and_cleared(
     assert api.run(repository.list_quarantine(db)) == []
     assert api.run(repository.list_open_alerts(db, modem="sim800")) == []  # the last one
     assert operator.post(f"/ui/quarantine/{kept.id}/clear", data=csrf).status_code == 404
-    assert operator.post("/ui/quarantine/not-a-number/clear", data=csrf).status_code == 404
+    for odd in ("not-a-number", "%C2%B2", "0", str(2**64)):
+        assert operator.post(f"/ui/quarantine/{odd}/clear", data=csrf).status_code == 404
     assert "Nothing is quarantined." in operator.get("/ui/quarantine").text
