@@ -109,7 +109,7 @@ class Gateway:
         self.db: Database = open_database(settings.database.url, clock=clock)
         self._listener = QueueListener(self.db, self._queued_anywhere)
         self.scheduler = Scheduler(self.db, on_released=self._wake_workers)
-        self.keywords = OptOutKeywords(self.db, settings.optout, on_queued=self._wake_workers)
+        self.keywords = OptOutKeywords.of(self.db, settings, self._wake_workers)
         self.dispatcher: WebhookDispatcher | None = None
         self.mqtt: MqttBridge | None = None
         self._client = new_client(settings.webhook.url)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from smsgw import pdu
-from smsgw.config import OptOutSection
+from smsgw.config import OptOutSection, Settings
 from smsgw.exceptions import StoreError
 from smsgw.gateway import telemetry
 from smsgw.store import Database, repository
@@ -76,11 +76,24 @@ class OptOutKeywords:
         section: OptOutSection,
         *,
         on_queued: Callable[[str | None], None],
+        replay_window: datetime.timedelta = REPLAY_WINDOW,
     ) -> None:
         self._db = db
         self._section = section
         self._on_queued = on_queued
+        self._replay_window = replay_window
         self.matcher = KeywordMatcher(section)
+
+    @classmethod
+    def of(
+        cls, db: Database, settings: Settings, on_queued: Callable[[str | None], None]
+    ) -> OptOutKeywords:
+        """With `[retention] messages` shorter than `REPLAY_WINDOW`, replay only that far back:
+        an older confirmation may have been pruned while its keyword message was kept (one
+        whose webhook event is still pending), and would look as if it was never sent."""
+        keep = settings.retention.messages
+        window = min(REPLAY_WINDOW, keep) if keep else REPLAY_WINDOW
+        return cls(db, settings.optout, on_queued=on_queued, replay_window=window)
 
     def action(self, text: str) -> Action | None:
         return self.matcher.action(text)
@@ -111,7 +124,7 @@ class OptOutKeywords:
         meanwhile by the normal path is not confirmed twice. How many were replayed."""
         if not self._section.enabled:
             return 0
-        since = self._db.clock() - REPLAY_WINDOW
+        since = self._db.clock() - self._replay_window
         candidates = await repository.keyword_candidates(
             self._db,
             since=since,

@@ -4,14 +4,17 @@ only the latest keyword counts, so a lost STOP is never replayed over the START 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from smsgw.config import OptOutSection
+from smsgw.config import OptOutSection, Settings
 from smsgw.exceptions import StoreError
 from smsgw.gateway.optout import REPLAY_WINDOW, OptOutKeywords
 from smsgw.models import Direction
 from smsgw.store import Database, repository
 from smsgw.store.repository import keyword_replay
+from tests.gateway.helpers import gateway_settings
 from tests.store_helpers import FakeClock, receive
 
 PHONE = "+40721000555"
@@ -127,3 +130,19 @@ async def test_the_history_is_read_in_pages_and_keywords_come_back_oldest_first(
     )
     assert [candidate.text for candidate in found] == ["STOP", "START", "STOP"]
     assert not any(candidate.confirmed for candidate in found)
+
+
+@pytest.mark.parametrize(("messages_kept", "replayed"), [("1d", 0), ("0", 1), ("30d", 1)])
+async def test_the_replay_looks_no_further_back_than_messages_are_kept(
+    db: Database, clock: FakeClock, tmp_path: Path, messages_kept: str, replayed: int
+) -> None:
+    # A confirmation older than `[retention] messages` may be pruned while its keyword is
+    # kept (its webhook event still pending): replaying it would confirm the STOP again.
+    await receive(db, sender=PHONE, text="STOP")
+    clock.advance(days=2)
+    base = gateway_settings(tmp_path, webhook_url="", modems={})
+    settings = Settings.model_validate(
+        base.model_dump() | {"optout": {"enabled": True}, "retention": {"messages": messages_kept}}
+    )
+    keywords = OptOutKeywords.of(db, settings, lambda _modem: None)
+    assert await keywords.replay_missed() == replayed
