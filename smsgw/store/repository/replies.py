@@ -123,10 +123,8 @@ async def complete_incoming_in(
     if done.kind != WebhookEventKind.INCOMING_SMS.value or done.message_pk is None:
         raise StoreError(f"webhook event {entry_id} is not an incoming_sms event")
     incoming = (await connection.execute(_REPLIED_MESSAGE, {"message_pk": done.message_pk})).one()
-    if await is_opted_out_in(connection, incoming.peer):
-        refused = await _refused_reply(connection, db, incoming, reply, done.event_id, now)
-        return ReplyResult(outcome=ReplyOutcome.OPTED_OUT, message=refused)
-    if await _over_hourly_limit(
+    opted_out = await is_opted_out_in(connection, incoming.peer)
+    if not opted_out and await _over_hourly_limit(
         connection,
         modem=incoming.modem,
         peer=incoming.peer,
@@ -145,6 +143,9 @@ async def complete_incoming_in(
         idempotency_key=f"auto-reply:{done.event_id}",
         reply_to=incoming,
     )
+    if opted_out:
+        refused = await _refuse(connection, queued.message, now)
+        return ReplyResult(outcome=ReplyOutcome.OPTED_OUT, message=refused)
     return ReplyResult(outcome=ReplyOutcome.QUEUED, message=queued.message)
 
 
@@ -247,30 +248,14 @@ async def _reply_to_caller(
 OPTED_OUT_ERROR = "not sent: the recipient opted out (STOP)"
 
 
-async def _refused_reply(
-    connection: Connection,
-    db: Database,
-    incoming: sa.Row[Any, Any, Any, Any],
-    reply: ReplyRequest,
-    event_id: str,
-    now: datetime.datetime,
+async def _refuse(
+    connection: Connection, queued: MessageRecord, now: datetime.datetime
 ) -> MessageRecord:
     """Record the webhook's reply to an opted-out number as a `failed` message that says why,
     so the conversation shows what the webhook wanted to send and that nothing went out."""
-    queued = await _queue_reply(
-        connection,
-        db,
-        reply,
-        peer=incoming.peer,
-        modem=incoming.modem,
-        idempotency_key=f"auto-reply:{event_id}",
-        reply_to=incoming,
-    )
     pk = int(
         (
-            await connection.execute(
-                sa.select(messages.c.pk).where(messages.c.id == queued.message.id)
-            )
+            await connection.execute(sa.select(messages.c.pk).where(messages.c.id == queued.id))
         ).scalar_one()
     )
     failed = MessageStatus.FAILED.value
@@ -285,4 +270,4 @@ async def _refused_reply(
         .values(status=PartStatus.FAILED.value, error=OPTED_OUT_ERROR)
     )
     await add_status_event(connection, message_pk=pk, status=failed, at=now, detail=OPTED_OUT_ERROR)
-    return dataclasses.replace(queued.message, status=MessageStatus.FAILED, error=OPTED_OUT_ERROR)
+    return dataclasses.replace(queued, status=MessageStatus.FAILED, error=OPTED_OUT_ERROR)
