@@ -24,7 +24,7 @@ from smsgw.ui import assets
 from smsgw.ui.session import COOKIE_NAME, Session, SessionSigner
 from smsgw.ui.watch import ModemWatch
 
-__all__ = ["MAX_FORM_BYTES", "SECURITY_HEADERS", "UI_PREFIX", "Form", "PageKit"]
+__all__ = ["MAX_FORM_BYTES", "SECURITY_HEADERS", "UI_PREFIX", "Form", "PageKit", "path_entry_id"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,17 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+
+
+def path_entry_id(request: Request) -> int | None:
+    """The `entry_id` in the URL path as the database keys rows (1 to 2**63 - 1), or None.
+
+    ASCII digits only: "²" passes str.isdigit() but int() raises on it."""
+    raw = str(request.path_params["entry_id"])
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    entry_id = int(raw)
+    return entry_id if 1 <= entry_id < 2**63 else None
 
 
 class Form:

@@ -17,7 +17,7 @@ from smsgw.exceptions import StoreError
 from smsgw.gateway import operations
 from smsgw.store import repository
 from smsgw.store.types import QuarantineRecord
-from smsgw.ui.pages import PageKit
+from smsgw.ui.pages import PageKit, path_entry_id
 from smsgw.ui.present import iso, when
 
 __all__ = ["QuarantinePages", "QuarantineRow"]
@@ -25,7 +25,6 @@ __all__ = ["QuarantinePages", "QuarantineRow"]
 SHOWN = 200
 #: Longer PDUs are shown cut (a whole SMS-DELIVER is at most 176 octets, 352 hex digits).
 PDU_SHOWN = 360
-MAX_ENTRY_ID = 2**63 - 1
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -90,13 +89,15 @@ class QuarantinePages:
         if isinstance(checked, Response):
             return checked
         session, _ = checked
-        raw = request.path_params["entry_id"]
-        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ENTRY_ID:
+        entry_id = path_entry_id(request)
+        if entry_id is None:
             return self.kit.problem(session, 404, "There is no such quarantine entry.")
         try:
-            released = await operations.release_quarantined(self.kit.gateway, int(raw))
+            released = await operations.release_quarantined(self.kit.gateway, entry_id)
         except StoreError as error:
             return self.kit.unavailable(request, session, error)
         if released is None:
-            return self.kit.problem(session, 404, f"Quarantine entry {raw} is already cleared.")
+            return self.kit.problem(
+                session, 404, f"Quarantine entry {entry_id} is already cleared."
+            )
         return self.kit.redirect(f"/quarantine?cleared={released.id}")

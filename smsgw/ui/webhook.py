@@ -18,7 +18,7 @@ from smsgw.gateway import operations
 from smsgw.store import repository
 from smsgw.store.repository import inbox
 from smsgw.ui import present
-from smsgw.ui.pages import PageKit
+from smsgw.ui.pages import PageKit, path_entry_id
 
 __all__ = ["WebhookPages"]
 
@@ -104,16 +104,11 @@ class WebhookPages:
         if isinstance(checked, Response):
             return checked
         session, _ = checked
-        raw_id = request.path_params["entry_id"]
+        entry_id = path_entry_id(request)
         try:
-            retried = _is_id(raw_id) and await retry(self.kit.gateway, int(raw_id))
+            retried = entry_id is not None and await retry(self.kit.gateway, entry_id)
         except StoreError as error:
             return self.kit.unavailable(request, session, error)
         if not retried:
             return self.kit.problem(session, 404, gone)
-        return self.kit.redirect(f"/webhook?retried={raw_id}")
-
-
-def _is_id(raw: str) -> bool:
-    """An outbox key as the database stores it (a 64-bit integer), from a URL path."""
-    return raw.isascii() and raw.isdigit() and int(raw) < 2**63  # "²".isdigit() is True
+        return self.kit.redirect(f"/webhook?retried={entry_id}")
